@@ -1,0 +1,127 @@
+"""Sessions and clients: every client is created here, configured for retries and recorded.
+
+Nothing global: a run builds its own AccountClients and passes them down.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ProfileNotFound
+
+from . import __version__
+from .errors import CredentialsError
+from .recorder import Recorder
+
+# Error codes that mean "these credentials cannot be used", not "this call was refused".
+CREDENTIAL_ERROR_CODES = frozenset(
+    {
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "InvalidClientTokenId",
+        "SignatureDoesNotMatch",
+        "UnrecognizedClientException",
+        "InvalidAccessKeyId",
+        "AuthFailure",
+        "RequestExpired",
+    }
+)
+CREDENTIAL_EXCEPTIONS = frozenset(
+    {"NoCredentialsError", "PartialCredentialsError", "CredentialRetrievalError", "SSOTokenLoadError",
+     "UnauthorizedSSOTokenError", "TokenRetrievalError", "ProfileNotFound"}
+)
+
+
+@dataclass(frozen=True)
+class StaticCredentials:
+    access_key_id: str
+    secret_access_key: str
+    session_token: str | None = None
+
+
+@dataclass(frozen=True)
+class AwsSettings:
+    profile: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None  # None: boto3's own resolution (AWS_ENDPOINT_URL included)
+    credentials: StaticCredentials | None = None
+    # Adaptive retries ride out about a minute of throttling before a call counts as failed.
+    max_attempts: int = 10
+    max_pool_connections: int = 10
+
+
+def make_session(settings: AwsSettings) -> boto3.Session:
+    try:
+        if settings.credentials is not None:
+            creds = settings.credentials
+            return boto3.Session(
+                aws_access_key_id=creds.access_key_id,
+                aws_secret_access_key=creds.secret_access_key,
+                aws_session_token=creds.session_token,
+                region_name=settings.region,
+            )
+        return boto3.Session(profile_name=settings.profile, region_name=settings.region)
+    except ProfileNotFound as exc:
+        raise CredentialsError(f"AWS profile not found: {exc}") from None
+
+
+def client_config(settings: AwsSettings) -> Config:
+    return Config(
+        retries={"mode": "adaptive", "max_attempts": settings.max_attempts},
+        user_agent_extra=f"soc-evidence/{__version__}",
+        connect_timeout=10,
+        read_timeout=60,
+        max_pool_connections=settings.max_pool_connections,
+    )
+
+
+class AccountClients:
+    """Recorded clients for one account, created once per service and region and reused.
+
+    botocore clients are thread-safe; sessions are not, so creation is serialised.
+    """
+
+    def __init__(
+        self, session: boto3.Session, settings: AwsSettings, recorder: Recorder, home_region: str
+    ) -> None:
+        self._session = session
+        self._settings = settings
+        self._config = client_config(settings)
+        self._recorder = recorder
+        self.home_region = home_region  # where global services (IAM, STS) are called
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+
+    def client(self, service: str, region: str) -> Any:
+        key = (service, region)
+        with self._lock:
+            if key not in self._clients:
+                client = self._session.client(
+                    service,  # type: ignore[call-overload]
+                    region_name=region,
+                    endpoint_url=self._settings.endpoint_url,
+                    config=self._config,
+                )
+                self._clients[key] = self._recorder.attach(client)
+            return self._clients[key]
+
+    def context(self, account: str, region: str) -> ScopedClients:
+        client_region = self.home_region if region == "global" else region
+        return ScopedClients(account, region, client_region, self)
+
+
+@dataclass(frozen=True)
+class ScopedClients:
+    """The FetchContext a source receives: clients for one account and region."""
+
+    account: str
+    region: str
+    client_region: str
+    clients: AccountClients
+
+    def client(self, service: str) -> Any:
+        return self.clients.client(service, self.client_region)

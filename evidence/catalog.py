@@ -1,0 +1,155 @@
+"""controls.yaml: loaded, validated against the check registry, every error located."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .checks import CHECKS, MANUAL
+from .errors import ConfigError
+from .located_yaml import YamlNode, load_located_yaml
+from .params import NoParams, build_params
+
+_TOP_KEYS = {"organisation", "controls"}
+_REQUIRED = ("id", "title", "criteria", "check")
+_CONTROL_KEYS = {"id", "title", "description", "criteria", "references", "check", "params"}
+
+
+@dataclass(frozen=True)
+class Control:
+    id: str
+    title: str
+    description: str
+    criteria: tuple[str, ...]
+    references: Mapping[str, tuple[str, ...]]
+    check: str
+    params: Any  # an instance of the check's params dataclass
+    line: int
+
+    @property
+    def manual(self) -> bool:
+        return self.check == MANUAL
+
+
+@dataclass(frozen=True)
+class Catalog:
+    path: str
+    sha256: str
+    text: bytes
+    organisation: str
+    controls: tuple[Control, ...]
+
+    def select(self, ids: list[str]) -> Catalog:
+        """The controls named (in catalogue order); unknown ids are the caller's to report."""
+        wanted = set(ids)
+        chosen = tuple(c for c in self.controls if c.id in wanted)
+        return Catalog(self.path, self.sha256, self.text, self.organisation, chosen)
+
+    def ids(self) -> list[str]:
+        return [c.id for c in self.controls]
+
+
+def load_catalog(path: Path) -> Catalog:
+    name = str(path)
+    root = load_located_yaml(path, name)
+    text = path.read_bytes()
+    top = _mapping(root, name, "(top level)")
+    _reject_unknown(top, _TOP_KEYS, name, "")
+    organisation = _organisation(top, name)
+    controls_node = top.value.get("controls")  # type: ignore[union-attr]
+    if controls_node is None:
+        raise ConfigError(name, root.line, "controls", "missing: a list of controls is required")
+    if not isinstance(controls_node.value, list):
+        raise ConfigError(name, controls_node.line, "controls", "expected a list of controls")
+    controls: list[Control] = []
+    seen: dict[str, int] = {}
+    for index, node in enumerate(controls_node.value):
+        control = _control(node, name, f"controls[{index}]")
+        if control.id in seen:
+            raise ConfigError(
+                name,
+                node.key_lines.get("id", node.line),
+                f"controls[{index}].id",
+                f"duplicate id {control.id!r} (first on line {seen[control.id]})",
+            )
+        seen[control.id] = node.key_lines.get("id", node.line)
+        controls.append(control)
+    return Catalog(name, hashlib.sha256(text).hexdigest(), text, organisation, tuple(controls))
+
+
+def _mapping(node: YamlNode, file: str, path: str) -> YamlNode:
+    if not isinstance(node.value, dict):
+        raise ConfigError(file, node.line, path, "expected a mapping")
+    return node
+
+
+def _reject_unknown(node: YamlNode, known: set[str], file: str, path: str) -> None:
+    assert isinstance(node.value, dict)
+    for key in node.value:
+        if key not in known:
+            field = f"{path}.{key}" if path else key
+            allowed = ", ".join(sorted(known))
+            raise ConfigError(file, node.key_lines[key], field, f"unknown key (allowed: {allowed})")
+
+
+def _organisation(top: YamlNode, file: str) -> str:
+    assert isinstance(top.value, dict)
+    node = top.value.get("organisation")
+    if node is None:
+        raise ConfigError(file, top.line, "organisation", "missing: give organisation: {name: ...}")
+    _mapping(node, file, "organisation")
+    _reject_unknown(node, {"name"}, file, "organisation")
+    assert isinstance(node.value, dict)
+    name_node = node.value.get("name")
+    if name_node is None or not isinstance(name_node.value, str) or not name_node.value.strip():
+        line = name_node.line if name_node else node.line
+        raise ConfigError(file, line, "organisation.name", "expected the organisation's name")
+    return name_node.value
+
+
+def _text(node: YamlNode, file: str, path: str) -> str:
+    if not isinstance(node.value, str) or not node.value.strip():
+        hint = " (quote it)" if isinstance(node.value, int | float) else ""
+        raise ConfigError(file, node.line, path, f"expected text{hint}, got {node.value!r}")
+    return node.value
+
+
+def _text_list(node: YamlNode, file: str, path: str) -> tuple[str, ...]:
+    if not isinstance(node.value, list) or not node.value:
+        raise ConfigError(file, node.line, path, "expected a non-empty list")
+    return tuple(_text(child, file, f"{path}[{i}]") for i, child in enumerate(node.value))
+
+
+def _control(node: YamlNode, file: str, path: str) -> Control:
+    _mapping(node, file, path)
+    _reject_unknown(node, _CONTROL_KEYS, file, path)
+    fields: dict[str, YamlNode] = node.value  # type: ignore[assignment]
+    for key in _REQUIRED:
+        if key not in fields:
+            raise ConfigError(file, node.line, f"{path}.{key}", "missing")
+    check_name = _text(fields["check"], file, f"{path}.check")
+    if check_name != MANUAL and check_name not in CHECKS:
+        known = ", ".join(sorted(CHECKS))
+        raise ConfigError(
+            file, fields["check"].line, f"{path}.check", f"unknown check {check_name!r} (known: {known}, manual)"
+        )
+    params_cls = NoParams if check_name == MANUAL else CHECKS[check_name].params
+    references: dict[str, tuple[str, ...]] = {}
+    if "references" in fields:
+        refs = _mapping(fields["references"], file, f"{path}.references")
+        for key, child in refs.value.items():  # type: ignore[union-attr]
+            references[key] = _text_list(child, file, f"{path}.references.{key}")
+    description = fields.get("description")
+    return Control(
+        id=_text(fields["id"], file, f"{path}.id"),
+        title=_text(fields["title"], file, f"{path}.title"),
+        description=_text(description, file, f"{path}.description") if description else "",
+        criteria=_text_list(fields["criteria"], file, f"{path}.criteria"),
+        references=references,
+        check=check_name,
+        params=build_params(params_cls, fields.get("params"), file, f"{path}.params"),
+        line=node.line,
+    )

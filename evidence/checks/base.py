@@ -1,0 +1,116 @@
+"""Checks: small pure functions over collected evidence, registered by name.
+
+A check declares its parameters (a frozen dataclass), the sources it reads, the plain-words test
+procedure an auditor sees, and the function that turns one account's (and region's) evidence into
+items. The IAM actions a check needs are those of its sources.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, Protocol, TypeVar
+
+from ..model import CollectionError, Item, Status
+from ..sources.base import Scope, Source
+
+P = TypeVar("P")
+T = TypeVar("T")
+
+
+class NotCollected(Exception):  # noqa: N818 - it is an outcome, not a failure of the tool
+    """A source a check needs could not be collected for this account and region."""
+
+    def __init__(self, error: CollectionError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+class SourceLookup(Protocol):
+    def get(self, source: Source[T], account: str, region: str) -> T:
+        """The parsed source, or raise NotCollected naming operation and AWS error code."""
+        ...
+
+
+@dataclass(frozen=True)
+class ScopeContext(Generic[P]):
+    """What a check sees: one account (and region), its parameters, and the as-of time."""
+
+    account: str
+    region: str
+    partition: str
+    params: P
+    as_of: datetime
+    sources: SourceLookup
+
+    def get(self, source: Source[T]) -> T:
+        region = "global" if source.scope is Scope.GLOBAL else self.region
+        return self.sources.get(source, self.account, region)
+
+    def item(
+        self,
+        resource: str,
+        status: Status,
+        detail: str,
+        arn: str = "",
+        region: str | None = None,
+        **attributes: Any,
+    ) -> Item:
+        return Item(
+            account=self.account,
+            region=self.region if region is None else region,
+            resource=resource,
+            arn=arn,
+            status=status,
+            detail=detail,
+            attributes=attributes,
+        )
+
+    def age_days(self, moment: datetime) -> int:
+        return (self.as_of - moment).days
+
+
+Evaluate = Callable[[ScopeContext[Any]], Iterable[Item]]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    summary: str
+    procedure: str  # the test performed, in plain words, for the auditor
+    params: type[Any]
+    sources: tuple[Source[Any], ...]
+    evaluate: Evaluate
+    notes: tuple[str, ...] = ()  # caveats the evidence must state (e.g. what IAM cannot enforce)
+
+    @property
+    def scope(self) -> Scope:
+        regional = any(source.scope is Scope.REGIONAL for source in self.sources)
+        return Scope.REGIONAL if regional else Scope.GLOBAL
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        return tuple(sorted({action for source in self.sources for action in source.actions}))
+
+
+CHECKS: dict[str, Check] = {}
+MANUAL = "manual"
+
+
+def check(
+    name: str,
+    *,
+    summary: str,
+    procedure: str,
+    params: type[Any],
+    sources: tuple[Source[Any], ...],
+    notes: tuple[str, ...] = (),
+) -> Callable[[Evaluate], Evaluate]:
+    def register(evaluate: Evaluate) -> Evaluate:
+        if name in CHECKS:
+            raise ValueError(f"check {name} registered twice")
+        CHECKS[name] = Check(name, summary, procedure, params, sources, evaluate, notes)
+        return evaluate
+
+    return register

@@ -1,0 +1,146 @@
+"""Command line: parses arguments, runs a command, turns errors into one line and an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+
+from . import TOOL_NAME, __version__
+from .aws import AwsSettings
+from .catalog import load_catalog
+from .collect import CollectRequest, collect
+from .errors import EXIT_OK, EvidenceToolError
+from .pack import verify_pack
+from .packbuild import PackOutcome, export_pack
+from .summary import catalog_table, results_table
+
+DEFAULT_CONTROLS = Path("controls.yaml")
+DEFAULT_OUTPUT = Path("output")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=TOOL_NAME, description="Turn an AWS account into an auditor-ready SOC 2 evidence pack."
+    )
+    parser.add_argument("--version", action="version", version=f"{TOOL_NAME} {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("collect", help="collect evidence from AWS and write a pack")
+    _controls_option(run)
+    run.add_argument("--only", action="append", default=[], metavar="ID",
+                     help="collect only this control (repeatable)")
+    run.add_argument("--region", action="append", default=[], metavar="REGION",
+                     help="region to collect (repeatable; `all` = every enabled region;"
+                          " default: the session's region)")
+    run.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
+    run.add_argument("--max-attempts", type=int, default=10, metavar="N",
+                     help="attempts per AWS call with adaptive retries (default 10)")
+    run.add_argument("--max-workers", type=int, default=8, metavar="N",
+                     help="sources collected concurrently (default 8)")
+    _output_option(run)
+
+    demo = commands.add_parser("demo", help="run against an embedded emulated account (no AWS)")
+    _controls_option(demo)
+    _output_option(demo)
+
+    verify = commands.add_parser("verify", help="recompute every hash of a pack")
+    verify.add_argument("pack", type=Path)
+
+    export = commands.add_parser("export", help="re-evaluate a pack's raw/ into a new pack")
+    export.add_argument("pack", type=Path)
+    _output_option(export, default=None)
+
+    controls = commands.add_parser("controls", help="list the control catalogue")
+    _controls_option(controls)
+    return parser
+
+
+def _controls_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--controls", type=Path, default=DEFAULT_CONTROLS, metavar="FILE",
+                        help="control catalogue (default: ./controls.yaml)")
+
+
+def _output_option(parser: argparse.ArgumentParser, default: Path | None = DEFAULT_OUTPUT) -> None:
+    parser.add_argument("--output", type=Path, default=default, metavar="DIR",
+                        help="where packs are written (default: output/)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return _run(args)
+    except EvidenceToolError as exc:
+        print(f"{TOOL_NAME}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"{TOOL_NAME}: interrupted; no pack was written", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    # Unwind normally so the half-built pack folder is removed.
+    raise SystemExit(128 + signum)
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "collect":
+        request = CollectRequest(
+            controls_path=args.controls,
+            output_dir=args.output,
+            only=tuple(args.only),
+            regions=tuple(args.region),
+            aws=AwsSettings(profile=args.profile, max_attempts=args.max_attempts),
+            max_workers=args.max_workers,
+        )
+        outcome = collect(request)
+        _print_outcome(outcome)
+        return outcome.exit_code
+    if args.command == "demo":
+        from .demo import run_demo
+
+        outcome = run_demo(args.controls, args.output)
+        _print_outcome(outcome)
+        print("This pack was collected from an emulated demo account; its findings are seeded.")
+        return EXIT_OK
+    if args.command == "verify":
+        return _verify(args.pack)
+    if args.command == "export":
+        output = args.output if args.output is not None else args.pack.parent
+        outcome = export_pack(args.pack, output, datetime.now(UTC))
+        _print_outcome(outcome)
+        return outcome.exit_code
+    if args.command == "controls":
+        catalog = load_catalog(args.controls)
+        print(f"{catalog.organisation}: {len(catalog.controls)} controls from {catalog.path}\n")
+        print(catalog_table(catalog))
+        return EXIT_OK
+    raise AssertionError(args.command)
+
+
+def _print_outcome(outcome: PackOutcome) -> None:
+    document = outcome.results
+    print(results_table(document["controls"]))
+    counts = ", ".join(f"{n} {status}" for status, n in document["summary"].items() if n)
+    print(f"\n{len(document['controls'])} controls: {counts}")
+    print(f"Pack: {outcome.path}")
+
+
+def _verify(pack: Path) -> int:
+    report = verify_pack(pack)
+    for label, names in (("changed", report.changed), ("missing", report.missing),
+                         ("added", report.extra)):
+        for name in names:
+            print(f"{label}: {name}")
+    if report.intact:
+        print(f"{pack}: intact ({report.checked} files verified)")
+        return EXIT_OK
+    print(f"{pack}: NOT intact", file=sys.stderr)
+    return 1

@@ -1,0 +1,99 @@
+"""Runs sources: each in its own recording, concurrently, its raw file written when it ends.
+
+A failing call ends its source with a recorded failure (operation and AWS error code); other
+sources carry on. Nothing here knows about controls.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from .aws import ScopedClients
+from .rawstore import RawSource, SourceFailure, raw_path, write_json
+from .recorder import Recorder
+from .sources.base import Source, error_code
+
+
+@dataclass(frozen=True)
+class Task:
+    source: Source[Any]
+    account: str
+    region: str  # `global` for global sources
+
+    @property
+    def label(self) -> str:
+        return f"{self.account}/{self.region}/{self.source.name}"
+
+
+def run_source(
+    source: Source[Any], scoped: ScopedClients, recorder: Recorder, caller_arn: str
+) -> RawSource:
+    with recorder.recording(source.name, scoped.account, scoped.region, caller_arn) as bucket:
+        try:
+            source.fetch(scoped)
+        except ClientError as exc:
+            message = str(exc.response.get("Error", {}).get("Message", exc))
+            bucket.failure = SourceFailure(exc.operation_name, error_code(exc), message)
+        except Exception as exc:  # transport errors, exhausted retries, timeouts: not collected
+            last = bucket.calls[-1].operation if bucket.calls else "unknown"
+            bucket.failure = SourceFailure(last, type(exc).__name__, str(exc))
+    return bucket.freeze(recorder.now())
+
+
+class RawWriter:
+    """Writes raw files (and the human-readable files derived from them) into a pack folder."""
+
+    def __init__(self, pack_dir: Path) -> None:
+        self.pack_dir = pack_dir
+
+    def write(self, raw: RawSource, source: Source[Any]) -> str:
+        path = raw_path(raw.source, raw.account, raw.region)
+        extra: list[str] = []
+        if source.derived_files is not None and raw.complete:
+            for suffix, content in source.derived_files(raw).items():
+                extra_path = path.removesuffix(".json") + f".{suffix}"
+                target = self.pack_dir / extra_path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(content)
+                extra.append(extra_path)
+        write_json(self.pack_dir / path, dataclasses.replace(raw, extra_files=tuple(extra)).to_json())
+        return path
+
+
+Progress = Callable[[int, int, Task, RawSource], None]
+
+
+def run_tasks(
+    tasks: Iterable[Task],
+    contexts: Callable[[Task], ScopedClients],
+    caller_arn: Callable[[str], str],
+    recorder: Recorder,
+    writer: RawWriter,
+    max_workers: int,
+    progress: Progress | None = None,
+) -> list[tuple[Task, RawSource]]:
+    todo = list(tasks)
+    done: list[tuple[Task, RawSource]] = []
+
+    def work(task: Task) -> RawSource:
+        raw = run_source(task.source, contexts(task), recorder, caller_arn(task.account))
+        writer.write(raw, task.source)
+        # Keep only what the summary needs: the calls are on disk now.
+        return dataclasses.replace(raw, calls=())
+
+    with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="collect") as pool:
+        futures = {pool.submit(work, task): task for task in todo}
+        for future in as_completed(futures):
+            task = futures[future]
+            raw = future.result()
+            done.append((task, raw))
+            if progress is not None:
+                progress(len(done), len(todo), task, raw)
+    return done

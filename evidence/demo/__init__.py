@@ -1,0 +1,30 @@
+"""`soc-evidence demo`: the real collect path against an embedded, seeded emulated account."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..aws import AwsSettings, StaticCredentials
+from ..catalog import load_catalog
+from ..collect import CollectRequest, collect
+from ..packbuild import PackOutcome
+from .company import REGIONS, seed_company
+from .server import moto_server
+
+
+def run_demo(controls: Path, output: Path) -> PackOutcome:
+    load_catalog(controls)  # a bad catalogue fails before the emulator starts
+    with moto_server() as endpoint:
+        seed_company(endpoint)
+        request = CollectRequest(
+            controls_path=controls,
+            output_dir=output,
+            regions=REGIONS,
+            aws=AwsSettings(
+                region=REGIONS[0],
+                endpoint_url=endpoint,
+                credentials=StaticCredentials("demo", "demo"),
+                max_attempts=3,
+            ),
+        )
+        return collect(request)

@@ -1,0 +1,43 @@
+"""An in-process moto server on 127.0.0.1 (port chosen by the OS): the emulated AWS endpoint."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from ..errors import EvidenceToolError
+
+# moto would otherwise load ~1,300 public AMI snapshots owned by other accounts: slow and noisy.
+os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+
+DEMO_ACCOUNT = "123456789012"  # moto's default account
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """Yield the endpoint URL of a running moto server; stop it afterwards."""
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError:
+        raise EvidenceToolError(
+            "the demo needs the emulator: pip install 'soc-evidence[demo]'"
+        ) from None
+    # The emulator logs every request through werkzeug; the demo's output is the summary.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server: Any = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+def iam_backend(account: str = DEMO_ACCOUNT) -> Any:
+    """moto's in-process IAM backend, for states its API cannot make (root MFA, old keys)."""
+    from moto.backends import get_backend
+
+    return get_backend("iam")[account]["global"]

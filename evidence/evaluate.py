@@ -1,0 +1,134 @@
+"""Evaluation: pure and re-runnable. Reads only the pack's raw/ files, the catalogue and as-of."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from .catalog import Catalog, Control
+from .checks import CHECKS, NotCollected, ScopeContext
+from .model import GLOBAL_REGION, CollectionError, ControlResult, EvidenceFile, Item, control_status
+from .pack import sha256_file
+from .params import params_to_json
+from .rawstore import RawSource, RawStore, raw_path
+from .runinfo import RunInfo
+from .sources.base import Scope, Source
+
+T = TypeVar("T")
+
+
+class EvidenceLookup:
+    """Parses each raw file once for every check that reads it; remembers which files were read."""
+
+    def __init__(self, store: RawStore, run: RunInfo) -> None:
+        self._store = store
+        self._run = run
+        self._parsed: dict[tuple[str, str, str], Any] = {}
+        self._raw_meta: dict[str, RawSource] = {}
+        self._digests: dict[str, str] = {}
+
+    def raw(self, source: Source[Any], account: str, region: str) -> RawSource | None:
+        path = raw_path(source.name, account, region)
+        if path not in self._raw_meta:
+            raw = self._store.get(source.name, account, region)
+            if raw is None:
+                return None
+            self._raw_meta[path] = raw
+        return self._raw_meta[path]
+
+    def parsed(self, source: Source[T], account: str, region: str) -> T:
+        key = (source.name, account, region)
+        if key not in self._parsed:
+            self._parsed[key] = self._load(source, account, region)
+        outcome = self._parsed[key]
+        if isinstance(outcome, CollectionError):
+            raise NotCollected(outcome)
+        return outcome  # type: ignore[no-any-return]
+
+    def _load(self, source: Source[T], account: str, region: str) -> T | CollectionError:
+        raw = self.raw(source, account, region)
+        operation = source.actions[0].split(":", 1)[1]
+        if raw is None:
+            access = self._run.account(account).access_error
+            if access is not None:
+                return CollectionError(account, region, access.operation, access.code, access.message)
+            path = raw_path(source.name, account, region)
+            return CollectionError(account, region, operation, "NotCollected", f"no evidence file {path}")
+        if raw.failure is not None:
+            failure = raw.failure
+            return CollectionError(account, region, failure.operation, failure.code, failure.message)
+        try:
+            return source.parse(raw)
+        except (ValueError, KeyError, TypeError) as exc:
+            return CollectionError(account, region, operation, "UnreadableEvidence", str(exc))
+
+    def digest(self, path: str) -> str:
+        if path not in self._digests:
+            self._digests[path] = sha256_file(self._store.pack_dir / path)
+        return self._digests[path]
+
+
+    def evidence_file(self, path: str, source: Source[Any] | None, raw: RawSource | None) -> EvidenceFile:
+        own_time = None
+        if raw is not None and source is not None and source.own_time and raw.complete:
+            own_time = source.own_time(raw)
+        collected = f"{raw.started} to {raw.finished}" if raw is not None else None
+        return EvidenceFile(path, self.digest(path), collected, own_time)
+
+
+class ControlLookup:
+    """The SourceLookup one control's check sees: records every raw file it asks for."""
+
+    def __init__(self, evidence: EvidenceLookup) -> None:
+        self._evidence = evidence
+        self._used: dict[str, tuple[Source[Any] | None, RawSource | None]] = {}
+
+    def get(self, source: Source[T], account: str, region: str) -> T:
+        raw = self._evidence.raw(source, account, region)
+        if raw is not None:
+            self._used[raw_path(source.name, account, region)] = (source, raw)
+            for extra in raw.extra_files:
+                self._used[extra] = (None, None)
+        return self._evidence.parsed(source, account, region)
+
+    def evidence_files(self) -> tuple[EvidenceFile, ...]:
+        return tuple(
+            self._evidence.evidence_file(path, *self._used[path]) for path in sorted(self._used)
+        )
+
+
+def evaluate(catalog: Catalog, store: RawStore, run: RunInfo) -> tuple[ControlResult, ...]:
+    evidence = EvidenceLookup(store, run)
+    return tuple(_evaluate_control(control, evidence, run) for control in catalog.controls)
+
+
+def _evaluate_control(control: Control, evidence: EvidenceLookup, run: RunInfo) -> ControlResult:
+    check = CHECKS[control.check]
+    lookup = ControlLookup(evidence)
+    items: list[Item] = []
+    errors: list[CollectionError] = []
+    regions = (GLOBAL_REGION,) if check.scope is Scope.GLOBAL else run.regions
+    for account in run.accounts:
+        for region in regions:
+            ctx = ScopeContext(
+                account.account_id, region, account.partition, control.params, run.as_of, lookup
+            )
+            try:
+                # A scope that fails midway contributes its error, not a partial population.
+                items.extend(list(check.evaluate(ctx)))
+            except NotCollected as exc:
+                errors.append(exc.error)
+    return ControlResult(
+        id=control.id,
+        title=control.title,
+        description=control.description,
+        check=control.check,
+        criteria=control.criteria,
+        references=control.references,
+        params=params_to_json(control.params),
+        procedure=check.procedure,
+        status=control_status(items, errors, manual=False),
+        items=tuple(items),
+        errors=tuple(errors),
+        evidence=lookup.evidence_files(),
+        notes=check.notes,
+    )

@@ -1,0 +1,140 @@
+"""The data model every stage shares: statuses, evaluated items, errors and control results."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+GLOBAL_REGION = "global"
+ROOT_USER = "<root_account>"
+
+
+class Status(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+    MANUAL = "manual"
+    EXCEPTION = "exception"
+
+
+@dataclass(frozen=True)
+class CollectionError:
+    """Something that could not be collected: never a pass."""
+
+    account: str
+    region: str
+    operation: str
+    code: str
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "account": self.account,
+            "region": self.region,
+            "operation": self.operation,
+            "code": self.code,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class Item:
+    """One evaluated resource of a control's population."""
+
+    account: str
+    region: str
+    resource: str
+    arn: str
+    status: Status
+    detail: str
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "account": self.account,
+            "region": self.region,
+            "resource": self.resource,
+            "arn": self.arn,
+            "status": str(self.status),
+            "detail": self.detail,
+            "attributes": dict(self.attributes),
+        }
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    path: str  # relative to the pack root, e.g. raw/123456789012/global/iam.credential_report.json
+    sha256: str
+    collected: str | None = None  # "<first call> to <last call>", UTC
+    source_time: str | None = None  # the source's own timestamp, e.g. "GeneratedTime 2026-..."
+
+    def to_json(self) -> dict[str, str | None]:
+        return {
+            "path": self.path,
+            "sha256": self.sha256,
+            "collected": self.collected,
+            "source_time": self.source_time,
+        }
+
+
+def control_status(items: Iterable[Item], errors: Iterable[CollectionError], manual: bool) -> Status:
+    """A control fails if any item fails; else is in error if anything could not be collected.
+
+    Partly collected is never `pass`.
+    """
+    statuses = {item.status for item in items}
+    if Status.FAIL in statuses:
+        return Status.FAIL
+    if Status.ERROR in statuses or any(True for _ in errors):
+        return Status.ERROR
+    if manual:
+        return Status.MANUAL
+    if Status.EXCEPTION in statuses:
+        return Status.EXCEPTION
+    return Status.PASS
+
+
+@dataclass(frozen=True)
+class ControlResult:
+    id: str
+    title: str
+    description: str
+    check: str
+    criteria: tuple[str, ...]
+    references: Mapping[str, tuple[str, ...]]
+    params: Mapping[str, Any]
+    procedure: str
+    status: Status
+    items: tuple[Item, ...]
+    errors: tuple[CollectionError, ...]
+    evidence: tuple[EvidenceFile, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def failing(self) -> tuple[Item, ...]:
+        return tuple(item for item in self.items if item.status == Status.FAIL)
+
+    @property
+    def population(self) -> int:
+        return len(self.items)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "description": self.description,
+            "check": self.check,
+            "criteria": list(self.criteria),
+            "references": {k: list(v) for k, v in self.references.items()},
+            "params": dict(self.params),
+            "procedure": self.procedure,
+            "status": str(self.status),
+            "population": self.population,
+            "items": [item.to_json() for item in self.items],
+            "failing": [item.to_json() for item in self.failing],
+            "errors": [error.to_json() for error in self.errors],
+            "evidence": [f.to_json() for f in self.evidence],
+            "notes": list(self.notes),
+        }

@@ -1,0 +1,176 @@
+"""Pack folders: built hidden, sealed with a manifest last, renamed into place, verified later.
+
+An interrupted run leaves at most a hidden `.partial-*` folder with no manifest: never a folder that
+looks like a finished pack.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from . import TOOL_NAME, __version__
+from .errors import NotAPackError
+from .rawstore import write_json
+
+MANIFEST = "manifest.json"
+SUMS = "SHA256SUMS"
+_SEAL_FILES = {MANIFEST, SUMS}
+_PARTIAL_PREFIX = ".partial-"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def pack_files(pack_dir: Path) -> Iterator[str]:
+    """Every file of a pack as a POSIX path relative to it, sorted; the seal files excluded."""
+    for path in sorted(pack_dir.rglob("*")):
+        if path.is_file():
+            relative = path.relative_to(pack_dir).as_posix()
+            if relative not in _SEAL_FILES:
+                yield relative
+
+
+class PackBuilder:
+    """A pack under construction in a hidden folder beside its final place."""
+
+    def __init__(self, output_dir: Path) -> None:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        self.output_dir = output_dir
+        self.dir = Path(tempfile.mkdtemp(prefix=_PARTIAL_PREFIX, dir=output_dir))
+
+    def __enter__(self) -> PackBuilder:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is not None:
+            self.discard()
+
+    def discard(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def seal(self, name: str, created: str) -> Path:
+        """Write manifest.json and SHA256SUMS (hashing every other file), then move into place."""
+        entries = []
+        for relative in pack_files(self.dir):
+            path = self.dir / relative
+            entries.append(
+                {"path": relative, "size": path.stat().st_size, "sha256": sha256_file(path)}
+            )
+        write_json(
+            self.dir / MANIFEST,
+            {
+                "schema_version": 1,
+                "pack": name,
+                "tool": TOOL_NAME,
+                "tool_version": __version__,
+                "created": created,
+                "algorithm": "sha256",
+                "files": entries,
+            },
+        )
+        sums = [f"{e['sha256']}  {e['path']}" for e in entries]
+        sums.append(f"{sha256_file(self.dir / MANIFEST)}  {MANIFEST}")
+        (self.dir / SUMS).write_text("\n".join(sums) + "\n", encoding="utf-8")
+        _fsync_tree(self.dir)
+        final = _free_name(self.output_dir, name)
+        os.rename(self.dir, final)
+        return final
+
+
+def _free_name(output_dir: Path, name: str) -> Path:
+    candidate, n = output_dir / name, 1
+    while candidate.exists():
+        n += 1
+        candidate = output_dir / f"{name}-{n}"
+    return candidate
+
+
+def _fsync_tree(root: Path) -> None:
+    # The rename is the commit point: make sure the content is on disk before it.
+    for path in root.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+
+
+@dataclass
+class VerifyReport:
+    pack: Path
+    checked: int = 0
+    changed: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+
+    @property
+    def intact(self) -> bool:
+        return not (self.changed or self.missing or self.extra)
+
+
+def read_manifest(pack_dir: Path) -> dict[str, object]:
+    manifest_path = pack_dir / MANIFEST
+    if not pack_dir.is_dir():
+        raise NotAPackError(f"{pack_dir}: not a folder")
+    if not manifest_path.is_file():
+        raise NotAPackError(f"{pack_dir}: not an evidence pack (no {MANIFEST})")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise NotAPackError(f"{manifest_path}: unreadable manifest ({exc})") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), list):
+        raise NotAPackError(f"{manifest_path}: not an evidence pack manifest")
+    return manifest
+
+
+def verify_pack(pack_dir: Path) -> VerifyReport:
+    manifest = read_manifest(pack_dir)
+    report = VerifyReport(pack_dir)
+    listed: dict[str, str] = {}
+    for entry in manifest["files"]:  # type: ignore[attr-defined]
+        relative = str(entry["path"])
+        listed[relative] = str(entry["sha256"])
+        path = pack_dir / relative
+        report.checked += 1
+        if not path.is_file():
+            report.missing.append(relative)
+        elif path.stat().st_size != entry["size"] or sha256_file(path) != entry["sha256"]:
+            report.changed.append(relative)
+    report.extra.extend(r for r in pack_files(pack_dir) if r not in listed)
+    _verify_sums(pack_dir, report, listed)
+    return report
+
+
+def _verify_sums(pack_dir: Path, report: VerifyReport, listed: dict[str, str]) -> None:
+    """SHA256SUMS must agree with the manifest's list and hash the manifest as it is on disk."""
+    sums_path = pack_dir / SUMS
+    if not sums_path.is_file():
+        report.missing.append(SUMS)
+        return
+    report.checked += 1
+    expected: dict[str, str] = {}
+    for line in sums_path.read_text(encoding="utf-8", errors="replace").splitlines():
+        digest, _, name = line.partition("  ")
+        expected[name] = digest
+    manifest_digest = expected.pop(MANIFEST, None)
+    if manifest_digest != sha256_file(pack_dir / MANIFEST):
+        # Either file may have been edited; both are named so nothing is hidden.
+        report.changed.extend([MANIFEST, SUMS])
+    elif expected != listed:
+        report.changed.append(SUMS)

@@ -1,0 +1,157 @@
+"""Records every AWS call at the SDK edge, through botocore's event hooks.
+
+Collectors never save what they fetch: every client the run creates is attached to the recorder,
+and each call (including every page of a paginator, and calls that fail) lands in the recording of
+the source that is running in the current thread. A call made outside a recording is a bug and
+raises, so nothing the run fetches can go unrecorded.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from .rawstore import CallError, RawCall, RawSource, SourceFailure, jsonable
+
+_PARAMS_KEY = "soc_evidence_params"
+
+
+@dataclass
+class Recording:
+    """The calls of one source for one account and region, while it runs."""
+
+    source: str
+    account: str
+    region: str
+    caller_arn: str
+    started: datetime
+    calls: list[RawCall] = field(default_factory=list)
+    failure: SourceFailure | None = None
+
+    def freeze(self, finished: datetime, extra_files: tuple[str, ...] = ()) -> RawSource:
+        from .rawstore import utc_iso
+
+        return RawSource(
+            source=self.source,
+            account=self.account,
+            region=self.region,
+            caller_arn=self.caller_arn,
+            started=utc_iso(self.started),
+            finished=utc_iso(finished),
+            calls=tuple(self.calls),
+            failure=self.failure,
+            extra_files=extra_files,
+        )
+
+
+class Recorder:
+    """Shared by every client of a run; thread-safe."""
+
+    def __init__(self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._clock = clock
+        self._current: ContextVar[Recording | None] = ContextVar("recording", default=None)
+        self._lock = threading.Lock()
+        self._seq = 0
+        self.calls_per_operation: Counter[str] = Counter()
+
+    def attach(self, client: Any) -> Any:
+        events = client.meta.events
+        # provide-client-params is the first event: the parameters exactly as the caller gave them.
+        events.register("provide-client-params.*.*", self._capture_params)
+        events.register("after-call.*.*", self._after_call)
+        events.register("after-call-error.*.*", self._after_call_error)
+        return client
+
+    @contextmanager
+    def recording(
+        self, source: str, account: str, region: str, caller_arn: str
+    ) -> Iterator[Recording]:
+        bucket = Recording(source, account, region, caller_arn, self._clock())
+        token = self._current.set(bucket)
+        try:
+            yield bucket
+        finally:
+            self._current.reset(token)
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    def _capture_params(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context[_PARAMS_KEY] = jsonable(copy.deepcopy(params))
+
+    def _after_call(
+        self,
+        http_response: Any,
+        parsed: dict[str, Any],
+        model: Any,
+        context: dict[str, Any],
+        **_: Any,
+    ) -> None:
+        metadata = parsed.get("ResponseMetadata", {})
+        error = None
+        if http_response.status_code >= 300:
+            info = parsed.get("Error", {})
+            error = CallError(str(info.get("Code", "Unknown")), str(info.get("Message", "")))
+        self._add(
+            model,
+            context,
+            request_id=metadata.get("RequestId"),
+            http_status=http_response.status_code,
+            retry_attempts=int(metadata.get("RetryAttempts", 0)),
+            error=error,
+            response=jsonable(parsed),
+        )
+
+    def _after_call_error(self, exception: Exception, context: dict[str, Any], **kw: Any) -> None:
+        model = _OperationName(kw.get("event_name", "after-call-error.unknown.Unknown"))
+        self._add(
+            model,
+            context,
+            request_id=None,
+            http_status=None,
+            retry_attempts=0,
+            error=CallError(type(exception).__name__, str(exception)),
+            response=None,
+        )
+
+    def _add(self, model: Any, context: dict[str, Any], **outcome: Any) -> None:
+        bucket = self._current.get()
+        if bucket is None:
+            raise RuntimeError(f"AWS call {model.name} made outside a recording")
+        with self._lock:
+            self._seq += 1
+            seq = self._seq
+            self.calls_per_operation[f"{_service_of(model)}:{model.name}"] += 1
+        bucket.calls.append(
+            RawCall(
+                seq=seq,
+                time=self._clock().astimezone(UTC).isoformat().replace("+00:00", "Z"),
+                service=_service_of(model),
+                operation=model.name,
+                endpoint_region=str(context.get("client_region", "")),
+                parameters=context.get(_PARAMS_KEY, {}),
+                **outcome,
+            )
+        )
+
+
+class _OperationName:
+    """after-call-error gives no operation model; recover service and name from the event."""
+
+    def __init__(self, event_name: str) -> None:
+        parts = event_name.split(".")
+        self.name = parts[-1]
+        self.service = parts[1] if len(parts) > 2 else "unknown"
+
+
+def _service_of(model: Any) -> str:
+    if isinstance(model, _OperationName):
+        return model.service
+    return str(model.service_model.endpoint_prefix)

@@ -1,0 +1,84 @@
+"""results.json: the run, and one entry per control (DESIGN.md's contract, schema_version 1)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import TOOL_NAME
+from .errors import EXIT_FAILING, EXIT_INCOMPLETE, EXIT_OK
+from .model import ControlResult, Status
+from .rawstore import write_json
+from .runinfo import RunInfo
+
+RESULTS_FILE = "results.json"
+SCHEMA_VERSION = 1
+
+
+def results_document(
+    run: RunInfo,
+    controls: Sequence[ControlResult],
+    aliases: Mapping[str, str | None],
+    pack_name: str,
+    evaluated_at: str,
+) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "run": {
+            "tool": TOOL_NAME,
+            "tool_version": run.tool_version,
+            "pack": pack_name,
+            "scope": run.scope,
+            "organisation": run.organisation,
+            "as_of": run.finished,
+            "started": run.started,
+            "finished": run.finished,
+            "evaluated_at": evaluated_at,
+            "caller_arn": run.caller_arn,
+            "accounts": [
+                {
+                    "account_id": a.account_id,
+                    "alias": aliases.get(a.account_id),
+                    "partition": a.partition,
+                    "caller_arn": a.caller_arn,
+                    "access_error": None if a.access_error is None else a.access_error.to_json(),
+                }
+                for a in run.accounts
+            ],
+            "regions": list(run.regions),
+            "controls_file": run.controls_file,
+            "controls_sha256": run.controls_sha256,
+            "calls_per_operation": dict(sorted(run.calls_per_operation.items())),
+            "total_calls": sum(run.calls_per_operation.values()),
+        },
+        "summary": status_counts(controls),
+        "controls": [control.to_json() for control in controls],
+    }
+
+
+def status_counts(controls: Sequence[ControlResult]) -> dict[str, int]:
+    counts = Counter(str(control.status) for control in controls)
+    return {str(status): counts.get(str(status), 0) for status in Status}
+
+
+def exit_code(controls: Sequence[Mapping[str, Any]]) -> int:
+    """DESIGN.md: 3 if anything could not be collected (failures or not), else 1 if anything
+    fails, else 0. A failing control can also hold errors, so errors are looked at directly."""
+    if any(c["status"] == Status.ERROR or c["errors"] for c in controls):
+        return EXIT_INCOMPLETE
+    if any(c["status"] == Status.FAIL for c in controls):
+        return EXIT_FAILING
+    return EXIT_OK
+
+
+def write_results(pack_dir: Path, document: Mapping[str, Any]) -> None:
+    write_json(pack_dir / RESULTS_FILE, document)
+
+
+def read_results(pack_dir: Path) -> dict[str, Any]:
+    with (pack_dir / RESULTS_FILE).open(encoding="utf-8") as handle:
+        document: dict[str, Any] = json.load(handle)
+    return document

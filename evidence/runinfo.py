@@ -1,0 +1,109 @@
+"""What a collection run was: written to raw/run.json when collection ends, read by evaluation."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .model import CollectionError
+from .rawstore import RAW_DIR, parse_utc, write_json
+
+RUN_FILE = f"{RAW_DIR}/run.json"
+
+
+@dataclass(frozen=True)
+class AccountRun:
+    account_id: str
+    caller_arn: str
+    partition: str = "aws"
+    # Set when the account could not be reached at all (e.g. its role could not be assumed).
+    access_error: CollectionError | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "account_id": self.account_id,
+            "caller_arn": self.caller_arn,
+            "partition": self.partition,
+            "access_error": None if self.access_error is None else self.access_error.to_json(),
+        }
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> AccountRun:
+        error = data.get("access_error")
+        return AccountRun(
+            account_id=data["account_id"],
+            caller_arn=data["caller_arn"],
+            partition=data.get("partition", "aws"),
+            access_error=None if error is None else CollectionError(**error),
+        )
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    tool_version: str
+    scope: str
+    organisation: str
+    caller_arn: str
+    started: str
+    finished: str  # when collection ended: the pack's as-of time
+    accounts: tuple[AccountRun, ...]
+    regions: tuple[str, ...]
+    controls_file: str
+    controls_sha256: str
+    control_ids: tuple[str, ...]  # the controls collected for (all, or those given with --only)
+    calls_per_operation: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def as_of(self) -> datetime:
+        return parse_utc(self.finished)
+
+    def account(self, account_id: str) -> AccountRun:
+        return next(a for a in self.accounts if a.account_id == account_id)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema_version": 1,
+            "tool_version": self.tool_version,
+            "scope": self.scope,
+            "organisation": self.organisation,
+            "caller_arn": self.caller_arn,
+            "started": self.started,
+            "finished": self.finished,
+            "as_of": self.finished,
+            "accounts": [a.to_json() for a in self.accounts],
+            "regions": list(self.regions),
+            "controls_file": self.controls_file,
+            "controls_sha256": self.controls_sha256,
+            "control_ids": list(self.control_ids),
+            "calls_per_operation": dict(sorted(self.calls_per_operation.items())),
+            "total_calls": sum(self.calls_per_operation.values()),
+        }
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> RunInfo:
+        return RunInfo(
+            tool_version=data["tool_version"],
+            scope=data["scope"],
+            organisation=data["organisation"],
+            caller_arn=data["caller_arn"],
+            started=data["started"],
+            finished=data["finished"],
+            accounts=tuple(AccountRun.from_json(a) for a in data["accounts"]),
+            regions=tuple(data["regions"]),
+            controls_file=data["controls_file"],
+            controls_sha256=data["controls_sha256"],
+            control_ids=tuple(data["control_ids"]),
+            calls_per_operation=dict(data.get("calls_per_operation", {})),
+        )
+
+    def write(self, pack_dir: Path) -> None:
+        write_json(pack_dir / RUN_FILE, self.to_json())
+
+    @staticmethod
+    def read(pack_dir: Path) -> RunInfo:
+        with (pack_dir / RUN_FILE).open(encoding="utf-8") as handle:
+            return RunInfo.from_json(json.load(handle))

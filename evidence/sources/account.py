@@ -1,0 +1,97 @@
+"""Who ran the collection, in which account, and which regions the account has enabled."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..rawstore import RawSource
+from .base import FetchContext, Scope, Source, register
+
+
+@dataclass(frozen=True)
+class CallerIdentity:
+    account: str
+    arn: str
+    user_id: str
+
+    @property
+    def partition(self) -> str:
+        return self.arn.split(":")[1] if self.arn.count(":") >= 2 else "aws"
+
+
+def _fetch_identity(ctx: FetchContext) -> None:
+    ctx.client("sts").get_caller_identity()
+
+
+def _parse_identity(raw: RawSource) -> CallerIdentity:
+    for call in raw.successful("GetCallerIdentity"):
+        assert call.response is not None
+        return CallerIdentity(
+            account=str(call.response["Account"]),
+            arn=str(call.response["Arn"]),
+            user_id=str(call.response["UserId"]),
+        )
+    raise ValueError("no successful GetCallerIdentity call recorded")
+
+
+CALLER_IDENTITY = register(
+    Source(
+        name="sts.caller_identity",
+        scope=Scope.GLOBAL,
+        actions=("sts:GetCallerIdentity",),
+        fetch=_fetch_identity,
+        parse=_parse_identity,
+    )
+)
+
+
+def _fetch_aliases(ctx: FetchContext) -> None:
+    for _ in ctx.client("iam").get_paginator("list_account_aliases").paginate():
+        pass
+
+
+def _parse_aliases(raw: RawSource) -> tuple[str, ...]:
+    return tuple(
+        str(alias)
+        for call in raw.successful("ListAccountAliases")
+        for alias in (call.response or {}).get("AccountAliases", [])
+    )
+
+
+ACCOUNT_ALIASES = register(
+    Source(
+        name="iam.account_aliases",
+        scope=Scope.GLOBAL,
+        actions=("iam:ListAccountAliases",),
+        fetch=_fetch_aliases,
+        parse=_parse_aliases,
+    )
+)
+
+
+def _fetch_regions(ctx: FetchContext) -> None:
+    # Only regions the account can use: opt-in regions not opted in are left out by AWS itself.
+    ctx.client("ec2").describe_regions(
+        Filters=[{"Name": "opt-in-status", "Values": ["opt-in-not-required", "opted-in"]}]
+    )
+
+
+def _parse_regions(raw: RawSource) -> tuple[str, ...]:
+    return tuple(
+        sorted(
+            str(region["RegionName"])
+            for call in raw.successful("DescribeRegions")
+            for region in (call.response or {}).get("Regions", [])
+        )
+    )
+
+
+ENABLED_REGIONS = register(
+    Source(
+        name="ec2.enabled_regions",
+        scope=Scope.GLOBAL,
+        actions=("ec2:DescribeRegions",),
+        fetch=_fetch_regions,
+        parse=_parse_regions,
+    )
+)
