@@ -31,8 +31,15 @@ CREDENTIAL_ERROR_CODES = frozenset(
     }
 )
 CREDENTIAL_EXCEPTIONS = frozenset(
-    {"NoCredentialsError", "PartialCredentialsError", "CredentialRetrievalError", "SSOTokenLoadError",
-     "UnauthorizedSSOTokenError", "TokenRetrievalError", "ProfileNotFound"}
+    {
+        "NoCredentialsError",
+        "PartialCredentialsError",
+        "CredentialRetrievalError",
+        "SSOTokenLoadError",
+        "UnauthorizedSSOTokenError",
+        "TokenRetrievalError",
+        "ProfileNotFound",
+    }
 )
 
 
@@ -71,7 +78,8 @@ def make_session(settings: AwsSettings) -> boto3.Session:
 
 def client_config(settings: AwsSettings) -> Config:
     return Config(
-        retries={"mode": "adaptive", "max_attempts": settings.max_attempts},
+        # total_max_attempts counts the first try; botocore's "max_attempts" counts retries.
+        retries={"mode": "adaptive", "total_max_attempts": settings.max_attempts},
         user_agent_extra=f"soc-evidence/{__version__}",
         connect_timeout=10,
         read_timeout=60,

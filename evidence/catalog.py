@@ -59,7 +59,7 @@ def load_catalog(path: Path) -> Catalog:
     top = _mapping(root, name, "(top level)")
     _reject_unknown(top, _TOP_KEYS, name, "")
     organisation = _organisation(top, name)
-    controls_node = top.value.get("controls")  # type: ignore[union-attr]
+    controls_node = _fields(top).get("controls")
     if controls_node is None:
         raise ConfigError(name, root.line, "controls", "missing: a list of controls is required")
     if not isinstance(controls_node.value, list):
@@ -86,9 +86,13 @@ def _mapping(node: YamlNode, file: str, path: str) -> YamlNode:
     return node
 
 
+def _fields(node: YamlNode) -> dict[str, YamlNode]:
+    assert isinstance(node.value, dict), "checked by _mapping"
+    return node.value
+
+
 def _reject_unknown(node: YamlNode, known: set[str], file: str, path: str) -> None:
-    assert isinstance(node.value, dict)
-    for key in node.value:
+    for key in _fields(node):
         if key not in known:
             field = f"{path}.{key}" if path else key
             allowed = ", ".join(sorted(known))
@@ -96,14 +100,12 @@ def _reject_unknown(node: YamlNode, known: set[str], file: str, path: str) -> No
 
 
 def _organisation(top: YamlNode, file: str) -> str:
-    assert isinstance(top.value, dict)
-    node = top.value.get("organisation")
+    node = _fields(top).get("organisation")
     if node is None:
         raise ConfigError(file, top.line, "organisation", "missing: give organisation: {name: ...}")
     _mapping(node, file, "organisation")
     _reject_unknown(node, {"name"}, file, "organisation")
-    assert isinstance(node.value, dict)
-    name_node = node.value.get("name")
+    name_node = _fields(node).get("name")
     if name_node is None or not isinstance(name_node.value, str) or not name_node.value.strip():
         line = name_node.line if name_node else node.line
         raise ConfigError(file, line, "organisation.name", "expected the organisation's name")
@@ -126,7 +128,7 @@ def _text_list(node: YamlNode, file: str, path: str) -> tuple[str, ...]:
 def _control(node: YamlNode, file: str, path: str) -> Control:
     _mapping(node, file, path)
     _reject_unknown(node, _CONTROL_KEYS, file, path)
-    fields: dict[str, YamlNode] = node.value  # type: ignore[assignment]
+    fields = _fields(node)
     for key in _REQUIRED:
         if key not in fields:
             raise ConfigError(file, node.line, f"{path}.{key}", "missing")
@@ -134,13 +136,16 @@ def _control(node: YamlNode, file: str, path: str) -> Control:
     if check_name != MANUAL and check_name not in CHECKS:
         known = ", ".join(sorted(CHECKS))
         raise ConfigError(
-            file, fields["check"].line, f"{path}.check", f"unknown check {check_name!r} (known: {known}, manual)"
+            file,
+            fields["check"].line,
+            f"{path}.check",
+            f"unknown check {check_name!r} (known: {known}, manual)",
         )
     params_cls = NoParams if check_name == MANUAL else CHECKS[check_name].params
     references: dict[str, tuple[str, ...]] = {}
     if "references" in fields:
         refs = _mapping(fields["references"], file, f"{path}.references")
-        for key, child in refs.value.items():  # type: ignore[union-attr]
+        for key, child in _fields(refs).items():
             references[key] = _text_list(child, file, f"{path}.references.{key}")
     description = fields.get("description")
     return Control(

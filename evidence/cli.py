@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -32,16 +33,36 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("collect", help="collect evidence from AWS and write a pack")
     _controls_option(run)
-    run.add_argument("--only", action="append", default=[], metavar="ID",
-                     help="collect only this control (repeatable)")
-    run.add_argument("--region", action="append", default=[], metavar="REGION",
-                     help="region to collect (repeatable; `all` = every enabled region;"
-                          " default: the session's region)")
+    run.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="collect only this control (repeatable)",
+    )
+    run.add_argument(
+        "--region",
+        action="append",
+        default=[],
+        metavar="REGION",
+        help="region to collect (repeatable; `all` = every enabled region;"
+        " default: the session's region)",
+    )
     run.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
-    run.add_argument("--max-attempts", type=int, default=10, metavar="N",
-                     help="attempts per AWS call with adaptive retries (default 10)")
-    run.add_argument("--max-workers", type=int, default=8, metavar="N",
-                     help="sources collected concurrently (default 8)")
+    run.add_argument(
+        "--max-attempts",
+        type=int,
+        default=10,
+        metavar="N",
+        help="attempts per AWS call with adaptive retries (default 10)",
+    )
+    run.add_argument(
+        "--max-workers",
+        type=int,
+        default=8,
+        metavar="N",
+        help="sources collected concurrently (default 8)",
+    )
     _output_option(run)
 
     demo = commands.add_parser("demo", help="run against an embedded emulated account (no AWS)")
@@ -61,13 +82,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _controls_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--controls", type=Path, default=DEFAULT_CONTROLS, metavar="FILE",
-                        help="control catalogue (default: ./controls.yaml)")
+    parser.add_argument(
+        "--controls",
+        type=Path,
+        default=DEFAULT_CONTROLS,
+        metavar="FILE",
+        help="control catalogue (default: ./controls.yaml)",
+    )
 
 
 def _output_option(parser: argparse.ArgumentParser, default: Path | None = DEFAULT_OUTPUT) -> None:
-    parser.add_argument("--output", type=Path, default=default, metavar="DIR",
-                        help="where packs are written (default: output/)")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=default,
+        metavar="DIR",
+        help="where packs are written (default: output/)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -78,16 +109,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EvidenceToolError as exc:
         print(f"{TOOL_NAME}: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Terminated) as exc:
+        # The half-built pack was removed while unwinding. Worker threads may still sleep in
+        # retry back-off: leave without waiting for them.
+        code = exc.code if isinstance(exc, Terminated) else 130
         print(f"{TOOL_NAME}: interrupted; no pack was written", file=sys.stderr)
-        return 130
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     finally:
         signal.signal(signal.SIGTERM, previous)
 
 
+class Terminated(Exception):
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
 def _terminate(signum: int, frame: FrameType | None) -> None:
     # Unwind normally so the half-built pack folder is removed.
-    raise SystemExit(128 + signum)
+    raise Terminated(128 + signum)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -135,8 +177,11 @@ def _print_outcome(outcome: PackOutcome) -> None:
 
 def _verify(pack: Path) -> int:
     report = verify_pack(pack)
-    for label, names in (("changed", report.changed), ("missing", report.missing),
-                         ("added", report.extra)):
+    for label, names in (
+        ("changed", report.changed),
+        ("missing", report.missing),
+        ("added", report.extra),
+    ):
         for name in names:
             print(f"{label}: {name}")
     if report.intact:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,8 +22,8 @@ from .checks import CHECKS
 from .collector import Progress, RawWriter, Task, run_source, run_tasks
 from .errors import CredentialsError, EvidenceToolError, UsageError
 from .model import GLOBAL_REGION
-from .packbuild import PackOutcome, finish_pack
 from .pack import PackBuilder
+from .packbuild import PackOutcome, finish_pack
 from .rawstore import RawSource, utc_iso
 from .recorder import Recorder
 from .runinfo import AccountRun, RunInfo
@@ -39,7 +39,7 @@ class CollectRequest:
     output_dir: Path = Path("output")
     only: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()  # empty: the session's region; ("all",): every enabled region
-    aws: AwsSettings = AwsSettings()
+    aws: AwsSettings = field(default_factory=AwsSettings)
     max_workers: int = 8
 
 
@@ -90,7 +90,7 @@ def collect(
     session = make_session(request.aws)
     recorder = Recorder(clock)
     with PackBuilder(request.output_dir) as pack:
-        writer = RawWriter(pack.dir)
+        writer = RawWriter(pack)
         explicit = [r for r in request.regions if r != ALL_REGIONS]
         home_region = session.region_name or (explicit[0] if explicit else "us-east-1")
         clients = AccountClients(session, request.aws, recorder, home_region)
@@ -98,7 +98,9 @@ def collect(
         sources = sources_for(catalog)
         needs_regions = any(s.scope is Scope.REGIONAL for s in sources)
         regions = (
-            resolve_regions(request.regions, session.region_name, clients, recorder, writer, identity)
+            resolve_regions(
+                request.regions, session.region_name, clients, recorder, writer, identity
+            )
             if needs_regions
             else ()
         )
@@ -159,7 +161,10 @@ def resolve_regions(
 ) -> tuple[str, ...]:
     if ALL_REGIONS in requested:
         raw: RawSource = run_source(
-            ENABLED_REGIONS, clients.context(identity.account, GLOBAL_REGION), recorder, identity.arn
+            ENABLED_REGIONS,
+            clients.context(identity.account, GLOBAL_REGION),
+            recorder,
+            identity.arn,
         )
         writer.write(raw, ENABLED_REGIONS)
         if raw.failure is not None:

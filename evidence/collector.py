@@ -10,13 +10,13 @@ import dataclasses
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from .aws import ScopedClients
-from .rawstore import RawSource, SourceFailure, raw_path, write_json
+from .pack import PackBuilder
+from .rawstore import RawSource, SourceFailure, raw_path
 from .recorder import Recorder
 from .sources.base import Source, error_code
 
@@ -48,10 +48,10 @@ def run_source(
 
 
 class RawWriter:
-    """Writes raw files (and the human-readable files derived from them) into a pack folder."""
+    """Writes raw files (and the human-readable files derived from them) into a pack."""
 
-    def __init__(self, pack_dir: Path) -> None:
-        self.pack_dir = pack_dir
+    def __init__(self, pack: PackBuilder) -> None:
+        self.pack = pack
 
     def write(self, raw: RawSource, source: Source[Any]) -> str:
         path = raw_path(raw.source, raw.account, raw.region)
@@ -59,11 +59,9 @@ class RawWriter:
         if source.derived_files is not None and raw.complete:
             for suffix, content in source.derived_files(raw).items():
                 extra_path = path.removesuffix(".json") + f".{suffix}"
-                target = self.pack_dir / extra_path
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(content)
+                self.pack.write_bytes(extra_path, content)
                 extra.append(extra_path)
-        write_json(self.pack_dir / path, dataclasses.replace(raw, extra_files=tuple(extra)).to_json())
+        self.pack.write_json(path, dataclasses.replace(raw, extra_files=tuple(extra)).to_json())
         return path
 
 
@@ -88,7 +86,8 @@ def run_tasks(
         # Keep only what the summary needs: the calls are on disk now.
         return dataclasses.replace(raw, calls=())
 
-    with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="collect") as pool:
+    pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="collect")
+    try:
         futures = {pool.submit(work, task): task for task in todo}
         for future in as_completed(futures):
             task = futures[future]
@@ -96,4 +95,9 @@ def run_tasks(
             done.append((task, raw))
             if progress is not None:
                 progress(len(done), len(todo), task, raw)
+    except BaseException:
+        # Interrupted: don't wait for calls sleeping in retry back-off; the pack is abandoned.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     return done

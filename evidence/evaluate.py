@@ -50,12 +50,18 @@ class EvidenceLookup:
         if raw is None:
             access = self._run.account(account).access_error
             if access is not None:
-                return CollectionError(account, region, access.operation, access.code, access.message)
+                return CollectionError(
+                    account, region, access.operation, access.code, access.message
+                )
             path = raw_path(source.name, account, region)
-            return CollectionError(account, region, operation, "NotCollected", f"no evidence file {path}")
+            return CollectionError(
+                account, region, operation, "NotCollected", f"no evidence file {path}"
+            )
         if raw.failure is not None:
             failure = raw.failure
-            return CollectionError(account, region, failure.operation, failure.code, failure.message)
+            return CollectionError(
+                account, region, failure.operation, failure.code, failure.message
+            )
         try:
             return source.parse(raw)
         except (ValueError, KeyError, TypeError) as exc:
@@ -66,8 +72,9 @@ class EvidenceLookup:
             self._digests[path] = sha256_file(self._store.pack_dir / path)
         return self._digests[path]
 
-
-    def evidence_file(self, path: str, source: Source[Any] | None, raw: RawSource | None) -> EvidenceFile:
+    def evidence_file(
+        self, path: str, source: Source[Any] | None, raw: RawSource | None
+    ) -> EvidenceFile:
         own_time = None
         if raw is not None and source is not None and source.own_time and raw.complete:
             own_time = source.own_time(raw)

@@ -79,7 +79,9 @@ class EvidenceFile:
         }
 
 
-def control_status(items: Iterable[Item], errors: Iterable[CollectionError], manual: bool) -> Status:
+def control_status(
+    items: Iterable[Item], errors: Iterable[CollectionError], manual: bool
+) -> Status:
     """A control fails if any item fails; else is in error if anything could not be collected.
 
     Partly collected is never `pass`.

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ from types import TracebackType
 
 from . import TOOL_NAME, __version__
 from .errors import NotAPackError
-from .rawstore import write_json
+from .rawstore import json_bytes
 
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
@@ -43,6 +44,10 @@ def pack_files(pack_dir: Path) -> Iterator[str]:
                 yield relative
 
 
+class PackDiscardedError(RuntimeError):
+    """A write arrived after the run was abandoned."""
+
+
 class PackBuilder:
     """A pack under construction in a hidden folder beside its final place."""
 
@@ -50,6 +55,21 @@ class PackBuilder:
         output_dir.mkdir(parents=True, exist_ok=True)
         self.output_dir = output_dir
         self.dir = Path(tempfile.mkdtemp(prefix=_PARTIAL_PREFIX, dir=output_dir))
+        self._lock = threading.Lock()
+        self._discarded = False
+
+    def write_bytes(self, relative: str, content: bytes) -> None:
+        """Write a file into the pack; refused once the pack was discarded, so a worker thread
+        that finishes late cannot bring a half-built folder back."""
+        with self._lock:
+            if self._discarded:
+                raise PackDiscardedError(relative)
+            target = self.dir / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+
+    def write_json(self, relative: str, data: object) -> None:
+        self.write_bytes(relative, json_bytes(data))
 
     def __enter__(self) -> PackBuilder:
         return self
@@ -64,7 +84,9 @@ class PackBuilder:
             self.discard()
 
     def discard(self) -> None:
-        shutil.rmtree(self.dir, ignore_errors=True)
+        with self._lock:
+            self._discarded = True
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     def seal(self, name: str, created: str) -> Path:
         """Write manifest.json and SHA256SUMS (hashing every other file), then move into place."""
@@ -74,8 +96,8 @@ class PackBuilder:
             entries.append(
                 {"path": relative, "size": path.stat().st_size, "sha256": sha256_file(path)}
             )
-        write_json(
-            self.dir / MANIFEST,
+        self.write_json(
+            MANIFEST,
             {
                 "schema_version": 1,
                 "pack": name,

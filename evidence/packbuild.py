@@ -19,8 +19,8 @@ from .evaluate import evaluate
 from .exporters import write_exports
 from .pack import PackBuilder, read_manifest, verify_pack
 from .rawstore import RAW_DIR, RawStore, utc_iso
-from .results import exit_code, read_results, results_document, write_results
-from .runinfo import RunInfo
+from .results import RESULTS_FILE, exit_code, results_document
+from .runinfo import RUN_FILE, RunInfo
 from .sources.account import ACCOUNT_ALIASES
 
 CONTROLS_COPY = "controls.yaml"
@@ -59,17 +59,17 @@ def finish_pack(
     name: str | None = None,
 ) -> PackOutcome:
     """Steps 2 to 4 of the write order; raw/ and raw/run.json are already in pack.dir."""
-    run.write(pack.dir)
-    (pack.dir / CONTROLS_COPY).write_bytes(catalog.text)
+    pack.write_json(RUN_FILE, run.to_json())
+    pack.write_bytes(CONTROLS_COPY, catalog.text)
     name = name or pack_name(run)
     store = RawStore(pack.dir)
     controls = evaluate(catalog, store, run)
     document = results_document(
         run, controls, account_aliases(store, run), name, utc_iso(evaluated_at)
     )
-    write_results(pack.dir, document)
-    write_exports(pack.dir, document, run)
-    (pack.dir / README_FILE).write_text(pack_readme(name, document), encoding="utf-8")
+    pack.write_json(RESULTS_FILE, document)
+    write_exports(pack, document, run)
+    pack.write_bytes(README_FILE, pack_readme(name, document).encode("utf-8"))
     final = pack.seal(name, utc_iso(evaluated_at))
     return PackOutcome(final, document, exit_code(document["controls"]))
 
@@ -95,19 +95,21 @@ def export_pack(source: Path, output_dir: Path, now: datetime) -> PackOutcome:
 def pack_readme(name: str, document: dict[str, Any]) -> str:
     run = document["run"]
     accounts = ", ".join(
-        f"{a['account_id']}" + (f" ({a['alias']})" if a.get("alias") else "") for a in run["accounts"]
+        f"{a['account_id']}" + (f" ({a['alias']})" if a.get("alias") else "")
+        for a in run["accounts"]
     )
     counts = ", ".join(f"{n} {status}" for status, n in document["summary"].items() if n)
     return f"""SOC 2 evidence pack {name}
-{'=' * (len(name) + 22)}
+{"=" * (len(name) + 22)}
 
-Organisation:  {run['organisation']}
+Organisation:  {run["organisation"]}
 Accounts:      {accounts}
-Regions:       {', '.join(run['regions']) or 'global services only'}
-As of (UTC):   {run['as_of']}   (collection started {run['started']})
-Collected by:  {run['caller_arn']}
+Regions:       {", ".join(run["regions"]) or "global services only"}
+As of (UTC):   {run["as_of"]}   (collection started {run["started"]})
+Collected by:  {run["caller_arn"]}
 Tool:          {TOOL_NAME} {__version__}
-Controls:      {len(document['controls'])} ({counts}); controls file SHA-256 {run['controls_sha256']}
+Controls:      {len(document["controls"])} ({counts})
+Controls file: {run["controls_file"]}, SHA-256 {run["controls_sha256"]}
 
 What is in this folder
 ----------------------

@@ -181,11 +181,9 @@ def raw_path(source: str, account: str, region: str) -> str:
     return f"{RAW_DIR}/{account}/{region}/{source}.json"
 
 
-def write_json(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=1, sort_keys=False, ensure_ascii=False)
-        handle.write("\n")
+def json_bytes(data: Any) -> bytes:
+    """The one JSON form of every file the tool writes: UTF-8, indented, key order kept."""
+    return (json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 class RawStore:

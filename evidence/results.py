@@ -11,7 +11,6 @@ from typing import Any
 from . import TOOL_NAME
 from .errors import EXIT_FAILING, EXIT_INCOMPLETE, EXIT_OK
 from .model import ControlResult, Status
-from .rawstore import write_json
 from .runinfo import RunInfo
 
 RESULTS_FILE = "results.json"
@@ -72,10 +71,6 @@ def exit_code(controls: Sequence[Mapping[str, Any]]) -> int:
     if any(c["status"] == Status.FAIL for c in controls):
         return EXIT_FAILING
     return EXIT_OK
-
-
-def write_results(pack_dir: Path, document: Mapping[str, Any]) -> None:
-    write_json(pack_dir / RESULTS_FILE, document)
 
 
 def read_results(pack_dir: Path) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .model import CollectionError
-from .rawstore import RAW_DIR, parse_utc, write_json
+from .rawstore import RAW_DIR, parse_utc
 
 RUN_FILE = f"{RAW_DIR}/run.json"
 
@@ -99,9 +99,6 @@ class RunInfo:
             control_ids=tuple(data["control_ids"]),
             calls_per_operation=dict(data.get("calls_per_operation", {})),
         )
-
-    def write(self, pack_dir: Path) -> None:
-        write_json(pack_dir / RUN_FILE, self.to_json())
 
     @staticmethod
     def read(pack_dir: Path) -> RunInfo:

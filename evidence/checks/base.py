@@ -19,7 +19,7 @@ P = TypeVar("P")
 T = TypeVar("T")
 
 
-class NotCollected(Exception):  # noqa: N818 - it is an outcome, not a failure of the tool
+class NotCollected(Exception):
     """A source a check needs could not be collected for this account and region."""
 
     def __init__(self, error: CollectionError) -> None:
@@ -54,12 +54,11 @@ class ScopeContext(Generic[P]):
         status: Status,
         detail: str,
         arn: str = "",
-        region: str | None = None,
         **attributes: Any,
     ) -> Item:
         return Item(
             account=self.account,
-            region=self.region if region is None else region,
+            region=self.region,
             resource=resource,
             arn=arn,
             status=status,

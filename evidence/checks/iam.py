@@ -48,7 +48,9 @@ def password_policy_shortfalls(
     max_age = int(settings.get("MaxPasswordAge") or 0)
     if params.max_age_days is not None:
         if max_age == 0:
-            shortfalls.append(f"passwords never expire, required at most {params.max_age_days} days")
+            shortfalls.append(
+                f"passwords never expire, required at most {params.max_age_days} days"
+            )
         elif max_age > params.max_age_days:
             shortfalls.append(
                 f"passwords expire after {max_age} days, required at most {params.max_age_days}"
@@ -152,7 +154,8 @@ def root_mfa(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
         + f" ({sources}{unread if missing else ''})",
         f"arn:{ctx.partition}:iam::{ctx.account}:root",
         mfa_enabled=enabled,
-        **{f"mfa_per_{name}": on for name, on in readings.items()},
+        mfa_per_account_summary=readings.get("account_summary"),
+        mfa_per_credential_report=readings.get("credential_report"),
     )
 
 

@@ -90,8 +90,14 @@ def multi_az(ctx: ScopeContext[MultiAzParams]) -> Iterator[Item]:
             how = f"cluster {cluster_id} spans {', '.join(zones) or 'unknown zones'}"
         else:
             multi = bool(instance.get("MultiAZ"))
-            zones = [z for z in (instance.get("AvailabilityZone"),
-                                 instance.get("SecondaryAvailabilityZone")) if z]
+            zones = [
+                z
+                for z in (
+                    instance.get("AvailabilityZone"),
+                    instance.get("SecondaryAvailabilityZone"),
+                )
+                if z
+            ]
             how = "Multi-AZ deployment" if multi else f"single AZ {', '.join(zones) or 'unknown'}"
         yield ctx.item(
             str(instance["DBInstanceIdentifier"]),

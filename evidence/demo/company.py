@@ -18,9 +18,24 @@ REGIONS = ("us-east-1", "eu-west-1")
 PARTNER_ACCOUNT = "210987654321"
 
 ENGINEERS = (
-    "alice.martin", "bob.chen", "carol.diaz", "dan.okafor", "erin.walsh", "farid.haddad",
-    "grace.kim", "hugo.lefevre", "ines.silva", "jack.novak", "kara.singh", "liam.obrien",
-    "maya.rossi", "noah.berg", "olga.ivanova", "pedro.alves", "quinn.taylor", "rosa.moreno",
+    "alice.martin",
+    "bob.chen",
+    "carol.diaz",
+    "dan.okafor",
+    "erin.walsh",
+    "farid.haddad",
+    "grace.kim",
+    "hugo.lefevre",
+    "ines.silva",
+    "jack.novak",
+    "kara.singh",
+    "liam.obrien",
+    "maya.rossi",
+    "noah.berg",
+    "olga.ivanova",
+    "pedro.alves",
+    "quinn.taylor",
+    "rosa.moreno",
 )
 WITHOUT_MFA = ("jack.novak", "rosa.moreno")  # console users who never set up MFA: findings
 SERVICE_USERS = ("ci-deploy", "backup-agent", "metrics-exporter", "log-shipper", "terraform")
@@ -100,7 +115,7 @@ def _seed_iam(clients: DemoClients, now: datetime) -> None:
 def _seed_snapshots(clients: DemoClients, region: str) -> None:
     ec2 = clients.client("ec2", region)
     zone = f"{region}a"
-    names = ("orders-db-data", "web-root", "build-cache", "logs-archive")
+    names: tuple[str, ...] = ("orders-db-data", "web-root", "build-cache", "logs-archive")
     if region == "eu-west-1":
         names = ("eu-customers-data", "eu-web-root", "marketing-site")
     for name in names:
@@ -133,8 +148,11 @@ def _seed_snapshots(clients: DemoClients, region: str) -> None:
 def _seed_databases(clients: DemoClients, region: str) -> None:
     rds = clients.client("rds", region)
     databases = {
-        "us-east-1": (("orders-prod", True, "production"), ("users-prod", True, "production"),
-                      ("analytics", False, "internal")),
+        "us-east-1": (
+            ("orders-prod", True, "production"),
+            ("users-prod", True, "production"),
+            ("analytics", False, "internal"),
+        ),
         "eu-west-1": (("eu-customers-prod", True, "production"),),
     }[region]
     for identifier, multi_az, environment in databases:

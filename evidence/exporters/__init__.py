@@ -6,15 +6,16 @@ They never call AWS. Each one writes into the pack folder before the manifest is
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
+from ..pack import PackBuilder
 from ..runinfo import RunInfo
 
-Exporter = Callable[[Path, dict[str, Any], RunInfo], Path]
+# An exporter reads results.json (as a document) and raw/ from the pack folder and writes its file.
+Exporter = Callable[[PackBuilder, dict[str, Any], RunInfo], str]
 
 EXPORTERS: tuple[Exporter, ...] = ()
 
 
-def write_exports(pack_dir: Path, document: dict[str, Any], run: RunInfo) -> list[Path]:
-    return [export(pack_dir, document, run) for export in EXPORTERS]
+def write_exports(pack: PackBuilder, document: dict[str, Any], run: RunInfo) -> list[str]:
+    return [export(pack, document, run) for export in EXPORTERS]

@@ -22,8 +22,13 @@ T = TypeVar("T")
 class FetchContext(Protocol):
     """What a source's fetch may use: recorded clients for one account and region."""
 
-    account: str
-    region: str  # the region collected, or `global`
+    @property
+    def account(self) -> str: ...
+
+    @property
+    def region(self) -> str:
+        """The region collected, or `global`."""
+        ...
 
     def client(self, service: str) -> Any: ...
 
@@ -37,7 +42,9 @@ class Scope(StrEnum):
 class Source(Generic[T]):
     name: str
     scope: Scope
-    actions: tuple[str, ...]  # IAM actions fetch needs: the least-privilege policy is built from them
+    actions: tuple[
+        str, ...
+    ]  # IAM actions fetch needs: the least-privilege policy is built from them
     fetch: Callable[[FetchContext], None]
     parse: Callable[[RawSource], T]
     # Extra human-readable files derived from the raw file (name suffix -> bytes), e.g. a CSV.

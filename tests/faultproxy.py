@@ -1,0 +1,158 @@
+"""A small reverse proxy between the tool and moto that injects the faults moto cannot make.
+
+Rules match an AWS operation (from the query-protocol `Action` or the JSON `X-Amz-Target`) and
+answer with an AWS-shaped error instead of forwarding, a given number of times or forever. Every
+request is counted per operation, so tests can bound the calls a run makes.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+_SERVICE_IN_AUTH = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+
+
+@dataclass
+class Fault:
+    operation: str
+    code: str
+    status: int = 400
+    message: str = "injected by the test proxy"
+    times: int | None = None  # None: every time
+    service: str | None = None  # restrict to a signing service name (iam, ec2, rds, ...)
+
+
+class FaultProxy:
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream.rstrip("/")
+        self.faults: list[Fault] = []
+        self.calls: Counter[str] = Counter()
+        self.injected: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> FaultProxy:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def fail(self, operation: str, code: str, **kwargs: object) -> Fault:
+        fault = Fault(operation, code, **kwargs)  # type: ignore[arg-type]
+        with self._lock:
+            self.faults.append(fault)
+        return fault
+
+    def reset(self) -> None:
+        with self._lock:
+            self.faults.clear()
+            self.calls.clear()
+            self.injected.clear()
+
+    def _match(self, service: str, operation: str) -> Fault | None:
+        with self._lock:
+            self.calls[operation] += 1
+            for fault in self.faults:
+                if fault.operation != operation or fault.times == 0:
+                    continue
+                if fault.service is not None and fault.service != service:
+                    continue
+                if fault.times is not None:
+                    fault.times -= 1
+                self.injected[operation] += 1
+                return fault
+        return None
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def _forward(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                service, operation, is_json = _identify(self.headers, self.path, body)
+                fault = proxy._match(service, operation)
+                if fault is not None:
+                    self._reply(fault.status, *_error_body(service, fault, is_json))
+                    return
+                request = urllib.request.Request(
+                    proxy.upstream + self.path,
+                    data=body if self.command != "GET" else None,
+                    method=self.command,
+                    headers={k: v for k, v in self.headers.items() if k.lower() != "host"},
+                )
+                try:
+                    with urllib.request.urlopen(request, timeout=60) as response:
+                        status, headers, payload = (
+                            response.status,
+                            response.headers,
+                            response.read(),
+                        )
+                except urllib.error.HTTPError as error:
+                    status, headers, payload = error.code, error.headers, error.read()
+                content_type = headers.get("Content-Type", "text/xml")
+                self._reply(status, payload, content_type)
+
+            def _reply(self, status: int, payload: bytes, content_type: str) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(payload)))
+                self.send_header("x-amzn-RequestId", "proxy-request-id")
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _forward
+
+        return Handler
+
+
+def _identify(headers: object, path: str, body: bytes) -> tuple[str, str, bool]:
+    get = headers.get  # type: ignore[attr-defined]
+    match = _SERVICE_IN_AUTH.search(get("Authorization", ""))
+    service = match.group(1) if match else ""
+    target = get("X-Amz-Target")
+    if target:
+        return service, target.rsplit(".", 1)[-1], True
+    form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+    query = urllib.parse.parse_qs(urllib.parse.urlparse(path).query)
+    action = (form.get("Action") or query.get("Action") or [""])[0]
+    return service, action, False
+
+
+def _error_body(service: str, fault: Fault, is_json: bool) -> tuple[bytes, str]:
+    if is_json:
+        body = f'{{"__type": "{fault.code}", "message": "{fault.message}"}}'
+        return body.encode(), "application/x-amz-json-1.1"
+    if service == "ec2":
+        xml = (
+            f"<Response><Errors><Error><Code>{fault.code}</Code><Message>{fault.message}</Message>"
+            "</Error></Errors><RequestID>proxy-request-id</RequestID></Response>"
+        )
+    else:
+        xml = (
+            f"<ErrorResponse><Error><Type>Sender</Type><Code>{fault.code}</Code>"
+            f"<Message>{fault.message}</Message></Error>"
+            "<RequestId>proxy-request-id</RequestId></ErrorResponse>"
+        )
+    return xml.encode(), "text/xml"
