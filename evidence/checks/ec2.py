@@ -45,7 +45,6 @@ def snapshot_public(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
             start_time=snapshot.get("StartTime"),
             encrypted=snapshot.get("Encrypted"),
             description=snapshot.get("Description", ""),
-            public=bool(permissions and permissions.public),
             shared_with=list(shared),
             attribute_checked=permissions is not None,
         )

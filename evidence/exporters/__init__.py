@@ -10,11 +10,12 @@ from typing import Any
 
 from ..pack import PackBuilder
 from ..runinfo import RunInfo
+from .xlsx import write_workbook
 
 # An exporter reads results.json (as a document) and raw/ from the pack folder and writes its file.
 Exporter = Callable[[PackBuilder, dict[str, Any], RunInfo], str]
 
-EXPORTERS: tuple[Exporter, ...] = ()
+EXPORTERS: tuple[Exporter, ...] = (write_workbook,)
 
 
 def write_exports(pack: PackBuilder, document: dict[str, Any], run: RunInfo) -> list[str]:
