@@ -8,6 +8,7 @@ to moto with boto3; states moto's API cannot make are set in its in-process back
 from __future__ import annotations
 
 import json
+import logging
 import os
 import urllib.request
 from collections.abc import Iterator
@@ -33,6 +34,7 @@ REPO_CONTROLS = REPO / "controls.yaml"
 
 @pytest.fixture(scope="session")
 def moto_url() -> Iterator[str]:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -96,7 +98,9 @@ class Run:
     def packs(self) -> list[Path]:
         if not self.output_dir.is_dir():
             return []
-        return sorted(p for p in self.output_dir.iterdir() if p.is_dir())
+        return sorted(
+            p for p in self.output_dir.iterdir() if p.is_dir() and not p.name.startswith(".")
+        )
 
     @property
     def pack(self) -> Path:

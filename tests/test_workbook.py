@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from evidence.exporters.xlsx import sheet_names
+from evidence.exporters.common import sheet_names
 from evidence.pack import sha256_file
 from tests.conftest import ACCOUNT, Aws, write_controls
 from tests.test_checks_ec2_rds import snapshot

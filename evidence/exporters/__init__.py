@@ -10,12 +10,13 @@ from typing import Any
 
 from ..pack import PackBuilder
 from ..runinfo import RunInfo
+from .pdf import write_pdf
 from .xlsx import write_workbook
 
 # An exporter reads results.json (as a document) and raw/ from the pack folder and writes its file.
 Exporter = Callable[[PackBuilder, dict[str, Any], RunInfo], str]
 
-EXPORTERS: tuple[Exporter, ...] = (write_workbook,)
+EXPORTERS: tuple[Exporter, ...] = (write_workbook, write_pdf)
 
 
 def write_exports(pack: PackBuilder, document: dict[str, Any], run: RunInfo) -> list[str]:

@@ -4,7 +4,8 @@ evidence came from, and every recorded call."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -63,6 +64,16 @@ class RawReader:
     def sha256(self, path: str) -> str:
         return self._digest(path)
 
+    def size(self, path: str) -> int:
+        return (self.pack_dir / path).stat().st_size
+
+    def all_files(self) -> list[str]:
+        """Every file under raw/ (JSON, derived CSVs and run.json)."""
+        root = self.pack_dir / RAW_DIR
+        return sorted(
+            p.relative_to(self.pack_dir).as_posix() for p in root.rglob("*") if p.is_file()
+        )
+
     def raw_files(self) -> list[str]:
         root = self.pack_dir / RAW_DIR
         return sorted(
@@ -110,6 +121,25 @@ def _summarise(calls: list[RawCall]) -> str:
     return ", ".join(parts) or "(no parameters)"
 
 
+RESERVED_SHEETS = ("Summary", "Findings", "Sources", "History")
+
+
+def sheet_names(control_ids: Sequence[str]) -> list[str]:
+    """Unique, valid sheet names of at most 31 characters, however long the control ids are."""
+    used = {name.lower() for name in RESERVED_SHEETS}
+    names = []
+    for control_id in control_ids:
+        base = re.sub(r"[\[\]:*?/\\]", "_", control_id).strip("'") or "control"
+        candidate, n = base[:31], 1
+        while candidate.lower() in used:
+            n += 1
+            suffix = f"~{n}"
+            candidate = base[: 31 - len(suffix)] + suffix
+        used.add(candidate.lower())
+        names.append(candidate)
+    return names
+
+
 def attribute_columns(items: list[Mapping[str, Any]]) -> list[str]:
     """Attribute names in order of first appearance across a population."""
     seen: dict[str, None] = {}
@@ -117,6 +147,14 @@ def attribute_columns(items: list[Mapping[str, Any]]) -> list[str]:
         for key in item.get("attributes", {}):
             seen.setdefault(key, None)
     return list(seen)
+
+
+def params_text(params: Mapping[str, Any]) -> str:
+    """A check's effective parameters on one line; unset ones say so."""
+    parts = [
+        f"{k}={display(v) if v not in (None, {}, []) else '(none)'}" for k, v in params.items()
+    ]
+    return ", ".join(parts) or "none"
 
 
 def display(value: Any) -> Any:

@@ -27,13 +27,20 @@ from ..pack import PackBuilder, sha256_file
 from ..rawstore import parse_utc
 from ..results import RESULTS_FILE
 from ..runinfo import RunInfo
-from .common import RawReader, as_utc, attribute_columns, display, export_name
+from .common import (
+    RawReader,
+    as_utc,
+    attribute_columns,
+    display,
+    export_name,
+    params_text,
+    sheet_names,
+)
 
 MAX_CELL = 32_767  # Excel's limit on characters in a cell
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]00:00)$")
 DATE_FORMAT = "yyyy-mm-dd h:mm:ss"  # openpyxl's own default for datetimes
-RESERVED_SHEETS = ("Summary", "Findings", "Sources", "History")
 
 STATUS_STYLE = {
     "pass": ("C6EFCE", "006100"),
@@ -195,22 +202,6 @@ def set_widths(sheet: Any, rows: Iterable[Sequence[Any]], minimum: int = 8, cap:
         sheet.column_dimensions[get_column_letter(index)].width = width
 
 
-def sheet_names(control_ids: Sequence[str]) -> list[str]:
-    """Unique, valid sheet names of at most 31 characters, however long the control ids are."""
-    used = {name.lower() for name in RESERVED_SHEETS}
-    names = []
-    for control_id in control_ids:
-        base = re.sub(r"[\[\]:*?/\\]", "_", control_id).strip("'") or "control"
-        candidate, n = base[:31], 1
-        while candidate.lower() in used:
-            n += 1
-            suffix = f"~{n}"
-            candidate = base[: 31 - len(suffix)] + suffix
-        used.add(candidate.lower())
-        names.append(candidate)
-    return names
-
-
 # ---------------------------------------------------------------- sheets
 
 
@@ -323,10 +314,7 @@ def _control_sheet(workbook: Any, name: str, control: Mapping[str, Any], raw: Ra
         ("Criteria", ", ".join(control["criteria"])),
         ("References", "; ".join(f"{k}: {', '.join(v)}" for k, v in control["references"].items())),
         ("Check", control["check"]),
-        (
-            "Parameters",
-            ", ".join(f"{k}={display(v)}" for k, v in control["params"].items()) or "none",
-        ),
+        ("Parameters", params_text(control["params"])),
         ("Test procedure", control["procedure"]),
         (
             "API operations used",

@@ -1,0 +1,69 @@
+"""PDF at scale: a control with 10,000 failing items.
+
+Run: .venv/bin/python -m bench.bench_pdf [--failing N]
+Prints pages, seconds and the process's peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+from pypdf import PdfReader
+
+from bench.bench_workbook import ACCOUNT, synthetic
+from evidence.exporters.pdf import write_pdf
+from evidence.pack import PackBuilder
+from evidence.rawstore import RawCall, RawSource, raw_path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--failing", type=int, default=10_000)
+    failing = parser.parse_args().failing
+    document, run = synthetic(failing)
+    control = document["controls"][0]
+    for item in control["items"]:
+        item["status"] = "fail"
+        item["detail"] = "public: any AWS account can create a volume from it"
+    control["failing"] = control["items"]
+    with tempfile.TemporaryDirectory() as tmp, PackBuilder(Path(tmp)) as pack:
+        raw = RawSource(
+            "ec2.snapshots",
+            ACCOUNT,
+            "us-east-1",
+            run.caller_arn,
+            run.started,
+            run.finished,
+            (
+                RawCall(
+                    1,
+                    run.started,
+                    "ec2",
+                    "DescribeSnapshots",
+                    "us-east-1",
+                    {"OwnerIds": ["self"]},
+                    "r",
+                    200,
+                    0,
+                    None,
+                    {"Snapshots": []},
+                ),
+            ),
+        )
+        pack.write_json(raw_path("ec2.snapshots", ACCOUNT, "us-east-1"), raw.to_json())
+        pack.write_json("results.json", {"bench": True})
+        pack.write_bytes("controls.yaml", b"bench")
+        start = time.perf_counter()
+        name = write_pdf(pack, document, run)
+        seconds = time.perf_counter() - start
+        pages = len(PdfReader(pack.dir / name).pages)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"failing_items={failing} pages={pages} seconds={seconds:.1f} peak_rss_mb={peak_mb:.0f}")
+
+
+if __name__ == "__main__":
+    main()
