@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import boto3
 from botocore.config import Config
@@ -117,9 +117,15 @@ class AccountClients:
                 self._clients[key] = self._recorder.attach(client)
             return self._clients[key]
 
-    def context(self, account: str, region: str) -> ScopedClients:
+    def context(
+        self, account: str, region: str, reader: DependencyReader | None = None
+    ) -> ScopedClients:
         client_region = self.home_region if region == "global" else region
-        return ScopedClients(account, region, client_region, self)
+        return ScopedClients(account, region, client_region, self, reader)
+
+
+class DependencyReader(Protocol):
+    def __call__(self, source: Any, account: str, region: str) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -130,6 +136,13 @@ class ScopedClients:
     region: str
     client_region: str
     clients: AccountClients
+    reader: DependencyReader | None = None
 
-    def client(self, service: str) -> Any:
-        return self.clients.client(service, self.client_region)
+    def client(self, service: str, region: str | None = None) -> Any:
+        return self.clients.client(service, region or self.client_region)
+
+    def read(self, source: Any) -> Any:
+        if self.reader is None:
+            raise RuntimeError(f"no dependency reader for {source.name}")
+        region = "global" if source.scope == "global" else self.region
+        return self.reader(source, self.account, region)

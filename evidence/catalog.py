@@ -15,7 +15,16 @@ from .params import NoParams, build_params
 
 _TOP_KEYS = {"organisation", "controls"}
 _REQUIRED = ("id", "title", "criteria", "check")
-_CONTROL_KEYS = {"id", "title", "description", "criteria", "references", "check", "params"}
+_CONTROL_KEYS = {
+    "id",
+    "title",
+    "description",
+    "criteria",
+    "references",
+    "check",
+    "params",
+    "attachments",
+}
 
 
 @dataclass(frozen=True)
@@ -28,6 +37,8 @@ class Control:
     check: str
     params: Any  # an instance of the check's params dataclass
     line: int
+    # Manual controls: evidence files as written in controls.yaml, and as resolved from its folder.
+    attachments: tuple[tuple[str, Path], ...] = ()
 
     @property
     def manual(self) -> bool:
@@ -142,6 +153,26 @@ def _control(node: YamlNode, file: str, path: str) -> Control:
             f"unknown check {check_name!r} (known: {known}, manual)",
         )
     params_cls = NoParams if check_name == MANUAL else CHECKS[check_name].params
+    params_node = fields.get("params")
+    params = build_params(params_cls, params_node, file, f"{path}.params")
+    rule = None if check_name == MANUAL else CHECKS[check_name].validate
+    problem = rule(params) if rule else None
+    if problem:
+        line = params_node.line if params_node else fields["check"].line
+        raise ConfigError(file, line, f"{path}.params", problem)
+    attachments: tuple[tuple[str, Path], ...] = ()
+    if "attachments" in fields:
+        node_at = fields["attachments"]
+        if check_name != MANUAL:
+            raise ConfigError(
+                file,
+                node_at.line,
+                f"{path}.attachments",
+                "attachments are for `check: manual` controls",
+            )
+        names = _text_list(node_at, file, f"{path}.attachments")
+        base = Path(file).parent
+        attachments = tuple((name, (base / name).resolve()) for name in names)
     references: dict[str, tuple[str, ...]] = {}
     if "references" in fields:
         refs = _mapping(fields["references"], file, f"{path}.references")
@@ -155,6 +186,7 @@ def _control(node: YamlNode, file: str, path: str) -> Control:
         criteria=_text_list(fields["criteria"], file, f"{path}.criteria"),
         references=references,
         check=check_name,
-        params=build_params(params_cls, fields.get("params"), file, f"{path}.params"),
+        params=params,
         line=node.line,
+        attachments=attachments,
     )

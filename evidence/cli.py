@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
@@ -14,10 +15,11 @@ from types import FrameType
 from . import TOOL_NAME, __version__
 from .aws import AwsSettings
 from .catalog import load_catalog
-from .collect import CollectRequest, collect
+from .collect import CollectRequest, collect, select_controls
 from .errors import EXIT_OK, EvidenceToolError
 from .pack import verify_pack
 from .packbuild import PackOutcome, export_pack
+from .permissions import policy
 from .summary import catalog_table, results_table
 
 DEFAULT_CONTROLS = Path("controls.yaml")
@@ -78,6 +80,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     controls = commands.add_parser("controls", help="list the control catalogue")
     _controls_option(controls)
+
+    permissions = commands.add_parser(
+        "permissions", help="print the least-privilege IAM policy for the selected controls"
+    )
+    _controls_option(permissions)
+    permissions.add_argument(
+        "--only", action="append", default=[], metavar="ID", help="only these controls (repeatable)"
+    )
     return parser
 
 
@@ -159,6 +169,10 @@ def _run(args: argparse.Namespace) -> int:
         outcome = export_pack(args.pack, output, datetime.now(UTC))
         _print_outcome(outcome)
         return outcome.exit_code
+    if args.command == "permissions":
+        catalog = select_controls(load_catalog(args.controls), args.only)
+        print(json.dumps(policy(catalog), indent=2))
+        return EXIT_OK
     if args.command == "controls":
         catalog = load_catalog(args.controls)
         print(f"{catalog.organisation}: {len(catalog.controls)} controls from {catalog.path}\n")

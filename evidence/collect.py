@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .attachments import copy_attachments
 from .aws import (
     CREDENTIAL_ERROR_CODES,
     CREDENTIAL_EXCEPTIONS,
@@ -19,7 +20,7 @@ from .aws import (
 )
 from .catalog import Catalog, load_catalog
 from .checks import CHECKS
-from .collector import Progress, RawWriter, Task, run_source, run_tasks
+from .collector import PackDependencies, Progress, RawWriter, Task, run_source, run_tasks
 from .errors import CredentialsError, EvidenceToolError, UsageError
 from .model import GLOBAL_REGION
 from .pack import PackBuilder
@@ -63,12 +64,14 @@ def select_controls(catalog: Catalog, only: Sequence[str]) -> Catalog:
 
 
 def sources_for(catalog: Catalog) -> list[Source[Any]]:
-    """Every source the selected controls read, each once: collect once, evaluate many."""
+    """Every source the selected controls read (and what those read first), each once:
+    collect once, evaluate many."""
     needed: dict[str, Source[Any]] = {}
     for control in catalog.controls:
         if not control.manual:
-            for source in CHECKS[control.check].sources:
-                needed[source.name] = source
+            for source in CHECKS[control.check].sources_for(control.params):
+                for each in source.with_dependencies():
+                    needed[each.name] = each
     return list(needed.values())
 
 
@@ -104,10 +107,12 @@ def collect(
             if needs_regions
             else ()
         )
+        copy_attachments(catalog, pack)
         tasks = plan(sources, identity.account, regions)
+        dependencies = PackDependencies(pack)
         run_tasks(
             tasks,
-            contexts=lambda task: clients.context(task.account, task.region),
+            contexts=lambda task: clients.context(task.account, task.region, dependencies),
             caller_arn=lambda _account: identity.arn,
             recorder=recorder,
             writer=writer,

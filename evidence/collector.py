@@ -7,6 +7,7 @@ sources carry on. Nothing here knows about controls.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -16,9 +17,9 @@ from botocore.exceptions import ClientError
 
 from .aws import ScopedClients
 from .pack import PackBuilder
-from .rawstore import RawSource, SourceFailure, raw_path
+from .rawstore import RawSource, RawStore, SourceFailure, raw_path
 from .recorder import Recorder
-from .sources.base import Source, error_code
+from .sources.base import DependencyFailed, Source, error_code
 
 
 @dataclass(frozen=True)
@@ -39,12 +40,21 @@ def run_source(
         try:
             source.fetch(scoped)
         except ClientError as exc:
-            message = str(exc.response.get("Error", {}).get("Message", exc))
+            message = plain(str(exc.response.get("Error", {}).get("Message", exc)))
             bucket.failure = SourceFailure(exc.operation_name, error_code(exc), message)
+        except DependencyFailed as exc:
+            bucket.failure = SourceFailure(exc.operation, exc.code, str(exc))
         except Exception as exc:  # transport errors, exhausted retries, timeouts: not collected
             last = bucket.calls[-1].operation if bucket.calls else "unknown"
-            bucket.failure = SourceFailure(last, type(exc).__name__, str(exc))
+            bucket.failure = SourceFailure(last, type(exc).__name__, plain(str(exc)))
     return bucket.freeze(recorder.now())
+
+
+def plain(message: str, limit: int = 300) -> str:
+    """An error message as one short line of text (some endpoints answer with an HTML page;
+    the raw call keeps the whole body)."""
+    text = " ".join(re.sub(r"<[^>]+>", " ", message).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class RawWriter:
@@ -63,6 +73,28 @@ class RawWriter:
                 extra.append(extra_path)
         self.pack.write_json(path, dataclasses.replace(raw, extra_files=tuple(extra)).to_json())
         return path
+
+
+class PackDependencies:
+    """Reads a dependency's raw file back from the pack being built, so a dependent source uses
+    exactly the evidence that was kept (and the dependency's call is made once)."""
+
+    def __init__(self, pack: PackBuilder) -> None:
+        self._store = RawStore(pack.dir)
+
+    def __call__(self, source: Source[Any], account: str, region: str) -> Any:
+        raw = self._store.get(source.name, account, region)
+        if raw is None:
+            raise DependencyFailed(
+                source.name,
+                source.actions[0].split(":")[1],
+                "NotCollected",
+                f"{source.name} was not collected",
+            )
+        if raw.failure is not None:
+            failure = raw.failure
+            raise DependencyFailed(source.name, failure.operation, failure.code, failure.message)
+        return source.parse(raw)
 
 
 Progress = Callable[[int, int, Task, RawSource], None]
@@ -86,15 +118,20 @@ def run_tasks(
         # Keep only what the summary needs: the calls are on disk now.
         return dataclasses.replace(raw, calls=())
 
+    # Waves: a source runs once everything it reads from (its `after`) has been written.
+    waves: dict[int, list[Task]] = {}
+    for task in todo:
+        waves.setdefault(task.source.depth, []).append(task)
     pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="collect")
     try:
-        futures = {pool.submit(work, task): task for task in todo}
-        for future in as_completed(futures):
-            task = futures[future]
-            raw = future.result()
-            done.append((task, raw))
-            if progress is not None:
-                progress(len(done), len(todo), task, raw)
+        for depth in sorted(waves):
+            futures = {pool.submit(work, task): task for task in waves[depth]}
+            for future in as_completed(futures):
+                task = futures[future]
+                raw = future.result()
+                done.append((task, raw))
+                if progress is not None:
+                    progress(len(done), len(todo), task, raw)
     except BaseException:
         # Interrupted: don't wait for calls sleeping in retry back-off; the pack is abandoned.
         pool.shutdown(wait=False, cancel_futures=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from .attachments import evaluate_manual
 from .catalog import Catalog, Control
 from .checks import CHECKS, NotCollected, ScopeContext
 from .model import GLOBAL_REGION, CollectionError, ControlResult, EvidenceFile, Item, control_status
@@ -21,6 +22,7 @@ class EvidenceLookup:
 
     def __init__(self, store: RawStore, run: RunInfo) -> None:
         self._store = store
+        self.pack_dir = store.pack_dir
         self._run = run
         self._parsed: dict[tuple[str, str, str], Any] = {}
         self._raw_meta: dict[str, RawSource] = {}
@@ -109,6 +111,8 @@ def evaluate(catalog: Catalog, store: RawStore, run: RunInfo) -> tuple[ControlRe
 
 
 def _evaluate_control(control: Control, evidence: EvidenceLookup, run: RunInfo) -> ControlResult:
+    if control.manual:
+        return evaluate_manual(control, evidence.pack_dir)
     check = CHECKS[control.check]
     lookup = ControlLookup(evidence)
     items: list[Item] = []
@@ -121,9 +125,12 @@ def _evaluate_control(control: Control, evidence: EvidenceLookup, run: RunInfo) 
             )
             try:
                 # A scope that fails midway contributes its error, not a partial population.
-                items.extend(list(check.evaluate(ctx)))
+                outcome = list(check.evaluate(ctx))
             except NotCollected as exc:
                 errors.append(exc.error)
+                continue
+            items.extend(o for o in outcome if isinstance(o, Item))
+            errors.extend(o for o in outcome if isinstance(o, CollectionError))
     return ControlResult(
         id=control.id,
         title=control.title,

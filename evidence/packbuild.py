@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import TOOL_NAME, __version__
+from .attachments import ATTACHMENTS_DIR
 from .catalog import Catalog, load_catalog
 from .errors import NotAPackError
 from .evaluate import evaluate
@@ -74,6 +75,12 @@ def finish_pack(
     return PackOutcome(final, document, exit_code(document["controls"]))
 
 
+def pack_catalog(pack_dir: Path, run: RunInfo) -> Catalog:
+    """The controls a pack was collected for: its catalogue copy, narrowed to the run's ids
+    (an `--only` pull collected only those)."""
+    return load_catalog(pack_dir / CONTROLS_COPY).select(list(run.control_ids))
+
+
 def export_pack(source: Path, output_dir: Path, now: datetime) -> PackOutcome:
     """A new pack from an earlier one's raw/ and controls copy: re-evaluated, re-exported.
 
@@ -85,9 +92,11 @@ def export_pack(source: Path, output_dir: Path, now: datetime) -> PackOutcome:
         names = ", ".join(report.changed + report.missing + report.extra)
         raise NotAPackError(f"{source}: does not verify ({names}); refusing to export from it")
     run = RunInfo.read(source)
-    catalog = load_catalog(source / CONTROLS_COPY)
+    catalog = pack_catalog(source, run)
     with PackBuilder(output_dir) as pack:
         shutil.copytree(source / RAW_DIR, pack.dir / RAW_DIR)
+        if (source / ATTACHMENTS_DIR).is_dir():
+            shutil.copytree(source / ATTACHMENTS_DIR, pack.dir / ATTACHMENTS_DIR)
         name = f"{pack_name(run)}_export_{stamp(now)}"
         return finish_pack(pack, catalog, run, evaluated_at=now, name=name)
 
@@ -119,6 +128,7 @@ raw/                    Every AWS API call the collection made, one JSON file pe
                         every page of it. raw/run.json describes the run. The IAM credential
                         report is also kept as its decoded CSV beside its JSON.
 controls.yaml           The control catalogue the results were evaluated against.
+attachments/            Evidence files of manual (procedural) controls, by control id.
 results.json            One entry per control: status, population, every evaluated item, the
                         failing ones, what could not be collected and the raw files used.
 evidence_*.xlsx         The auditor workbook, built from results.json and raw/ only.
@@ -127,7 +137,8 @@ manifest.json           Size and SHA-256 of every other file (written last).
 SHA256SUMS              The same hashes (and that of manifest.json) for `sha256sum -c`.
 
 Statuses: pass; fail (a resource breaks the control); error (evidence could not be
-collected: the operation and AWS error code are named; never counted as a pass); manual.
+collected: the operation and AWS error code are named; never counted as a pass); manual
+(procedural control: its evidence is the attached files).
 
 How to verify this pack
 -----------------------

@@ -154,4 +154,5 @@ class _OperationName:
 def _service_of(model: Any) -> str:
     if isinstance(model, _OperationName):
         return model.service
-    return str(model.service_model.endpoint_prefix)
+    # boto3's name for the service (cloudwatch, elbv2, s3control): what a reader looks up.
+    return str(model.service_model.service_name)

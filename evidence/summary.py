@@ -44,7 +44,7 @@ def catalog_table(catalog: Catalog) -> str:
 
 
 def checks_table() -> str:
-    rows = [(c.name, c.scope, ", ".join(c.actions)) for c in CHECKS.values()]
+    rows = [(c.name, c.scope, ", ".join(c.actions_for(c.params()))) for c in CHECKS.values()]
     return tabulate(rows, headers=("check", "scope", "IAM actions"))
 
 

@@ -7,17 +7,21 @@ to moto with boto3; states moto's API cannot make are set in its in-process back
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
 import os
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 # Before moto builds its EC2 backends: no built-in AMI snapshots of other accounts.
 os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
+os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"  # AdministratorAccess and friends
 
 import boto3
 import pytest
@@ -30,6 +34,9 @@ from tests.faultproxy import FaultProxy
 ACCOUNT = "123456789012"
 REPO = Path(__file__).resolve().parent.parent
 REPO_CONTROLS = REPO / "controls.yaml"
+# The first seven controls of the shipped catalogue: enough for pack, workbook and PDF tests.
+CORE_IDS = ("IAM-01", "IAM-02", "IAM-03", "IAM-04", "EC2-01", "RDS-01", "RDS-02")
+CORE = tuple(arg for control_id in CORE_IDS for arg in ("--only", control_id))
 
 
 @pytest.fixture(scope="session")
@@ -70,21 +77,48 @@ class Aws:
         return get_backend(service)[account][region]  # type: ignore[call-overload]
 
 
-@pytest.fixture
-def aws(moto_url: str, proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Aws:
+@contextmanager
+def emulated_aws(moto_url: str, proxy: FaultProxy, tmp: Path) -> Iterator[Aws]:
+    """A freshly reset emulated account, and an environment pointing the tool at it."""
     request = urllib.request.Request(f"{moto_url}/moto-api/reset", data=b"", method="POST")
     urllib.request.urlopen(request).close()
     proxy.reset()
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_REGION"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    return Aws(moto_url, proxy)
+    with pytest.MonkeyPatch.context() as env:
+        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_REGION"):
+            env.delenv(name, raising=False)
+        env.setenv("AWS_ENDPOINT_URL", proxy.url)
+        env.setenv("AWS_ACCESS_KEY_ID", "testing")
+        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        env.setenv("AWS_EC2_METADATA_DISABLED", "true")
+        env.setenv("AWS_CONFIG_FILE", str(tmp / "no-aws-config"))
+        env.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp / "no-aws-credentials"))
+        yield Aws(moto_url, proxy)
+
+
+@pytest.fixture
+def aws(moto_url: str, proxy: FaultProxy, tmp_path: Path) -> Iterator[Aws]:
+    with emulated_aws(moto_url, proxy, tmp_path) as emulated:
+        yield emulated
+
+
+def collect_pack(output: Path, *args: str, controls: Path = REPO_CONTROLS) -> tuple[int, Path]:
+    """`soc-evidence collect` outside a test's fixtures (for packs shared by a module)."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        code = main(
+            [
+                "collect",
+                "--controls",
+                str(controls),
+                "--output",
+                str(output),
+                "--max-attempts",
+                "2",
+                *args,
+            ]
+        )
+    (pack,) = [p for p in output.iterdir() if not p.name.startswith(".")]
+    return code, pack
 
 
 @dataclass

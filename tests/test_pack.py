@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 from evidence.aws import AwsSettings, client_config
-from evidence.catalog import load_catalog
 from evidence.evaluate import evaluate
+from evidence.packbuild import pack_catalog
 from evidence.rawstore import RawStore
 from evidence.runinfo import RunInfo
-from tests.conftest import ACCOUNT, REPO, REPO_CONTROLS, Aws
+from tests.conftest import ACCOUNT, CORE, REPO, REPO_CONTROLS, Aws
 from tests.test_checks_ec2_rds import database, snapshot
 from tests.test_checks_iam import COMPLIANT_POLICY, console_user
 
@@ -35,7 +35,7 @@ def small_company(aws: Aws) -> None:
 
 def test_pack_layout_and_results_contract(aws: Aws, collect: Any) -> None:
     small_company(aws)
-    run = collect("--region", "us-east-1")
+    run = collect(*CORE, "--region", "us-east-1")
     assert run.code == 1
     pack = run.pack
     assert pack.name.startswith(f"{ACCOUNT}_") and pack.name.endswith("Z")
@@ -108,7 +108,7 @@ def test_pack_layout_and_results_contract(aws: Aws, collect: Any) -> None:
 
 def test_every_raw_call_records_who_what_when_and_the_response(aws: Aws, collect: Any) -> None:
     small_company(aws)
-    run = collect("--region", "us-east-1")
+    run = collect(*CORE, "--region", "us-east-1")
     files = sorted((run.pack / "raw").rglob("*.json"))
     assert len(files) > 5
     seen_operations = set()
@@ -177,7 +177,7 @@ def test_pack_verifies_and_names_a_changed_missing_or_added_file(
     aws: Aws, collect: Any, cli: Any
 ) -> None:
     small_company(aws)
-    pack = collect("--region", "us-east-1").pack
+    pack = collect(*CORE, "--region", "us-east-1").pack
     verified = cli("verify", str(pack))
     assert verified.code == 0 and "intact" in verified.out
     sums = subprocess.run(
@@ -209,9 +209,10 @@ def test_verify_of_a_folder_that_is_not_a_pack_exits_2(cli: Any, tmp_path: Path)
 
 def test_results_can_be_re_derived_offline_from_raw(aws: Aws, collect: Any) -> None:
     small_company(aws)
-    run = collect("--region", "us-east-1")
+    run = collect(*CORE, "--region", "us-east-1")
     pack = run.pack
-    again = evaluate(load_catalog(pack / "controls.yaml"), RawStore(pack), RunInfo.read(pack))
+    run_info = RunInfo.read(pack)
+    again = evaluate(pack_catalog(pack, run_info), RawStore(pack), run_info)
     assert [c.to_json() for c in again] == run.results["controls"]
 
 
@@ -219,7 +220,7 @@ def test_export_writes_a_new_pack_and_leaves_the_original_untouched(
     aws: Aws, collect: Any, cli: Any
 ) -> None:
     small_company(aws)
-    original = collect("--region", "us-east-1").pack
+    original = collect(*CORE, "--region", "us-east-1").pack
     before = {p: p.read_bytes() for p in original.rglob("*") if p.is_file()}
     exported = cli("export", str(original))
     assert exported.code == 1  # same findings, same exit code
@@ -397,8 +398,23 @@ def test_demo_writes_a_verified_pack_with_findings(tmp_path: Path) -> None:
     )
     assert verify.returncode == 0, verify.stdout
     results = json.loads((pack / "results.json").read_text())
-    statuses = {c["status"] for c in results["controls"]}
-    assert statuses == {"pass", "fail"}  # some pass, some fail, nothing uncollected
+    controls = {c["id"]: c for c in results["controls"]}
+    assert {c["status"] for c in controls.values()} == {"pass", "fail", "error", "manual"}
     assert results["run"]["regions"] == ["us-east-1", "eu-west-1"]
-    population = {c["id"]: c["population"] for c in results["controls"]}
-    assert population["IAM-03"] >= 15 and population["EC2-01"] >= 10
+    assert controls["IAM-03"]["population"] >= 15 and controls["EC2-01"]["population"] >= 10
+    # Every API check has something passing and, except where the company is clean, failing.
+    for control in controls.values():
+        if control["check"] in ("manual", "support.service_limits"):
+            continue
+        statuses = {item["status"] for item in control["items"]}
+        assert "pass" in statuses or control["check"] in ("iam.root_access_keys",), control["id"]
+    # The only errors are the two operations the emulator cannot serve, named as such.
+    errors = {
+        c["id"]: [(e["operation"], e["code"]) for e in c["errors"]]
+        for c in controls.values()
+        if c["errors"]
+    }
+    assert errors == {
+        "S3-01": [("GetPublicAccessBlock", "EndpointConnectionError")],
+        "CAP-01": [("DescribeTrustedAdvisorCheckResult", "500")],
+    }

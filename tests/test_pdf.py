@@ -8,7 +8,6 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 from PIL import Image
@@ -18,7 +17,8 @@ from bench.bench_workbook import synthetic
 from evidence.exporters.pdf import write_pdf
 from evidence.pack import PackBuilder, sha256_file
 from evidence.rawstore import RawCall, RawSource, raw_path
-from tests.conftest import ACCOUNT, Aws
+from tests.conftest import ACCOUNT, CORE, collect_pack, emulated_aws
+from tests.faultproxy import FaultProxy
 from tests.test_checks_ec2_rds import snapshot
 from tests.test_checks_iam import console_user
 
@@ -32,16 +32,17 @@ def page_texts(path: Path) -> list[str]:
     return [page.extract_text() for page in PdfReader(path).pages]
 
 
-@pytest.fixture
-def denied_pack(aws: Aws, collect: Any) -> Path:
+@pytest.fixture(scope="module")
+def denied_pack(moto_url: str, proxy: FaultProxy, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A pack with failures across pages, a public snapshot and one control that errors."""
-    for n in range(70):
-        console_user(aws, f"contractor-{n:02d}-with-a-rather-long-user-name", mfa=False)
-    snapshot(aws, public=True)
-    aws.proxy.fail("DescribeDBInstances", "AccessDenied", status=403)
-    run = collect("--region", "us-east-1")
-    assert run.code == 3
-    pack: Path = run.pack
+    tmp = tmp_path_factory.mktemp("denied")
+    with emulated_aws(moto_url, proxy, tmp) as aws:
+        for n in range(70):
+            console_user(aws, f"contractor-{n:02d}-with-a-rather-long-user-name", mfa=False)
+        snapshot(aws, public=True)
+        aws.proxy.fail("DescribeDBInstances", "AccessDenied", status=403)
+        code, pack = collect_pack(tmp / "output", *CORE, "--region", "us-east-1")
+    assert code == 3
     return pack
 
 

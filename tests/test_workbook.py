@@ -14,7 +14,8 @@ from openpyxl import load_workbook
 
 from evidence.exporters.common import sheet_names
 from evidence.pack import sha256_file
-from tests.conftest import ACCOUNT, Aws, write_controls
+from tests.conftest import ACCOUNT, CORE, collect_pack, emulated_aws, write_controls
+from tests.faultproxy import FaultProxy
 from tests.test_checks_ec2_rds import snapshot
 from tests.test_checks_iam import console_user
 
@@ -22,18 +23,21 @@ FORMULA_LIKE_USERS = ("=1+2", "+svc", "-dash", "@ops")
 FORMULA_LIKE_DESCRIPTION = '=HYPERLINK("http://attacker.example","click")'
 
 
-def seeded_pack(aws: Aws, collect: Any) -> Path:
-    for name in FORMULA_LIKE_USERS:
-        console_user(aws, name, mfa=False)
-    console_user(aws, "alice", mfa=True)
-    ec2 = aws.client("ec2")
-    volume = ec2.create_volume(AvailabilityZone="us-east-1a", Size=8)
-    ec2.create_snapshot(VolumeId=volume["VolumeId"], Description=FORMULA_LIKE_DESCRIPTION)
-    ec2.create_snapshot(VolumeId=volume["VolumeId"], Description="\tstarts with a tab")
-    snapshot(aws, public=True)
-    run = collect("--region", "us-east-1")
-    assert run.code in (1, 3)
-    pack: Path = run.pack
+@pytest.fixture(scope="module")
+def seeded(moto_url: str, proxy: FaultProxy, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A pack whose AWS data includes names and descriptions that look like formulas."""
+    tmp = tmp_path_factory.mktemp("seeded")
+    with emulated_aws(moto_url, proxy, tmp) as aws:
+        for name in FORMULA_LIKE_USERS:
+            console_user(aws, name, mfa=False)
+        console_user(aws, "alice", mfa=True)
+        ec2 = aws.client("ec2")
+        volume = ec2.create_volume(AvailabilityZone="us-east-1a", Size=8)
+        ec2.create_snapshot(VolumeId=volume["VolumeId"], Description=FORMULA_LIKE_DESCRIPTION)
+        ec2.create_snapshot(VolumeId=volume["VolumeId"], Description="\tstarts with a tab")
+        snapshot(aws, public=True)
+        code, pack = collect_pack(tmp / "output", *CORE, "--region", "us-east-1")
+    assert code == 1
     return pack
 
 
@@ -48,8 +52,8 @@ def table(sheet: Any) -> tuple[int, list[str]]:
     return row, [c.value for c in sheet[row] if c.value is not None]
 
 
-def test_workbook_sheets_links_types_and_colours(aws: Aws, collect: Any) -> None:
-    pack = seeded_pack(aws, collect)
+def test_workbook_sheets_links_types_and_colours(seeded: Path) -> None:
+    pack = seeded
     path = workbook_path(pack)
     assert path.name == f"evidence_{pack.name}.xlsx"
     book = load_workbook(path)
@@ -119,8 +123,8 @@ def test_workbook_sheets_links_types_and_colours(aws: Aws, collect: Any) -> None
     assert isinstance(sheet.cell(population["alice"], created).value, datetime)
 
 
-def test_no_cell_holds_a_formula_made_from_aws_data(aws: Aws, collect: Any) -> None:
-    book = load_workbook(workbook_path(seeded_pack(aws, collect)))
+def test_no_cell_holds_a_formula_made_from_aws_data(seeded: Path) -> None:
+    book = load_workbook(workbook_path(seeded))
     texts: dict[str, Any] = {}
     for sheet in book.worksheets:
         for row in sheet.iter_rows():
@@ -134,8 +138,8 @@ def test_no_cell_holds_a_formula_made_from_aws_data(aws: Aws, collect: Any) -> N
         assert texts[value].quotePrefix, value
 
 
-def test_findings_and_sources_sheets(aws: Aws, collect: Any) -> None:
-    pack = seeded_pack(aws, collect)
+def test_findings_and_sources_sheets(seeded: Path) -> None:
+    pack = seeded
     book = load_workbook(workbook_path(pack))
     findings = book["Findings"]
     header = [c.value for c in findings[1]]
@@ -204,13 +208,13 @@ def test_long_control_ids_in_a_real_pack(aws: Aws, collect: Any, tmp_path: Path)
         assert link.split("!")[0].strip("'") in book.sheetnames
 
 
-def test_libreoffice_opens_the_workbook(aws: Aws, collect: Any, tmp_path: Path) -> None:
+def test_libreoffice_opens_the_workbook(seeded: Path, tmp_path: Path) -> None:
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
         if os.environ.get("CI") == "true":
             pytest.fail("soffice is missing: .ci/run installs libreoffice-calc-nogui")
         pytest.skip("LibreOffice not installed")
-    path = workbook_path(seeded_pack(aws, collect))
+    path = workbook_path(seeded)
     out = tmp_path / "converted"
     profile = tmp_path / "lo-profile"
     result = subprocess.run(

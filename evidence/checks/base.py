@@ -69,8 +69,15 @@ class ScopeContext(Generic[P]):
     def age_days(self, moment: datetime) -> int:
         return (self.as_of - moment).days
 
+    def arn(self, service: str, resource: str, region: str | None = None) -> str:
+        """An ARN in this account's partition; `region` "" for global resources."""
+        where = self.region if region is None else region
+        return f"arn:{self.partition}:{service}:{where}:{self.account}:{resource}"
 
-Evaluate = Callable[[ScopeContext[Any]], Iterable[Item]]
+
+# A check yields items, and may also yield what it could not collect while still judging the
+# rest (e.g. bucket-level settings when the account-level one could not be read).
+Evaluate = Callable[[ScopeContext[Any]], Iterable[Item | CollectionError]]
 
 
 @dataclass(frozen=True)
@@ -82,15 +89,23 @@ class Check:
     sources: tuple[Source[Any], ...]
     evaluate: Evaluate
     notes: tuple[str, ...] = ()  # caveats the evidence must state (e.g. what IAM cannot enforce)
+    # Sources needed only with some parameters (e.g. bucket tags when scoping by tag).
+    optional_sources: Callable[[Any], tuple[Source[Any], ...]] | None = None
+    # Rules on parameters beyond their types: returns a problem, or None when they are fine.
+    validate: Callable[[Any], str | None] | None = None
+
+    def sources_for(self, params: Any) -> tuple[Source[Any], ...]:
+        extra = self.optional_sources(params) if self.optional_sources else ()
+        return (*self.sources, *extra)
 
     @property
     def scope(self) -> Scope:
         regional = any(source.scope is Scope.REGIONAL for source in self.sources)
         return Scope.REGIONAL if regional else Scope.GLOBAL
 
-    @property
-    def actions(self) -> tuple[str, ...]:
-        return tuple(sorted({action for source in self.sources for action in source.actions}))
+    def actions_for(self, params: Any) -> tuple[str, ...]:
+        sources = [d for s in self.sources_for(params) for d in s.with_dependencies()]
+        return tuple(sorted({action for source in sources for action in source.actions}))
 
 
 CHECKS: dict[str, Check] = {}
@@ -105,11 +120,15 @@ def check(
     params: type[Any],
     sources: tuple[Source[Any], ...],
     notes: tuple[str, ...] = (),
+    optional_sources: Callable[[Any], tuple[Source[Any], ...]] | None = None,
+    validate: Callable[[Any], str | None] | None = None,
 ) -> Callable[[Evaluate], Evaluate]:
     def register(evaluate: Evaluate) -> Evaluate:
         if name in CHECKS:
             raise ValueError(f"check {name} registered twice")
-        CHECKS[name] = Check(name, summary, procedure, params, sources, evaluate, notes)
+        CHECKS[name] = Check(
+            name, summary, procedure, params, sources, evaluate, notes, optional_sources, validate
+        )
         return evaluate
 
     return register

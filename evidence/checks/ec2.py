@@ -1,12 +1,14 @@
-"""EC2 checks: EBS snapshots are not public."""
+"""EC2 checks: public snapshots, open security groups, EBS default encryption, AZ spread."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from ..model import Item, Status
 from ..params import NoParams
-from ..sources.ec2 import EBS_SNAPSHOTS
+from ..sources.ec2 import EBS_ENCRYPTION_DEFAULT, EBS_SNAPSHOTS, INSTANCES, SECURITY_GROUPS
 from .base import ScopeContext, check
 
 
@@ -47,4 +49,168 @@ def snapshot_public(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
             description=snapshot.get("Description", ""),
             shared_with=list(shared),
             attribute_checked=permissions is not None,
+        )
+
+
+# ---------------------------------------------------------------- security groups
+
+
+@dataclass(frozen=True)
+class OpenPortsParams:
+    ports: tuple[int, ...] = (22, 3389)  # administration ports (SSH, RDP)
+
+
+WORLD = ("0.0.0.0/0", "::/0")
+
+
+def rule_exposure(rule: Mapping[str, Any], ports: tuple[int, ...]) -> str | None:
+    """Why an ingress rule exposes administration to the internet, or None."""
+    source = rule.get("CidrIpv4") or rule.get("CidrIpv6")
+    if source not in WORLD:
+        return None
+    protocol = str(rule.get("IpProtocol"))
+    low, high = rule.get("FromPort", -1), rule.get("ToPort", -1)
+    if protocol == "-1" or (
+        protocol in ("tcp", "udp", "6", "17") and (low, high) in ((0, 65535), (-1, -1))
+    ):
+        return f"all ports open to {source}"
+    if protocol in ("tcp", "udp", "6", "17"):
+        exposed = [p for p in ports if low <= p <= high]
+        if exposed:
+            return f"port {', '.join(map(str, exposed))} open to {source}"
+    return None
+
+
+@check(
+    "ec2.security_groups_open",
+    summary="No security group allows the internet to reach administration ports or all ports.",
+    procedure=(
+        "In each region, list every security group rule (ec2:DescribeSecurityGroupRules), the"
+        " groups (ec2:DescribeSecurityGroups) and the network interfaces using them"
+        " (ec2:DescribeNetworkInterfaces). The population is every ingress rule; a rule from"
+        " 0.0.0.0/0 or ::/0 to an administration port (the `ports` parameter) or to all ports"
+        " fails. Each rule says whether its group is attached to anything."
+    ),
+    params=OpenPortsParams,
+    sources=(SECURITY_GROUPS,),
+)
+def security_groups_open(ctx: ScopeContext[OpenPortsParams]) -> Iterator[Item]:
+    data = ctx.get(SECURITY_GROUPS)
+    groups = {g["GroupId"]: g for g in data["SecurityGroups"]}
+    attached: dict[str, int] = {}
+    for interface in data["NetworkInterfaces"]:
+        for group in interface.get("Groups", []):
+            attached[group["GroupId"]] = attached.get(group["GroupId"], 0) + 1
+    for rule in data["SecurityGroupRules"]:
+        if rule.get("IsEgress"):
+            continue
+        group_id = str(rule.get("GroupId"))
+        exposure = rule_exposure(rule, ctx.params.ports)
+        low, high = rule.get("FromPort", -1), rule.get("ToPort", -1)
+        ports = (
+            "all"
+            if str(rule.get("IpProtocol")) == "-1"
+            else (str(low) if low == high else f"{low}-{high}")
+        )
+        source = (
+            rule.get("CidrIpv4")
+            or rule.get("CidrIpv6")
+            or rule.get("PrefixListId")
+            or (rule.get("ReferencedGroupInfo") or {}).get("GroupId")
+            or "?"
+        )
+        in_use = attached.get(group_id, 0)
+        usage = f"attached to {in_use} network interface(s)" if in_use else "not attached"
+        rule_id = str(rule.get("SecurityGroupRuleId"))
+        yield ctx.item(
+            rule_id,
+            Status.FAIL if exposure else Status.PASS,
+            f"{exposure or 'not open to the internet on an administration port'}; group {usage}",
+            ctx.arn("ec2", f"security-group-rule/{rule_id}"),
+            group_id=group_id,
+            group_name=groups.get(group_id, {}).get("GroupName"),
+            vpc_id=groups.get(group_id, {}).get("VpcId"),
+            protocol=rule.get("IpProtocol"),
+            ports=ports,
+            source=source,
+            attached=bool(in_use),
+            description=rule.get("Description", ""),
+        )
+
+
+# ---------------------------------------------------------------- EBS encryption by default
+
+
+@check(
+    "ec2.ebs_encryption_default",
+    summary="New EBS volumes are encrypted by default in every region collected.",
+    procedure="In each region, read ec2:GetEbsEncryptionByDefault; a region where it is off fails.",
+    params=NoParams,
+    sources=(EBS_ENCRYPTION_DEFAULT,),
+)
+def ebs_encryption_default(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
+    enabled = ctx.get(EBS_ENCRYPTION_DEFAULT)
+    yield ctx.item(
+        ctx.region,
+        Status.PASS if enabled else Status.FAIL,
+        "EBS encryption by default on" if enabled else "EBS encryption by default off",
+        "",
+        ebs_encryption_by_default=enabled,
+    )
+
+
+# ---------------------------------------------------------------- instances across zones
+
+
+@dataclass(frozen=True)
+class InstanceSpreadParams:
+    tags: dict[str, str] = field(default_factory=dict)  # scope, e.g. {Environment: production}
+    workload_tag: str = "Workload"  # instances are grouped by this tag, or by Auto Scaling group
+    min_zones: int = 2
+
+
+def _instance_tags(instance: Mapping[str, Any]) -> dict[str, str]:
+    return {str(t["Key"]): str(t.get("Value", "")) for t in instance.get("Tags", [])}
+
+
+@check(
+    "ec2.multi_az",
+    summary="Production workloads run in at least two Availability Zones.",
+    procedure=(
+        "In each region, list the instances that are not terminated (ec2:DescribeInstances),"
+        " keep those carrying the `tags` parameter's tags, and group them by Auto Scaling group"
+        " (tag aws:autoscaling:groupName) or else by the `workload_tag` tag. Each workload is one"
+        " item; it passes when its instances span at least `min_zones` Availability Zones. An"
+        " instance in neither grouping is a workload of its own."
+    ),
+    params=InstanceSpreadParams,
+    sources=(INSTANCES,),
+)
+def instances_multi_az(ctx: ScopeContext[InstanceSpreadParams]) -> Iterator[Item]:
+    workloads: dict[str, list[Mapping[str, Any]]] = {}
+    for reservation in ctx.get(INSTANCES)["Reservations"]:
+        for instance in reservation.get("Instances", []):
+            tags = _instance_tags(instance)
+            if any(tags.get(k) != v for k, v in ctx.params.tags.items()):
+                continue
+            group = tags.get("aws:autoscaling:groupName")
+            key = (
+                f"asg:{group}"
+                if group
+                else f"{ctx.params.workload_tag}:{tags[ctx.params.workload_tag]}"
+                if ctx.params.workload_tag in tags
+                else f"instance:{instance['InstanceId']}"
+            )
+            workloads.setdefault(key, []).append(instance)
+    for key, instances in sorted(workloads.items()):
+        zones = sorted({str(i.get("Placement", {}).get("AvailabilityZone")) for i in instances})
+        spread = len(zones) >= ctx.params.min_zones
+        yield ctx.item(
+            key,
+            Status.PASS if spread else Status.FAIL,
+            f"{len(instances)} instance(s) in {len(zones)} zone(s): {', '.join(zones)}"
+            + ("" if spread else f" (at least {ctx.params.min_zones} required)"),
+            "",
+            instances=[str(i["InstanceId"]) for i in instances],
+            zones=zones,
         )

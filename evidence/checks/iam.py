@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import urllib.parse
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -9,7 +11,12 @@ from typing import Any
 from ..model import ROOT_USER, CollectionError, Item, Status
 from ..params import NoParams
 from ..rawstore import utc_iso
-from ..sources.iam import ACCOUNT_SUMMARY, CREDENTIAL_REPORT, PASSWORD_POLICY
+from ..sources.iam import (
+    ACCOUNT_SUMMARY,
+    AUTHORIZATION_DETAILS,
+    CREDENTIAL_REPORT,
+    PASSWORD_POLICY,
+)
 from .base import NotCollected, ScopeContext, check
 
 # ---------------------------------------------------------------- password policy
@@ -234,3 +241,225 @@ def access_key_rotation(ctx: ScopeContext[KeyRotationParams]) -> Iterator[Item]:
 
 def _iso(moment: Any) -> str | None:
     return None if moment is None else utc_iso(moment)
+
+
+# ---------------------------------------------------------------- root access keys
+
+
+@check(
+    "iam.root_access_keys",
+    summary="The root user has no access keys.",
+    procedure=(
+        "Read AccountAccessKeysPresent from iam:GetAccountSummary and access_key_1_active /"
+        " access_key_2_active from the <root_account> row of the IAM credential report; the"
+        " control passes only if every source read says there is no root access key."
+    ),
+    params=NoParams,
+    sources=(ACCOUNT_SUMMARY, CREDENTIAL_REPORT),
+)
+def root_access_keys(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
+    readings: dict[str, bool] = {}
+    missing: list[CollectionError] = []
+    try:
+        readings["account_summary"] = ctx.get(ACCOUNT_SUMMARY).get("AccountAccessKeysPresent") == 1
+    except NotCollected as exc:
+        missing.append(exc.error)
+    try:
+        root = ctx.get(CREDENTIAL_REPORT).root
+        if root is not None:
+            readings["credential_report"] = any(key.active for key in root.access_keys)
+    except NotCollected as exc:
+        missing.append(exc.error)
+    if not readings:
+        raise NotCollected(
+            missing[0]
+            if missing
+            else CollectionError(
+                ctx.account,
+                ctx.region,
+                "GetCredentialReport",
+                "NoRootRow",
+                "the credential report has no <root_account> row",
+            )
+        )
+    present = any(readings.values())
+    sources = ", ".join(f"{n}: {'keys' if v else 'none'}" for n, v in readings.items())
+    yield ctx.item(
+        ROOT_USER,
+        Status.FAIL if present else Status.PASS,
+        ("root access keys present" if present else "no root access keys") + f" ({sources})",
+        f"arn:{ctx.partition}:iam::{ctx.account}:root",
+        keys_present=present,
+        keys_per_account_summary=readings.get("account_summary"),
+        keys_per_credential_report=readings.get("credential_report"),
+    )
+
+
+# ---------------------------------------------------------------- unused credentials
+
+
+@dataclass(frozen=True)
+class UnusedCredentialParams:
+    max_unused_days: int = 90  # Security Hub IAM.8 uses 90; CIS AWS 1.12 uses 45
+
+
+@check(
+    "iam.unused_credentials",
+    summary="Console passwords and access keys unused for longer than allowed are disabled.",
+    procedure=(
+        "From the IAM credential report, take every enabled console password and every active"
+        " access key of an IAM user (the population). Days unused are counted from the last use"
+        " (password_last_used, access_key_N_last_used_date) or, for a credential never used,"
+        " from its creation, to the pack's as-of time; more than max_unused_days fails."
+    ),
+    params=UnusedCredentialParams,
+    sources=(CREDENTIAL_REPORT,),
+)
+def unused_credentials(ctx: ScopeContext[UnusedCredentialParams]) -> Iterator[Item]:
+    limit = ctx.params.max_unused_days
+    for row in ctx.get(CREDENTIAL_REPORT).users:
+        credentials = []
+        if row.password_enabled:
+            since = row.password_last_changed or row.created
+            credentials.append(("console password", row.password_last_used, since))
+        credentials += [
+            (f"access key {key.slot}", key.last_used, key.last_rotated)
+            for key in row.access_keys
+            if key.active
+        ]
+        for name, last_used, created in credentials:
+            reference = last_used or created
+            if reference is None:
+                yield ctx.item(
+                    row.user,
+                    Status.ERROR,
+                    f"{name}: no usage or creation date",
+                    row.arn,
+                    credential=name,
+                )
+                continue
+            days = ctx.age_days(reference)
+            when = (
+                f"last used {days} days ago"
+                if last_used
+                else f"never used, created {days} days ago"
+            )
+            yield ctx.item(
+                row.user,
+                Status.FAIL if days > limit else Status.PASS,
+                f"{name} {when} (limit {limit})",
+                row.arn,
+                credential=name,
+                last_used=_iso(last_used),
+                created=_iso(created),
+                days_unused=days,
+            )
+
+
+# ---------------------------------------------------------------- privileged access
+
+
+@dataclass(frozen=True)
+class PrivilegedAccessParams:
+    # Users, groups and roles (names or ARNs) approved to hold administrative access.
+    authorized: tuple[str, ...] = ()
+
+
+ADMIN_POLICY_NAME = "AdministratorAccess"
+
+
+def _document(value: Any) -> Mapping[str, Any]:
+    if isinstance(value, str):  # some answers keep the URL-encoded JSON text
+        return dict(json.loads(urllib.parse.unquote(value)))
+    return dict(value or {})
+
+
+def grants_everything(document: Any) -> bool:
+    """Allow of every action ("*") on every resource ("*") anywhere in the policy."""
+    statements = _document(document).get("Statement", [])
+    for statement in statements if isinstance(statements, list) else [statements]:
+        if statement.get("Effect") != "Allow":
+            continue
+        actions = statement.get("Action", [])
+        resources = statement.get("Resource", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        resources = [resources] if isinstance(resources, str) else resources
+        if {"*", "*:*"} & set(actions) and "*" in resources:
+            return True
+    return False
+
+
+def _admin_reasons(
+    principal: Mapping[str, Any], inline_key: str, admin_policies: set[str]
+) -> list[str]:
+    reasons = [
+        f"{p['PolicyName']} (attached)"
+        for p in principal.get("AttachedManagedPolicies", [])
+        if p["PolicyArn"] in admin_policies
+        or p["PolicyArn"].endswith(f":policy/{ADMIN_POLICY_NAME}")
+    ]
+    reasons += [
+        f"{p['PolicyName']} (inline, allows * on *)"
+        for p in principal.get(inline_key, [])
+        if grants_everything(p.get("PolicyDocument"))
+    ]
+    return reasons
+
+
+@check(
+    "iam.privileged_access",
+    summary="Administrative access is held only by the users, groups and roles approved for it.",
+    procedure=(
+        "Read every user, group, role and customer managed policy"
+        " (iam:GetAccountAuthorizationDetails). A principal has administrative access when"
+        " AdministratorAccess or a policy allowing every action on every resource is attached to"
+        " it or written inline, or (for a user) when one of its groups has it. The population is"
+        " every such principal; any not on the `authorized` list fails. Service-linked roles"
+        " (path /aws-service-role/) are AWS's own and are not in the population."
+    ),
+    params=PrivilegedAccessParams,
+    sources=(AUTHORIZATION_DETAILS,),
+)
+def privileged_access(ctx: ScopeContext[PrivilegedAccessParams]) -> Iterator[Item]:
+    details = ctx.get(AUTHORIZATION_DETAILS)
+    admin_policies = {
+        str(policy["Arn"])
+        for policy in details.policies
+        for version in policy.get("PolicyVersionList", [])
+        if version.get("IsDefaultVersion") and grants_everything(version.get("Document"))
+    }
+    authorized = set(ctx.params.authorized)
+    admin_groups: dict[str, list[str]] = {}
+    principals: list[tuple[str, Mapping[str, Any], list[str]]] = []
+    for group in details.groups:
+        reasons = _admin_reasons(group, "GroupPolicyList", admin_policies)
+        if reasons:
+            admin_groups[str(group["GroupName"])] = reasons
+            principals.append(("group", group, reasons))
+    for user in details.users:
+        reasons = _admin_reasons(user, "UserPolicyList", admin_policies)
+        reasons += [
+            f"member of admin group {g}" for g in user.get("GroupList", []) if g in admin_groups
+        ]
+        if reasons:
+            principals.append(("user", user, reasons))
+    for role in details.roles:
+        if str(role.get("Path", "")).startswith("/aws-service-role/"):
+            continue
+        reasons = _admin_reasons(role, "RolePolicyList", admin_policies)
+        if reasons:
+            principals.append(("role", role, reasons))
+    for kind, principal, reasons in principals:
+        name = str(principal[f"{kind.capitalize()}Name"])
+        arn = str(principal.get("Arn", ""))
+        approved = name in authorized or arn in authorized
+        yield ctx.item(
+            name,
+            Status.PASS if approved else Status.FAIL,
+            ("authorized" if approved else "not on the authorized list")
+            + f": {kind} with administrative access via "
+            + "; ".join(reasons),
+            arn,
+            principal_type=kind,
+            admin_via=reasons,
+        )

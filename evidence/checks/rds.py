@@ -59,6 +59,15 @@ def _tags(resource: Mapping[str, Any]) -> dict[str, str]:
     return {str(t["Key"]): str(t.get("Value", "")) for t in resource.get("TagList", [])}
 
 
+def instances_in_scope(
+    ctx: ScopeContext[Any], wanted: Mapping[str, str]
+) -> Iterator[tuple[Mapping[str, Any], dict[str, str]]]:
+    for instance in ctx.get(RDS_DATABASES).instances:
+        tags = _tags(instance)
+        if all(tags.get(key) == value for key, value in wanted.items()):
+            yield instance, tags
+
+
 @check(
     "rds.multi_az",
     summary="Every DB instance in scope is deployed across several Availability Zones.",
@@ -77,11 +86,7 @@ def multi_az(ctx: ScopeContext[MultiAzParams]) -> Iterator[Item]:
     for instance in data.instances:
         if cluster_id := instance.get("DBClusterIdentifier"):
             member_zones.setdefault(cluster_id, set()).add(instance.get("AvailabilityZone", ""))
-    wanted = ctx.params.tags.items()
-    for instance in data.instances:
-        tags = _tags(instance)
-        if any(tags.get(key) != value for key, value in wanted):
-            continue
+    for instance, tags in instances_in_scope(ctx, ctx.params.tags):
         cluster_id = instance.get("DBClusterIdentifier")
         if cluster_id:
             cluster = data.clusters.get(cluster_id, {})
@@ -109,5 +114,30 @@ def multi_az(ctx: ScopeContext[MultiAzParams]) -> Iterator[Item]:
             multi_az=multi,
             availability_zones=zones,
             db_cluster=cluster_id,
+            tags=tags,
+        )
+
+
+@check(
+    "rds.encryption",
+    summary="Every DB instance in scope encrypts its storage.",
+    procedure=(
+        "In each region, list every DB instance (rds:DescribeDBInstances) and check"
+        " StorageEncrypted (for Aurora, the cluster's storage). With the `tags` parameter, only"
+        " instances carrying those tags are in the population."
+    ),
+    params=MultiAzParams,
+    sources=(RDS_DATABASES,),
+)
+def rds_encryption(ctx: ScopeContext[MultiAzParams]) -> Iterator[Item]:
+    for instance, tags in instances_in_scope(ctx, ctx.params.tags):
+        encrypted = bool(instance.get("StorageEncrypted"))
+        yield ctx.item(
+            str(instance["DBInstanceIdentifier"]),
+            Status.PASS if encrypted else Status.FAIL,
+            "storage encrypted" if encrypted else "storage not encrypted",
+            str(instance.get("DBInstanceArn", "")),
+            engine=instance.get("Engine"),
+            kms_key_id=instance.get("KmsKeyId"),
             tags=tags,
         )

@@ -6,12 +6,14 @@ express (root MFA, key and password ages) is set in its in-process backend.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 
+from .infrastructure import seed_infrastructure
 from .server import DEMO_ACCOUNT, iam_backend
 
 REGIONS = ("us-east-1", "eu-west-1")
@@ -61,9 +63,49 @@ def seed_company(endpoint: str, now: datetime | None = None) -> None:
     now = now or datetime.now(UTC)
     clients = DemoClients(endpoint)
     _seed_iam(clients, now)
+    _seed_administrators(clients)
     for region in REGIONS:
         _seed_snapshots(clients, region)
         _seed_databases(clients, region)
+    seed_infrastructure(clients, REGIONS)
+
+
+ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
+
+
+def _seed_administrators(clients: DemoClients) -> None:
+    iam = clients.client("iam")
+    iam.create_group(GroupName="platform-admins")
+    iam.attach_group_policy(GroupName="platform-admins", PolicyArn=ADMIN_POLICY)
+    for name in ("alice.martin", "bob.chen"):
+        iam.add_user_to_group(GroupName="platform-admins", UserName=name)
+    # Someone granted themselves everything with an inline policy: not on the approved list.
+    iam.put_user_policy(
+        UserName="jack.novak",
+        PolicyName="temp-debug",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+            }
+        ),
+    )
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::999988887777:root"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
+    iam.create_role(RoleName="OrganizationAccountAccessRole", AssumeRolePolicyDocument=trust)
+    iam.attach_role_policy(RoleName="OrganizationAccountAccessRole", PolicyArn=ADMIN_POLICY)
+    iam.create_role(RoleName="ci-deployer", AssumeRolePolicyDocument=trust)
+    iam.attach_role_policy(RoleName="ci-deployer", PolicyArn=ADMIN_POLICY)  # unapproved
 
 
 def _seed_iam(clients: DemoClients, now: datetime) -> None:
@@ -106,7 +148,14 @@ def _seed_iam(clients: DemoClients, now: datetime) -> None:
         backend.users[name].create_date = (now - timedelta(days=400 - 9 * offset)).replace(
             tzinfo=None
         )
+    # Two engineers left the team months ago; their logins were never disabled.
+    dormant = {"olga.ivanova": 140, "pedro.alves": 121}
     for offset, name in enumerate(ENGINEERS):
+        if name in dormant:
+            backend.users[name].password_last_used = (now - timedelta(days=dormant[name])).replace(
+                tzinfo=None
+            )
+            continue
         backend.users[name].password_last_used = (now - timedelta(hours=3 + 7 * offset)).replace(
             tzinfo=None
         )
@@ -164,7 +213,7 @@ def _seed_databases(clients: DemoClients, region: str) -> None:
             MasterUsername="app",
             MasterUserPassword="demo-password-1",
             MultiAZ=multi_az,
-            StorageEncrypted=True,
+            StorageEncrypted=identifier != "analytics",  # the analytics copy was never encrypted
             Tags=[{"Key": "Environment", "Value": environment}],
         )
         rds.create_db_snapshot(
@@ -181,6 +230,7 @@ def _seed_databases(clients: DemoClients, region: str) -> None:
             Engine="aurora-postgresql",
             MasterUsername="app",
             MasterUserPassword="demo-password-1",
+            StorageEncrypted=True,
             Tags=[{"Key": "Environment", "Value": "production"}],
         )
         for suffix, zone in (("1", "us-east-1a"), ("2", "us-east-1b")):

@@ -12,6 +12,8 @@ from ..errors import EvidenceToolError
 
 # moto would otherwise load ~1,300 public AMI snapshots owned by other accounts: slow and noisy.
 os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+# ...but it should know AWS managed policies such as AdministratorAccess.
+os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
 
 DEMO_ACCOUNT = "123456789012"  # moto's default account
 
@@ -25,8 +27,9 @@ def moto_server() -> Iterator[str]:
         raise EvidenceToolError(
             "the demo needs the emulator: pip install 'soc-evidence[demo]'"
         ) from None
-    # The emulator logs every request through werkzeug; the demo's output is the summary.
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    # The emulator logs every request (and a traceback for each operation it does not
+    # implement) through werkzeug; the demo's output is the summary and the pack.
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
     server: Any = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:

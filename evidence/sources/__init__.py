@@ -1,6 +1,18 @@
 """Every source registers itself on import; importing this package fills SOURCES."""
 
-from . import account, ec2, iam, rds
+from . import account, cloudtrail, ec2, iam, rds, s3, services
 from .base import SOURCES, FetchContext, Scope, Source
 
-__all__ = ["SOURCES", "FetchContext", "Scope", "Source", "account", "ec2", "iam", "rds"]
+__all__ = [
+    "SOURCES",
+    "FetchContext",
+    "Scope",
+    "Source",
+    "account",
+    "cloudtrail",
+    "ec2",
+    "iam",
+    "rds",
+    "s3",
+    "services",
+]

@@ -20,7 +20,8 @@ T = TypeVar("T")
 
 
 class FetchContext(Protocol):
-    """What a source's fetch may use: recorded clients for one account and region."""
+    """What a source's fetch may use: recorded clients for one account and region, and the
+    parsed data of the sources it runs after."""
 
     @property
     def account(self) -> str: ...
@@ -30,7 +31,23 @@ class FetchContext(Protocol):
         """The region collected, or `global`."""
         ...
 
-    def client(self, service: str) -> Any: ...
+    def client(self, service: str, region: str | None = None) -> Any:
+        """A recorded client; `region` only for calls that must go elsewhere (a trail's log
+        group in its own region, Support in us-east-1)."""
+        ...
+
+    def read(self, source: Source[T]) -> T:
+        """The parsed result of a dependency (one of this source's `after`), already collected
+        for this account; raises DependencyFailed if it could not be."""
+        ...
+
+
+class DependencyFailed(Exception):
+    def __init__(self, source: str, operation: str, code: str, message: str) -> None:
+        super().__init__(f"needs {source}, which could not be collected: {message}")
+        self.source = source
+        self.operation = operation
+        self.code = code
 
 
 class Scope(StrEnum):
@@ -42,15 +59,28 @@ class Scope(StrEnum):
 class Source(Generic[T]):
     name: str
     scope: Scope
-    actions: tuple[
-        str, ...
-    ]  # IAM actions fetch needs: the least-privilege policy is built from them
+    # The IAM actions fetch needs: the least-privilege policy is built from them.
+    actions: tuple[str, ...]
     fetch: Callable[[FetchContext], None]
     parse: Callable[[RawSource], T]
     # Extra human-readable files derived from the raw file (name suffix -> bytes), e.g. a CSV.
     derived_files: Callable[[RawSource], Mapping[str, bytes]] | None = None
     # The source's own timestamp where it has one, e.g. the credential report's GeneratedTime.
     own_time: Callable[[RawSource], str | None] | None = None
+    # Sources whose data fetch reads (collected first, for the same account): collect once.
+    after: tuple[Source[Any], ...] = ()
+
+    @property
+    def depth(self) -> int:
+        """0 for independent sources; otherwise one more than the deepest dependency."""
+        return 1 + max(d.depth for d in self.after) if self.after else 0
+
+    def with_dependencies(self) -> list[Source[Any]]:
+        found: list[Source[Any]] = []
+        for dependency in self.after:
+            found.extend(dependency.with_dependencies())
+        found.append(self)
+        return found
 
 
 def error_code(exc: ClientError) -> str:

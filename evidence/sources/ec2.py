@@ -80,3 +80,85 @@ EBS_SNAPSHOTS = register(
         parse=_parse_snapshots,
     )
 )
+
+
+def _listing_source(
+    name: str, actions: tuple[str, ...], listings: tuple[tuple[str, str, dict[str, Any]], ...]
+) -> Source[Mapping[str, tuple[Mapping[str, Any], ...]]]:
+    """A regional source made of complete paginated listings: (method, result key, arguments).
+    Parsed as result key -> every entry of every page."""
+
+    def fetch(ctx: FetchContext) -> None:
+        ec2 = ctx.client("ec2")
+        for method, _, arguments in listings:
+            for _ in ec2.get_paginator(method).paginate(**arguments):
+                pass
+
+    def parse(raw: RawSource) -> Mapping[str, tuple[Mapping[str, Any], ...]]:
+        found: dict[str, list[Mapping[str, Any]]] = {key: [] for _, key, _ in listings}
+        for call in raw.calls:
+            if call.error is None and call.response is not None:
+                for key in found:
+                    found[key].extend(call.response.get(key, []))
+        return {key: tuple(values) for key, values in found.items()}
+
+    return register(Source(name, Scope.REGIONAL, actions, fetch, parse))
+
+
+_PAGE = {"PaginationConfig": {"PageSize": 1000}}
+
+SECURITY_GROUPS = _listing_source(
+    "ec2.security_groups",
+    (
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeSecurityGroupRules",
+        "ec2:DescribeNetworkInterfaces",
+    ),
+    (
+        ("describe_security_groups", "SecurityGroups", _PAGE),
+        ("describe_security_group_rules", "SecurityGroupRules", _PAGE),
+        # What a group is attached to: every network interface names its groups.
+        ("describe_network_interfaces", "NetworkInterfaces", _PAGE),
+    ),
+)
+
+INSTANCES = _listing_source(
+    "ec2.instances",
+    ("ec2:DescribeInstances",),
+    (
+        (
+            "describe_instances",
+            "Reservations",
+            {
+                "Filters": [
+                    {
+                        "Name": "instance-state-name",
+                        "Values": ["pending", "running", "stopping", "stopped"],
+                    }
+                ],
+                **_PAGE,
+            },
+        ),
+    ),
+)
+
+
+def _fetch_ebs_default(ctx: FetchContext) -> None:
+    ctx.client("ec2").get_ebs_encryption_by_default()
+
+
+def _parse_ebs_default(raw: RawSource) -> bool:
+    for call in raw.successful("GetEbsEncryptionByDefault"):
+        return bool((call.response or {}).get("EbsEncryptionByDefault"))
+    raise ValueError("no GetEbsEncryptionByDefault answer recorded")
+
+
+EBS_ENCRYPTION_DEFAULT = register(
+    Source(
+        name="ec2.ebs_encryption_default",
+        scope=Scope.REGIONAL,
+        actions=("ec2:GetEbsEncryptionByDefault",),
+        fetch=_fetch_ebs_default,
+        parse=_parse_ebs_default,
+    )
+)

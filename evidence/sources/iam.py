@@ -199,3 +199,48 @@ CREDENTIAL_REPORT = register(
         own_time=lambda raw: f"GeneratedTime {_report_call(raw).get('GeneratedTime')}",
     )
 )
+
+# ---------------------------------------------------------------- authorization details
+
+
+@dataclass(frozen=True)
+class AuthorizationDetails:
+    users: tuple[Mapping[str, Any], ...]
+    groups: tuple[Mapping[str, Any], ...]
+    roles: tuple[Mapping[str, Any], ...]
+    policies: tuple[Mapping[str, Any], ...]  # customer managed policies, with their versions
+
+
+def _fetch_authorization(ctx: FetchContext) -> None:
+    pages = ctx.client("iam").get_paginator("get_account_authorization_details")
+    # AWS managed policies are known by name (AdministratorAccess); listing all ~1,300 of them
+    # on every run would be noise.
+    for _ in pages.paginate(Filter=["User", "Group", "Role", "LocalManagedPolicy"]):
+        pass
+
+
+def _parse_authorization(raw: RawSource) -> AuthorizationDetails:
+    def entries(key: str) -> tuple[Mapping[str, Any], ...]:
+        return tuple(
+            e
+            for call in raw.successful("GetAccountAuthorizationDetails")
+            for e in (call.response or {}).get(key, [])
+        )
+
+    return AuthorizationDetails(
+        entries("UserDetailList"),
+        entries("GroupDetailList"),
+        entries("RoleDetailList"),
+        entries("Policies"),
+    )
+
+
+AUTHORIZATION_DETAILS = register(
+    Source(
+        name="iam.authorization_details",
+        scope=Scope.GLOBAL,
+        actions=("iam:GetAccountAuthorizationDetails",),
+        fetch=_fetch_authorization,
+        parse=_parse_authorization,
+    )
+)

@@ -1,0 +1,213 @@
+"""CloudTrail trails (with status and event selectors) and the CloudWatch alarm chain built on the
+trails' log groups: metric filters -> alarms -> SNS subscriptions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..rawstore import RawSource
+from .base import FetchContext, Scope, Source, register
+
+
+@dataclass(frozen=True)
+class Trail:
+    arn: str
+    name: str
+    home_region: str
+    multi_region: bool
+    organization_trail: bool
+    log_file_validation: bool
+    s3_bucket: str | None
+    kms_key_id: str | None
+    log_group_arn: str | None
+    is_logging: bool | None  # None: status not read
+    management_read: bool
+    management_write: bool
+
+    @property
+    def log_group(self) -> tuple[str, str] | None:
+        """(region, name) of the trail's CloudWatch Logs group."""
+        if not self.log_group_arn:
+            return None
+        parts = self.log_group_arn.split(":")
+        # arn:aws:logs:<region>:<account>:log-group:<name>:*
+        return (parts[3], parts[6]) if len(parts) > 6 else None
+
+
+def _fetch_trails(ctx: FetchContext) -> None:
+    listing = ctx.client("cloudtrail").describe_trails(includeShadowTrails=True)
+    for trail in listing["trailList"]:
+        # Status and selectors are asked of the trail's home region, by ARN.
+        home = ctx.client("cloudtrail", trail.get("HomeRegion"))
+        home.get_trail_status(Name=trail["TrailARN"])
+        home.get_event_selectors(TrailName=trail["TrailARN"])
+
+
+def _management_events(selectors: Mapping[str, Any] | None) -> tuple[bool, bool]:
+    """(read, write): whether management events of each kind are logged."""
+    if selectors is None:
+        return False, False
+    read = write = False
+    for selector in selectors.get("EventSelectors") or []:
+        if selector.get("IncludeManagementEvents", True):
+            kind = selector.get("ReadWriteType", "All")
+            read = read or kind in ("All", "ReadOnly")
+            write = write or kind in ("All", "WriteOnly")
+    for selector in selectors.get("AdvancedEventSelectors") or []:
+        fields = {f["Field"]: f for f in selector.get("FieldSelectors", [])}
+        if "Management" not in fields.get("eventCategory", {}).get("Equals", []):
+            continue
+        read_only = fields.get("readOnly", {}).get("Equals")
+        read = read or not read_only or "true" in read_only
+        write = write or not read_only or "false" in read_only
+    return read, write
+
+
+def _parse_trails(raw: RawSource) -> tuple[Trail, ...]:
+    status = {str(c.parameters["Name"]): c.response for c in raw.successful("GetTrailStatus")}
+    selectors = {
+        str(c.parameters["TrailName"]): c.response for c in raw.successful("GetEventSelectors")
+    }
+    trails = []
+    for call in raw.successful("DescribeTrails"):
+        for t in (call.response or {}).get("trailList", []):
+            arn = str(t["TrailARN"])
+            read, write = _management_events(selectors.get(arn))
+            state = status.get(arn)
+            trails.append(
+                Trail(
+                    arn=arn,
+                    name=str(t.get("Name", arn)),
+                    home_region=str(t.get("HomeRegion", "")),
+                    multi_region=bool(t.get("IsMultiRegionTrail")),
+                    organization_trail=bool(t.get("IsOrganizationTrail")),
+                    log_file_validation=bool(t.get("LogFileValidationEnabled")),
+                    s3_bucket=t.get("S3BucketName"),
+                    kms_key_id=t.get("KmsKeyId"),
+                    log_group_arn=t.get("CloudWatchLogsLogGroupArn"),
+                    is_logging=None if state is None else bool(state.get("IsLogging")),
+                    management_read=read,
+                    management_write=write,
+                )
+            )
+    return tuple(trails)
+
+
+TRAILS = register(
+    Source(
+        name="cloudtrail.trails",
+        scope=Scope.GLOBAL,
+        actions=(
+            "cloudtrail:DescribeTrails",
+            "cloudtrail:GetTrailStatus",
+            "cloudtrail:GetEventSelectors",
+        ),
+        fetch=_fetch_trails,
+        parse=_parse_trails,
+    )
+)
+
+
+@dataclass(frozen=True)
+class MetricFilter:
+    log_group: str
+    region: str
+    name: str
+    pattern: str
+    metrics: tuple[tuple[str, str], ...]  # (namespace, metric name)
+
+
+@dataclass(frozen=True)
+class Alarm:
+    name: str
+    arn: str
+    region: str
+    namespace: str
+    metric: str
+    actions: tuple[str, ...]
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class AlarmChain:
+    filters: tuple[MetricFilter, ...]
+    alarms: tuple[Alarm, ...]
+    confirmed_subscriptions: Mapping[str, tuple[str, ...]]  # topic ARN -> "protocol:endpoint"
+
+
+def _fetch_alarm_chain(ctx: FetchContext) -> None:
+    groups = {t.log_group for t in ctx.read(TRAILS) if t.log_group}
+    metrics: set[tuple[str, str, str]] = set()
+    for region, group in sorted(g for g in groups if g):
+        pages = ctx.client("logs", region).get_paginator("describe_metric_filters")
+        for page in pages.paginate(logGroupName=group):
+            for found in page.get("metricFilters", []):
+                for t in found.get("metricTransformations", []):
+                    metrics.add((region, t["metricNamespace"], t["metricName"]))
+    topics: set[str] = set()
+    for region in sorted({region for region, _, _ in metrics}):
+        # One listing of the region's alarms rather than a call per metric.
+        pages = ctx.client("cloudwatch", region).get_paginator("describe_alarms")
+        for page in pages.paginate(AlarmTypes=["MetricAlarm"]):
+            for alarm in page.get("MetricAlarms", []):
+                if (region, alarm.get("Namespace"), alarm.get("MetricName")) in metrics:
+                    topics.update(a for a in alarm.get("AlarmActions", []) if ":sns:" in a)
+    for topic in sorted(topics):
+        pages = ctx.client("sns", topic.split(":")[3]).get_paginator("list_subscriptions_by_topic")
+        for _ in pages.paginate(TopicArn=topic):
+            pass
+
+
+def _parse_alarm_chain(raw: RawSource) -> AlarmChain:
+    filters = tuple(
+        MetricFilter(
+            log_group=str(c.parameters["logGroupName"]),
+            region=c.endpoint_region,
+            name=str(f.get("filterName", "")),
+            pattern=str(f.get("filterPattern", "")),
+            metrics=tuple(
+                (str(t["metricNamespace"]), str(t["metricName"]))
+                for t in f.get("metricTransformations", [])
+            ),
+        )
+        for c in raw.successful("DescribeMetricFilters")
+        for f in (c.response or {}).get("metricFilters", [])
+    )
+    alarms = tuple(
+        Alarm(
+            name=str(a["AlarmName"]),
+            arn=str(a.get("AlarmArn", "")),
+            region=c.endpoint_region,
+            namespace=str(a.get("Namespace", "")),
+            metric=str(a.get("MetricName", "")),
+            actions=tuple(a.get("AlarmActions", [])),
+            enabled=bool(a.get("ActionsEnabled", True)),
+        )
+        for c in raw.successful("DescribeAlarms")
+        for a in (c.response or {}).get("MetricAlarms", [])
+    )
+    confirmed: dict[str, list[str]] = {}
+    for c in raw.successful("ListSubscriptionsByTopic"):
+        topic = str(c.parameters["TopicArn"])
+        for sub in (c.response or {}).get("Subscriptions", []):
+            if sub.get("SubscriptionArn", "PendingConfirmation") != "PendingConfirmation":
+                confirmed.setdefault(topic, []).append(f"{sub['Protocol']}:{sub['Endpoint']}")
+    return AlarmChain(filters, alarms, {k: tuple(v) for k, v in confirmed.items()})
+
+
+ALARM_CHAIN = register(
+    Source(
+        name="cloudwatch.alarm_chain",
+        scope=Scope.GLOBAL,
+        actions=(
+            "logs:DescribeMetricFilters",
+            "cloudwatch:DescribeAlarms",
+            "sns:ListSubscriptionsByTopic",
+        ),
+        fetch=_fetch_alarm_chain,
+        parse=_parse_alarm_chain,
+        after=(TRAILS,),
+    )
+)
