@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 
 from evidence.exporters.common import sheet_names
 from evidence.pack import sha256_file
-from tests.conftest import ACCOUNT, CORE, collect_pack, emulated_aws, write_controls
+from tests.conftest import ACCOUNT, CORE, Aws, collect_pack, emulated_aws, write_controls
 from tests.faultproxy import FaultProxy
 from tests.test_checks_ec2_rds import snapshot
 from tests.test_checks_iam import console_user
