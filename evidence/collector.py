@@ -19,7 +19,7 @@ from .aws import ScopedClients
 from .pack import PackBuilder
 from .rawstore import RawSource, RawStore, SourceFailure, raw_path
 from .recorder import Recorder
-from .sources.base import DependencyFailed, Source, error_code
+from .sources.base import DependencyFailed, FetchContext, Source, error_code
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class Task:
 
 
 def run_source(
-    source: Source[Any], scoped: ScopedClients, recorder: Recorder, caller_arn: str
+    source: Source[Any], scoped: FetchContext, recorder: Recorder, caller_arn: str
 ) -> RawSource:
     with recorder.recording(source.name, scoped.account, scoped.region, caller_arn) as bucket:
         try:

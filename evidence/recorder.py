@@ -21,6 +21,7 @@ from typing import Any
 from .rawstore import CallError, RawCall, RawSource, SourceFailure, jsonable
 
 _PARAMS_KEY = "soc_evidence_params"
+_SERVICE_KEY = "soc_evidence_service"
 
 
 @dataclass
@@ -83,8 +84,12 @@ class Recorder:
     def now(self) -> datetime:
         return self._clock()
 
-    def _capture_params(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    def _capture_params(
+        self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any
+    ) -> None:
         context[_PARAMS_KEY] = jsonable(copy.deepcopy(params))
+        # Kept here because a call that fails before any response has only its event name.
+        context[_SERVICE_KEY] = str(model.service_model.service_name)
 
     def _after_call(
         self,
@@ -110,7 +115,8 @@ class Recorder:
         )
 
     def _after_call_error(self, exception: Exception, context: dict[str, Any], **kw: Any) -> None:
-        model = _OperationName(kw.get("event_name", "after-call-error.unknown.Unknown"))
+        operation = str(kw.get("event_name", "after-call-error.unknown.Unknown")).split(".")[-1]
+        model = _Failed(operation, context.get(_SERVICE_KEY, "unknown"))
         self._add(
             model,
             context,
@@ -142,17 +148,16 @@ class Recorder:
         )
 
 
-class _OperationName:
-    """after-call-error gives no operation model; recover service and name from the event."""
+@dataclass(frozen=True)
+class _Failed:
+    """after-call-error gives no operation model: the names it needs, from event and context."""
 
-    def __init__(self, event_name: str) -> None:
-        parts = event_name.split(".")
-        self.name = parts[-1]
-        self.service = parts[1] if len(parts) > 2 else "unknown"
+    name: str
+    service: str
 
 
 def _service_of(model: Any) -> str:
-    if isinstance(model, _OperationName):
+    if isinstance(model, _Failed):
         return model.service
     # boto3's name for the service (cloudwatch, elbv2, s3control): what a reader looks up.
     return str(model.service_model.service_name)

@@ -138,8 +138,9 @@ class Run:
 
     @property
     def pack(self) -> Path:
-        (pack,) = self.packs
-        return pack
+        """The pack this run wrote, as the command printed it."""
+        (line,) = [line for line in self.out.splitlines() if line.startswith("Pack: ")]
+        return Path(line.removeprefix("Pack: "))
 
     @property
     def results(self) -> dict[str, Any]:

@@ -7,6 +7,7 @@ request is counted per operation, so tests can bound the calls a run makes.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import urllib.error
@@ -15,6 +16,8 @@ import urllib.request
 from collections import Counter
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import botocore.session
 
 _SERVICE_IN_AUTH = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 
@@ -91,7 +94,7 @@ class FaultProxy:
             def _forward(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                service, operation, is_json = _identify(self.headers, self.path, body)
+                service, operation, is_json = _identify(self.headers, self.path, body, self.command)
                 fault = proxy._match(service, operation)
                 if fault is not None:
                     self._reply(fault.status, *_error_body(service, fault, is_json))
@@ -127,7 +130,9 @@ class FaultProxy:
         return Handler
 
 
-def _identify(headers: object, path: str, body: bytes) -> tuple[str, str, bool]:
+def _identify(
+    headers: object, path: str, body: bytes, method: str = "POST"
+) -> tuple[str, str, bool]:
     get = headers.get  # type: ignore[attr-defined]
     match = _SERVICE_IN_AUTH.search(get("Authorization", ""))
     service = match.group(1) if match else ""
@@ -137,10 +142,75 @@ def _identify(headers: object, path: str, body: bytes) -> tuple[str, str, bool]:
     form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
     query = urllib.parse.parse_qs(urllib.parse.urlparse(path).query)
     action = (form.get("Action") or query.get("Action") or [""])[0]
-    return service, action, False
+    if action:
+        return service, action, False
+    # REST protocols (S3, GuardDuty): the operation is the method and URI template it matches.
+    operation, is_json = _rest_operation(service, method, path)
+    return service, operation, is_json
+
+
+@functools.cache
+def _rest_routes(
+    service: str,
+) -> tuple[tuple[str, re.Pattern[str], frozenset[str], tuple[int, bool], str], ...]:
+    try:
+        model = botocore.session.get_session().get_service_model(service)
+    except Exception:
+        return ()
+    routes = []
+    for name in model.operation_names:
+        operation = model.operation_model(name)
+        # Directory-bucket-only operations (ListDirectoryBuckets) share S3's paths: they lose ties.
+        general = not name.endswith("DirectoryBuckets")
+        http = operation.http
+        template = http.get("requestUri", "/")
+        uri, _, query = template.partition("?")
+        pattern = "".join(
+            (".+" if part.endswith("+}") else "[^/]+") if part.startswith("{") else re.escape(part)
+            for part in re.split(r"(\{[^}]+\})", uri)
+        )
+        keys = frozenset(k.split("=")[0] for k in query.split("&") if k)
+        literal = len(re.sub(r"\{[^}]+\}", "", template))
+        routes.append(
+            (
+                http.get("method", "GET"),
+                re.compile(f"^{pattern}/?$"),
+                keys,
+                (literal, general),
+                name,
+            )
+        )
+    return tuple(routes)
+
+
+def _rest_operation(service: str, method: str, path: str) -> tuple[str, bool]:
+    parsed = urllib.parse.urlparse(path)
+    present = set(urllib.parse.parse_qs(parsed.query, keep_blank_values=True))
+    candidates = [
+        (len(keys), literal, name)
+        for verb, pattern, keys, literal, name in _rest_routes(service)
+        if verb == method and pattern.match(parsed.path) and keys <= present
+    ]
+    protocol = _protocol(service)
+    return (max(candidates)[2] if candidates else "", protocol == "rest-json")
+
+
+@functools.cache
+def _protocol(service: str) -> str:
+    try:
+        model = botocore.session.get_session().get_service_model(service)
+    except Exception:
+        return ""
+    return str(model.protocol)
 
 
 def _error_body(service: str, fault: Fault, is_json: bool) -> tuple[bytes, str]:
+    if service == "s3":
+        xml = (
+            f"<Error><Code>{fault.code}</Code><Message>{fault.message}</Message>"
+            "<RequestId>proxy-request-id</RequestId></Error>"
+        )
+        return xml.encode(), "application/xml"
     if is_json:
         body = f'{{"__type": "{fault.code}", "message": "{fault.message}"}}'
         return body.encode(), "application/x-amz-json-1.1"

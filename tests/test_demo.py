@@ -1,0 +1,109 @@
+"""The demo, end to end in its own process: a verified pack of the whole catalogue, and the
+least-privilege policy covering every call it made."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from evidence.catalog import load_catalog
+from evidence.permissions import iam_action, required_actions
+from tests.conftest import REPO_CONTROLS
+
+
+def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    return subprocess.run(
+        [sys.executable, "-m", "evidence", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    tmp = tmp_path_factory.mktemp("demo")
+    result = _run(
+        "demo", "--output", str(tmp / "output"), "--controls", str(REPO_CONTROLS), cwd=tmp
+    )
+    assert result.returncode == 0, result.stderr
+    (pack,) = [p for p in (tmp / "output").iterdir() if not p.name.startswith(".")]
+    return result, pack
+
+
+def test_demo_writes_a_verified_pack_with_findings(demo: Any) -> None:
+    result, pack = demo
+    assert f"Pack: {pack}" in result.stdout
+    assert "Traceback" not in result.stderr
+    assert _run("verify", str(pack), cwd=pack.parent).returncode == 0
+    results = json.loads((pack / "results.json").read_text())
+    controls = {c["id"]: c for c in results["controls"]}
+    assert {c["status"] for c in controls.values()} == {"pass", "fail", "error", "manual"}
+    assert results["run"]["regions"] == ["us-east-1", "eu-west-1"]
+    assert controls["IAM-03"]["population"] >= 15 and controls["EC2-01"]["population"] >= 10
+    # Every API check shows a passing resource (root access keys: one item, and it is clean).
+    for control in controls.values():
+        if control["check"] not in ("manual", "support.service_limits", "iam.root_access_keys"):
+            assert "pass" in {i["status"] for i in control["items"]}, control["id"]
+    # ...and most show a failing one too: the demo is there to show findings.
+    failing = [c for c in controls.values() if c["failing"]]
+    assert len(failing) >= 15
+    # The only errors are the two operations the emulator cannot serve, named as such.
+    errors = {
+        c["id"]: [(e["operation"], e["code"]) for e in c["errors"]]
+        for c in controls.values()
+        if c["errors"]
+    }
+    assert errors == {
+        "S3-01": [("GetPublicAccessBlock", "EndpointConnectionError")],
+        "CAP-01": [("DescribeTrustedAdvisorCheckResult", "500")],
+    }
+    assert sorted(p.name for p in pack.glob("evidence_*")) == [
+        f"evidence_{pack.name}.pdf",
+        f"evidence_{pack.name}.xlsx",
+    ]
+
+
+def test_permissions_cover_every_call_the_demo_made(demo: Any, tmp_path: Path) -> None:
+    _, pack = demo
+    printed = _run("permissions", "--controls", str(REPO_CONTROLS), cwd=tmp_path)
+    assert printed.returncode == 0, printed.stderr
+    policy = json.loads(printed.stdout)
+    (statement,) = policy["Statement"]
+    allowed = set(statement["Action"])
+    assert statement["Effect"] == "Allow" and statement["Resource"] == "*"
+    assert all(not a.endswith("*") and ":" in a for a in allowed)  # read-only, named actions
+    made: set[tuple[str, str]] = set()
+    for raw in (pack / "raw").rglob("*.json"):
+        if raw.name != "run.json":
+            made.update(
+                (c["service"], c["operation"]) for c in json.loads(raw.read_text())["calls"]
+            )
+    missing = sorted(iam_action(s, o) for s, o in made if iam_action(s, o) not in allowed)
+    assert missing == []
+    assert len(made) >= 35
+
+
+def test_permissions_for_selected_controls_only(tmp_path: Path) -> None:
+    catalog = load_catalog(REPO_CONTROLS).select(["IAM-01"])
+    assert required_actions(catalog) == [
+        "ec2:DescribeRegions",
+        "iam:GetAccountPasswordPolicy",
+        "iam:ListAccountAliases",
+        "sts:GetCallerIdentity",
+    ]
+    printed = _run(
+        "permissions", "--controls", str(REPO_CONTROLS), "--only", "LOG-02", cwd=tmp_path
+    )
+    actions = json.loads(printed.stdout)["Statement"][0]["Action"]
+    assert {"s3:ListAllMyBuckets", "s3:GetBucketLogging"} <= set(actions)
+    assert "s3:GetBucketTagging" not in actions  # only needed when scoping buckets by tag
