@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import boto3
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import ProfileNotFound
 
@@ -61,15 +62,24 @@ class AwsSettings:
     max_pool_connections: int = 10
 
 
-def make_session(settings: AwsSettings) -> boto3.Session:
+def make_session(
+    settings: AwsSettings, share_models_with: boto3.Session | None = None
+) -> boto3.Session:
+    """A boto3 session. Sessions for assumed roles share the first session's loaded service
+    models, so opening a thousand accounts does not parse the same JSON a thousand times."""
     try:
         if settings.credentials is not None:
             creds = settings.credentials
+            core = botocore.session.get_session()
+            if share_models_with is not None:
+                loader = share_models_with._session.get_component("data_loader")
+                core.register_component("data_loader", loader)
             return boto3.Session(
                 aws_access_key_id=creds.access_key_id,
                 aws_secret_access_key=creds.secret_access_key,
                 aws_session_token=creds.session_token,
                 region_name=settings.region,
+                botocore_session=core,
             )
         return boto3.Session(profile_name=settings.profile, region_name=settings.region)
     except ProfileNotFound as exc:
@@ -96,7 +106,7 @@ class AccountClients:
     def __init__(
         self, session: boto3.Session, settings: AwsSettings, recorder: Recorder, home_region: str
     ) -> None:
-        self._session = session
+        self.session = session
         self._settings = settings
         self._config = client_config(settings)
         self._recorder = recorder
@@ -108,7 +118,7 @@ class AccountClients:
         key = (service, region)
         with self._lock:
             if key not in self._clients:
-                client = self._session.client(
+                client = self.session.client(
                     service,  # type: ignore[call-overload]
                     region_name=region,
                     endpoint_url=self._settings.endpoint_url,

@@ -13,6 +13,7 @@ from pathlib import Path
 from types import FrameType
 
 from . import TOOL_NAME, __version__
+from .accounts import DEFAULT_ROLE
 from .aws import AwsSettings
 from .catalog import load_catalog
 from .collect import CollectRequest, collect, select_controls
@@ -20,7 +21,8 @@ from .errors import EXIT_OK, EvidenceToolError
 from .pack import verify_pack
 from .packbuild import PackOutcome, export_pack
 from .permissions import policy
-from .summary import catalog_table, results_table
+from .progress import BarProgress, progress_for
+from .summary import accounts_table, catalog_table, results_table
 
 DEFAULT_CONTROLS = Path("controls.yaml")
 DEFAULT_OUTPUT = Path("output")
@@ -51,6 +53,32 @@ def build_parser() -> argparse.ArgumentParser:
         " default: the session's region)",
     )
     run.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
+    run.add_argument(
+        "--accounts",
+        metavar="ID,ID",
+        type=_account_list,
+        default=(),
+        help="collect these accounts (comma-separated) through --role-name",
+    )
+    run.add_argument(
+        "--organization",
+        action="store_true",
+        help="collect every active account of the AWS Organization",
+    )
+    run.add_argument(
+        "--role-name",
+        default=DEFAULT_ROLE,
+        metavar="NAME",
+        help=f"role assumed in each other account (default {DEFAULT_ROLE})",
+    )
+    run.add_argument(
+        "--max-in-flight",
+        type=int,
+        default=3,
+        metavar="N",
+        help="calls in flight per account and region (default 3)",
+    )
+    run.add_argument("--quiet", action="store_true", help="no progress output")
     run.add_argument(
         "--max-attempts",
         type=int,
@@ -89,6 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--only", action="append", default=[], metavar="ID", help="only these controls (repeatable)"
     )
     return parser
+
+
+def _account_list(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
 def _controls_option(parser: argparse.ArgumentParser) -> None:
@@ -150,9 +182,18 @@ def _run(args: argparse.Namespace) -> int:
             only=tuple(args.only),
             regions=tuple(args.region),
             aws=AwsSettings(profile=args.profile, max_attempts=args.max_attempts),
+            accounts=args.accounts,
+            organization=args.organization,
+            role_name=args.role_name,
             max_workers=args.max_workers,
+            max_in_flight=args.max_in_flight,
         )
-        outcome = collect(request)
+        progress = progress_for(args.quiet)
+        try:
+            outcome = collect(request, progress)
+        finally:
+            if isinstance(progress, BarProgress):
+                progress.close()
         _print_outcome(outcome)
         return outcome.exit_code
     if args.command == "demo":
@@ -184,6 +225,9 @@ def _run(args: argparse.Namespace) -> int:
 def _print_outcome(outcome: PackOutcome) -> None:
     document = outcome.results
     print(results_table(document["controls"]))
+    if len(document["run"]["accounts"]) > 1:
+        print()
+        print(accounts_table(document))
     counts = ", ".join(f"{n} {status}" for status, n in document["summary"].items() if n)
     print(f"\n{len(document['controls'])} controls: {counts}")
     print(f"Pack: {outcome.path}")

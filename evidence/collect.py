@@ -1,15 +1,16 @@
-"""The collect command's flow: catalogue -> plan -> collectors -> raw/ -> evaluate -> pack."""
+"""The collect command's flow: catalogue -> caller -> accounts -> sources -> raw/ -> pack."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .accounts import ALL_REGIONS, DEFAULT_ROLE, AccountCollection, Progress, resolve_targets
 from .attachments import copy_attachments
 from .aws import (
     CREDENTIAL_ERROR_CODES,
@@ -20,18 +21,17 @@ from .aws import (
 )
 from .catalog import Catalog, load_catalog
 from .checks import CHECKS
-from .collector import PackDependencies, Progress, RawWriter, Task, run_source, run_tasks
+from .collector import RawWriter, run_source
 from .errors import CredentialsError, EvidenceToolError, UsageError
 from .model import GLOBAL_REGION
 from .pack import PackBuilder
-from .packbuild import PackOutcome, finish_pack
-from .rawstore import RawSource, utc_iso
+from .packbuild import PackOutcome, finish_pack, stamp
+from .rawstore import utc_iso
 from .recorder import Recorder
-from .runinfo import AccountRun, RunInfo
-from .sources.account import ACCOUNT_ALIASES, CALLER_IDENTITY, ENABLED_REGIONS, CallerIdentity
+from .runinfo import RunInfo
+from .scheduler import Scheduler
+from .sources.account import CALLER_IDENTITY, CallerIdentity
 from .sources.base import Scope, Source
-
-ALL_REGIONS = "all"
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,11 @@ class CollectRequest:
     only: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()  # empty: the session's region; ("all",): every enabled region
     aws: AwsSettings = field(default_factory=AwsSettings)
+    accounts: tuple[str, ...] = ()  # empty: the caller's own account
+    organization: bool = False  # every active account of the AWS Organization
+    role_name: str = DEFAULT_ROLE
     max_workers: int = 8
+    max_in_flight: int = 3  # per account and region: production-safe
 
 
 Clock = Callable[[], datetime]
@@ -75,59 +79,54 @@ def sources_for(catalog: Catalog) -> list[Source[Any]]:
     return list(needed.values())
 
 
-def plan(sources: Iterable[Source[Any]], account: str, regions: Sequence[str]) -> list[Task]:
-    tasks = [Task(ACCOUNT_ALIASES, account, GLOBAL_REGION)]
-    for source in sources:
-        if source.scope is Scope.GLOBAL:
-            tasks.append(Task(source, account, GLOBAL_REGION))
-        else:
-            tasks.extend(Task(source, account, region) for region in regions)
-    return tasks
-
-
 def collect(
     request: CollectRequest, progress: Progress | None = None, clock: Clock = _utcnow
 ) -> PackOutcome:
     catalog = select_controls(load_catalog(request.controls_path), request.only)
+    if request.accounts and request.organization:
+        raise UsageError("--accounts and --organization cannot be used together")
     started = clock()
     session = make_session(request.aws)
+    sources = sources_for(catalog)
+    if any(s.scope is Scope.REGIONAL for s in sources) and not (
+        request.regions or session.region_name
+    ):
+        raise UsageError("no region: pass --region (repeatable, or `all`) or set AWS_REGION")
     recorder = Recorder(clock)
     with PackBuilder(request.output_dir) as pack:
         writer = RawWriter(pack)
         explicit = [r for r in request.regions if r != ALL_REGIONS]
         home_region = session.region_name or (explicit[0] if explicit else "us-east-1")
-        clients = AccountClients(session, request.aws, recorder, home_region)
-        identity = identify(clients, recorder, writer)
-        sources = sources_for(catalog)
-        needs_regions = any(s.scope is Scope.REGIONAL for s in sources)
-        regions = (
-            resolve_regions(
-                request.regions, session.region_name, clients, recorder, writer, identity
-            )
-            if needs_regions
-            else ()
+        base = AccountClients(session, request.aws, recorder, home_region)
+        caller = identify(base, recorder, writer)
+        targets = resolve_targets(
+            request.accounts, request.organization, base, caller, recorder, writer
         )
         copy_attachments(catalog, pack)
-        tasks = plan(sources, identity.account, regions)
-        dependencies = PackDependencies(pack)
-        run_tasks(
-            tasks,
-            contexts=lambda task: clients.context(task.account, task.region, dependencies),
-            caller_arn=lambda _account: identity.arn,
+        collection = AccountCollection(
+            sources=sources,
+            regions=request.regions,
+            session_region=session.region_name,
+            settings=request.aws,
+            base=base,
+            caller=caller,
             recorder=recorder,
             writer=writer,
-            max_workers=request.max_workers,
+            scheduler=Scheduler(request.max_workers, request.max_in_flight),
+            role_name=request.role_name,
+            session_name=f"soc-evidence-{stamp(started)}",
             progress=progress,
         )
+        accounts = collection.run(targets.accounts)
         run = RunInfo(
             tool_version=__version__,
-            scope=identity.account,
+            scope=targets.scope,
             organisation=catalog.organisation,
-            caller_arn=identity.arn,
+            caller_arn=caller.arn,
             started=utc_iso(started),
             finished=utc_iso(clock()),
-            accounts=(AccountRun(identity.account, identity.arn, identity.partition),),
-            regions=tuple(regions),
+            accounts=tuple(accounts),
+            regions=tuple(dict.fromkeys(r for a in accounts for r in a.regions)),
             controls_file=Path(catalog.path).name,
             controls_sha256=catalog.sha256,
             control_ids=tuple(catalog.ids()),
@@ -154,32 +153,3 @@ def identify(clients: AccountClients, recorder: Recorder, writer: RawWriter) -> 
         CALLER_IDENTITY,
     )
     return identity
-
-
-def resolve_regions(
-    requested: Sequence[str],
-    session_region: str | None,
-    clients: AccountClients,
-    recorder: Recorder,
-    writer: RawWriter,
-    identity: CallerIdentity,
-) -> tuple[str, ...]:
-    if ALL_REGIONS in requested:
-        raw: RawSource = run_source(
-            ENABLED_REGIONS,
-            clients.context(identity.account, GLOBAL_REGION),
-            recorder,
-            identity.arn,
-        )
-        writer.write(raw, ENABLED_REGIONS)
-        if raw.failure is not None:
-            raise EvidenceToolError(
-                f"--region all: cannot list the account's regions ({raw.failure.operation}:"
-                f" {raw.failure.code}: {raw.failure.message}); name the regions instead"
-            )
-        return ENABLED_REGIONS.parse(raw)
-    if requested:
-        return tuple(dict.fromkeys(requested))
-    if session_region:
-        return (session_region,)
-    raise UsageError("no region: pass --region (repeatable, or `all`) or set AWS_REGION")

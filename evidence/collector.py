@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .aws import ScopedClients
 from .pack import PackBuilder
 from .rawstore import RawSource, RawStore, SourceFailure, raw_path
 from .recorder import Recorder
@@ -95,46 +92,3 @@ class PackDependencies:
             failure = raw.failure
             raise DependencyFailed(source.name, failure.operation, failure.code, failure.message)
         return source.parse(raw)
-
-
-Progress = Callable[[int, int, Task, RawSource], None]
-
-
-def run_tasks(
-    tasks: Iterable[Task],
-    contexts: Callable[[Task], ScopedClients],
-    caller_arn: Callable[[str], str],
-    recorder: Recorder,
-    writer: RawWriter,
-    max_workers: int,
-    progress: Progress | None = None,
-) -> list[tuple[Task, RawSource]]:
-    todo = list(tasks)
-    done: list[tuple[Task, RawSource]] = []
-
-    def work(task: Task) -> RawSource:
-        raw = run_source(task.source, contexts(task), recorder, caller_arn(task.account))
-        writer.write(raw, task.source)
-        # Keep only what the summary needs: the calls are on disk now.
-        return dataclasses.replace(raw, calls=())
-
-    # Waves: a source runs once everything it reads from (its `after`) has been written.
-    waves: dict[int, list[Task]] = {}
-    for task in todo:
-        waves.setdefault(task.source.depth, []).append(task)
-    pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="collect")
-    try:
-        for depth in sorted(waves):
-            futures = {pool.submit(work, task): task for task in waves[depth]}
-            for future in as_completed(futures):
-                task = futures[future]
-                raw = future.result()
-                done.append((task, raw))
-                if progress is not None:
-                    progress(len(done), len(todo), task, raw)
-    except BaseException:
-        # Interrupted: don't wait for calls sleeping in retry back-off; the pack is abandoned.
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
-    return done

@@ -117,8 +117,17 @@ def _evaluate_control(control: Control, evidence: EvidenceLookup, run: RunInfo) 
     lookup = ControlLookup(evidence)
     items: list[Item] = []
     errors: list[CollectionError] = []
-    regions = (GLOBAL_REGION,) if check.scope is Scope.GLOBAL else run.regions
     for account in run.accounts:
+        if account.access_error is not None:
+            errors.append(account.access_error)  # nothing of this account could be collected
+            continue
+        if check.scope is Scope.GLOBAL:
+            regions: tuple[str, ...] = (GLOBAL_REGION,)
+        elif account.regions_error is not None:
+            errors.append(account.regions_error)
+            continue
+        else:
+            regions = account.regions
         for region in regions:
             ctx = ScopeContext(
                 account.account_id, region, account.partition, control.params, run.as_of, lookup

@@ -140,3 +140,17 @@ class ControlResult:
             "evidence": [f.to_json() for f in self.evidence],
             "notes": list(self.notes),
         }
+
+
+def account_statuses(control: Mapping[str, Any], account: str) -> Status:
+    """A control's status within one account, from its results.json entry."""
+    items = [i for i in control["items"] if i["account"] == account]
+    errors = [e for e in control["errors"] if e["account"] == account]
+    statuses = {Status(i["status"]) for i in items}
+    if Status.FAIL in statuses:
+        return Status.FAIL
+    if errors or Status.ERROR in statuses:
+        return Status.ERROR
+    if control["check"] == "manual":
+        return Status.MANUAL
+    return Status.PASS

@@ -20,6 +20,10 @@ from typing import Any
 
 from .rawstore import CallError, RawCall, RawSource, SourceFailure, jsonable
 
+# Secrets are never written into a pack: AssumeRole answers carry temporary credentials.
+SECRET_FIELDS = frozenset({"SecretAccessKey", "SessionToken", "Password", "MasterUserPassword"})
+REDACTED = "<redacted>"
+
 _PARAMS_KEY = "soc_evidence_params"
 _SERVICE_KEY = "soc_evidence_service"
 
@@ -87,7 +91,7 @@ class Recorder:
     def _capture_params(
         self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any
     ) -> None:
-        context[_PARAMS_KEY] = jsonable(copy.deepcopy(params))
+        context[_PARAMS_KEY] = redact(jsonable(copy.deepcopy(params)))
         # Kept here because a call that fails before any response has only its event name.
         context[_SERVICE_KEY] = str(model.service_model.service_name)
 
@@ -111,7 +115,7 @@ class Recorder:
             http_status=http_response.status_code,
             retry_attempts=int(metadata.get("RetryAttempts", 0)),
             error=error,
-            response=jsonable(parsed),
+            response=redact(jsonable(parsed)),
         )
 
     def _after_call_error(self, exception: Exception, context: dict[str, Any], **kw: Any) -> None:
@@ -146,6 +150,15 @@ class Recorder:
                 **outcome,
             )
         )
+
+
+def redact(value: Any) -> Any:
+    """The value with every secret field replaced, however deep (applied before storage)."""
+    if isinstance(value, dict):
+        return {k: REDACTED if k in SECRET_FIELDS else redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True)

@@ -37,16 +37,7 @@ def results_document(
             "finished": run.finished,
             "evaluated_at": evaluated_at,
             "caller_arn": run.caller_arn,
-            "accounts": [
-                {
-                    "account_id": a.account_id,
-                    "alias": aliases.get(a.account_id),
-                    "partition": a.partition,
-                    "caller_arn": a.caller_arn,
-                    "access_error": None if a.access_error is None else a.access_error.to_json(),
-                }
-                for a in run.accounts
-            ],
+            "accounts": [{**a.to_json(), "alias": aliases.get(a.account_id)} for a in run.accounts],
             "regions": list(run.regions),
             "controls_file": run.controls_file,
             "controls_sha256": run.controls_sha256,

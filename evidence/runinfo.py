@@ -20,25 +20,32 @@ class AccountRun:
     account_id: str
     caller_arn: str
     partition: str = "aws"
+    regions: tuple[str, ...] = ()  # the regions collected in this account
     # Set when the account could not be reached at all (e.g. its role could not be assumed).
     access_error: CollectionError | None = None
+    # Set when its enabled regions could not be listed (--region all): regional controls err.
+    regions_error: CollectionError | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "account_id": self.account_id,
             "caller_arn": self.caller_arn,
             "partition": self.partition,
+            "regions": list(self.regions),
             "access_error": None if self.access_error is None else self.access_error.to_json(),
+            "regions_error": None if self.regions_error is None else self.regions_error.to_json(),
         }
 
     @staticmethod
     def from_json(data: Mapping[str, Any]) -> AccountRun:
-        error = data.get("access_error")
+        access, regions = data.get("access_error"), data.get("regions_error")
         return AccountRun(
             account_id=data["account_id"],
             caller_arn=data["caller_arn"],
             partition=data.get("partition", "aws"),
-            access_error=None if error is None else CollectionError(**error),
+            regions=tuple(data.get("regions", ())),
+            access_error=None if access is None else CollectionError(**access),
+            regions_error=None if regions is None else CollectionError(**regions),
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -9,6 +10,7 @@ from tabulate import tabulate
 
 from .catalog import Catalog
 from .checks import CHECKS
+from .model import Status, account_statuses
 from .params import params_to_json
 
 
@@ -25,6 +27,26 @@ def results_table(controls: Sequence[dict[str, Any]]) -> str:
         for c in controls
     ]
     return tabulate(rows, headers=("control", "title", "status", "population", "failing", "errors"))
+
+
+def per_account(document: dict[str, Any]) -> list[tuple[str, str, dict[str, int]]]:
+    """(account, alias, controls per status in that account) for every account of the run."""
+    rows = []
+    for account in document["run"]["accounts"]:
+        counts = Counter(
+            str(account_statuses(c, account["account_id"])) for c in document["controls"]
+        )
+        rows.append((account["account_id"], account.get("alias") or "", dict(counts)))
+    return rows
+
+
+def accounts_table(document: dict[str, Any]) -> str:
+    statuses = [str(s) for s in Status]
+    rows = [
+        (account, alias, *(counts.get(s, 0) for s in statuses))
+        for account, alias, counts in per_account(document)
+    ]
+    return tabulate(rows, headers=("account", "alias", *statuses))
 
 
 def catalog_table(catalog: Catalog) -> str:

@@ -20,6 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import botocore.session
 
 _SERVICE_IN_AUTH = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+GLOBAL_SERVICES = frozenset({"iam", "sts", "organizations", "support", "s3"})
+_KEY_AND_REGION = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/")
 
 
 @dataclass
@@ -30,6 +32,8 @@ class Fault:
     message: str = "injected by the test proxy"
     times: int | None = None  # None: every time
     service: str | None = None  # restrict to a signing service name (iam, ec2, rds, ...)
+    region: str | None = None  # restrict to a signing region
+    body_contains: str | None = None  # restrict to requests whose body has this text
 
 
 class FaultProxy:
@@ -38,6 +42,9 @@ class FaultProxy:
         self.faults: list[Fault] = []
         self.calls: Counter[str] = Counter()
         self.injected: Counter[str] = Counter()
+        # Most requests seen at once per (access key, region): one account's calls in a region.
+        self.in_flight: Counter[tuple[str, str]] = Counter()
+        self.peak_in_flight: Counter[tuple[str, str]] = Counter()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -67,14 +74,31 @@ class FaultProxy:
             self.faults.clear()
             self.calls.clear()
             self.injected.clear()
+            self.in_flight.clear()
+            self.peak_in_flight.clear()
 
-    def _match(self, service: str, operation: str) -> Fault | None:
+    def _enter(self, key: tuple[str, str]) -> None:
+        with self._lock:
+            self.in_flight[key] += 1
+            self.peak_in_flight[key] = max(self.peak_in_flight[key], self.in_flight[key])
+
+    def _leave(self, key: tuple[str, str]) -> None:
+        with self._lock:
+            self.in_flight[key] -= 1
+
+    def _match(
+        self, service: str, operation: str, region: str = "", body: bytes = b""
+    ) -> Fault | None:
         with self._lock:
             self.calls[operation] += 1
             for fault in self.faults:
                 if fault.operation != operation or fault.times == 0:
                     continue
                 if fault.service is not None and fault.service != service:
+                    continue
+                if fault.region is not None and fault.region != region:
+                    continue
+                if fault.body_contains is not None and fault.body_contains.encode() not in body:
                     continue
                 if fault.times is not None:
                     fault.times -= 1
@@ -95,7 +119,21 @@ class FaultProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 service, operation, is_json = _identify(self.headers, self.path, body, self.command)
-                fault = proxy._match(service, operation)
+                signer = _KEY_AND_REGION.search(self.headers.get("Authorization", ""))
+                key = (signer.group(1), signer.group(2)) if signer else ("", "")
+                if service in GLOBAL_SERVICES:  # as the tool counts them: not a region's calls
+                    key = (key[0], "global")
+                proxy._enter(key)
+                try:
+                    region = signer.group(2) if signer else ""
+                    self._answer(service, operation, is_json, region, body)
+                finally:
+                    proxy._leave(key)
+
+            def _answer(
+                self, service: str, operation: str, is_json: bool, region: str, body: bytes
+            ) -> None:
+                fault = proxy._match(service, operation, region, body)
                 if fault is not None:
                     self._reply(fault.status, *_error_body(service, fault, is_json))
                     return

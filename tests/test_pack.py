@@ -68,7 +68,9 @@ def test_pack_layout_and_results_contract(aws: Aws, collect: Any) -> None:
         "alias": "test-co",
         "partition": "aws",
         "caller_arn": run_info["caller_arn"],
+        "regions": ["us-east-1"],
         "access_error": None,
+        "regions_error": None,
     }
     assert run_info["regions"] == ["us-east-1"]
     assert run_info["calls_per_operation"]["sts:GetCallerIdentity"] == 1

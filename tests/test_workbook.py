@@ -58,7 +58,7 @@ def test_workbook_sheets_links_types_and_colours(seeded: Path) -> None:
     assert path.name == f"evidence_{pack.name}.xlsx"
     book = load_workbook(path)
     control_ids = ["IAM-01", "IAM-02", "IAM-03", "IAM-04", "EC2-01", "RDS-01", "RDS-02"]
-    assert book.sheetnames == ["Summary", *control_ids, "Findings", "Sources"]
+    assert book.sheetnames == ["Summary", *control_ids, "Accounts", "Findings", "Sources"]
     assert book.properties.title.startswith("SOC 2 evidence: Example Corp")
     assert book.properties.creator.startswith("soc-evidence ")
     assert book.properties.subject and isinstance(book.properties.created, datetime)
@@ -199,7 +199,7 @@ def test_long_control_ids_in_a_real_pack(aws: Aws, collect: Any, tmp_path: Path)
     )
     run = collect(controls=write_controls(tmp_path / "controls.yaml", body))
     book = load_workbook(workbook_path(run.pack))
-    assert len(book.sheetnames) == 5
+    assert len(book.sheetnames) == 6
     assert all(len(n) <= 31 for n in book.sheetnames)
     summary = book["Summary"]
     links = [c.hyperlink.location for row in summary.iter_rows() for c in row if c.hyperlink]

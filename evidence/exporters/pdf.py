@@ -40,6 +40,7 @@ from reportlab.platypus import (
 from reportlab.platypus.tableofcontents import TableOfContents
 
 from .. import TOOL_NAME, __version__
+from ..model import account_statuses
 from ..pack import PackBuilder
 from ..rawstore import parse_utc
 from ..results import RESULTS_FILE
@@ -132,6 +133,7 @@ def write_pdf(pack: PackBuilder, document: dict[str, Any], run: RunInfo) -> str:
         *_contents(),
         PageBreak(),
         *_summary(document),
+        *_accounts(document),
         *_controls(document, raw, export_name(document, "xlsx")),
         *_appendix(raw, meta),
     ]
@@ -340,6 +342,40 @@ def _summary(document: Mapping[str, Any]) -> list[Flowable]:
             " collected; the operation and AWS error code are named; never counted as a pass);"
             " MANUAL (procedural control, evidence attached).",
             SMALL,
+        ),
+        PageBreak(),
+    ]
+
+
+def _accounts(document: Mapping[str, Any]) -> list[Flowable]:
+    """Results per account: a pack covers every account of the run."""
+    accounts = document["run"]["accounts"]
+    if len(accounts) < 2:
+        return []
+    statuses = ["pass", "fail", "error", "manual"]
+    rows: list[list[Any]] = [
+        heads("Account", "Alias", "Regions", *(s.upper() for s in statuses), "Could not open")
+    ]
+    for account in accounts:
+        counts = [str(account_statuses(c, account["account_id"])) for c in document["controls"]]
+        problem = account.get("access_error")
+        rows.append(
+            [
+                text(account["account_id"], CELL),
+                text(account.get("alias") or "-", CELL),
+                text(len(account.get("regions", [])), CELL),
+                *(text(counts.count(s), CELL) for s in statuses),
+                text(f"{problem['operation']} {problem['code']}" if problem else "-", IDENT),
+            ]
+        )
+    return [
+        Paragraph("Results by account", H1),
+        text(
+            "Controls per status in each account; an account that could not be opened counts"
+            " every control as an error."
+        ),
+        grid(
+            rows, [26 * mm, 30 * mm, 16 * mm, 13 * mm, 13 * mm, 13 * mm, 15 * mm, WIDTH - 126 * mm]
         ),
         PageBreak(),
     ]

@@ -23,6 +23,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from .. import TOOL_NAME, __version__
+from ..model import account_statuses
 from ..pack import PackBuilder, sha256_file
 from ..rawstore import parse_utc
 from ..results import RESULTS_FILE
@@ -69,6 +70,7 @@ def write_workbook(pack: PackBuilder, document: dict[str, Any], run: RunInfo) ->
     _summary(workbook, document, sheets, sha256_file(pack.dir / RESULTS_FILE))
     for control, sheet in zip(controls, sheets, strict=True):
         _control_sheet(workbook, sheet, control, raw)
+    _accounts(workbook, document)
     _findings(workbook, controls, dict(zip((c["id"] for c in controls), sheets, strict=True)))
     _sources(workbook, raw)
     workbook.save(pack.dir / name)
@@ -161,7 +163,9 @@ def status_cell(sheet: Any, status: str) -> WriteOnlyCell:
     return result
 
 
-def colour_statuses(sheet: Any, column: str, first: int, last_row: int, last_col: str) -> None:
+def colour_statuses(
+    sheet: Any, column: str, first: int, last_row: int, last_col: str, tint_rows: bool = True
+) -> None:
     """Population tables colour their status column and tint failing rows by conditional
     formatting: one rule each instead of a styled cell per row, so 100,000 rows stay fast, and
     every spreadsheet application renders it."""
@@ -177,6 +181,8 @@ def colour_statuses(sheet: Any, column: str, first: int, last_row: int, last_col
                 font=Font(bold=True, color=font),
             ),
         )
+    if not tint_rows:
+        return
     sheet.conditional_formatting.add(
         f"A{first}:{last_col}{last_row}",
         FormulaRule(
@@ -381,6 +387,51 @@ def _item_row(item: Mapping[str, Any], attributes: Sequence[str]) -> list[Any]:
         item["arn"],
         *(values.get(a) for a in attributes),
     ]
+
+
+def _accounts(workbook: Any, document: Mapping[str, Any]) -> None:
+    """One row per account: how it was reached, its status counts, each control's status."""
+    sheet = workbook.create_sheet("Accounts")
+    controls = document["controls"]
+    statuses = ["pass", "fail", "error", "manual"]
+    headers = [
+        "Account",
+        "Alias",
+        "Collected as",
+        "Regions",
+        "Could not open",
+        *(s.upper() for s in statuses),
+        *(c["id"] for c in controls),
+    ]
+    rows = []
+    for account in document["run"]["accounts"]:
+        account_id = account["account_id"]
+        per_control = [str(account_statuses(c, account_id)) for c in controls]
+        problem = account.get("access_error") or account.get("regions_error")
+        rows.append(
+            [
+                account_id,
+                account.get("alias"),
+                account["caller_arn"],
+                ", ".join(account.get("regions", [])),
+                f"{problem['operation']} {problem['code']}: {problem['message']}"
+                if problem
+                else None,
+                *(per_control.count(s) for s in statuses),
+                *(s.upper() for s in per_control),
+            ]
+        )
+    set_widths(sheet, [headers, *rows[:200]], cap=40)
+    sheet.freeze_panes = "B2"
+    sheet.append(header_row(sheet, headers))
+    for row in rows:
+        sheet.append([cell(sheet, value) for value in row])
+    last_row, first_status = len(rows) + 1, 6 + len(statuses)
+    last_col = get_column_letter(len(headers))
+    sheet.auto_filter.ref = f"A1:{last_col}{last_row}"
+    for index in range(first_status, len(headers) + 1):
+        column = get_column_letter(index)
+        colour_statuses(sheet, column, 2, last_row, column, tint_rows=False)
 
 
 def _findings(

@@ -95,3 +95,45 @@ ENABLED_REGIONS = register(
         parse=_parse_regions,
     )
 )
+
+
+@dataclass(frozen=True)
+class Organization:
+    management_account: str
+    accounts: tuple[tuple[str, str, str], ...]  # (id, name, status)
+
+    @property
+    def active(self) -> tuple[str, ...]:
+        return tuple(account for account, _, status in self.accounts if status == "ACTIVE")
+
+
+def _fetch_organization(ctx: FetchContext) -> None:
+    organizations = ctx.client("organizations")
+    organizations.describe_organization()
+    for _ in organizations.get_paginator("list_accounts").paginate():
+        pass
+
+
+def _parse_organization(raw: RawSource) -> Organization:
+    management = next(
+        str(c.response["Organization"]["MasterAccountId"])
+        for c in raw.successful("DescribeOrganization")
+        if c.response
+    )
+    accounts = tuple(
+        (str(a["Id"]), str(a.get("Name", "")), str(a.get("Status", "")))
+        for c in raw.successful("ListAccounts")
+        for a in (c.response or {}).get("Accounts", [])
+    )
+    return Organization(management, accounts)
+
+
+ORGANIZATION = register(
+    Source(
+        name="organizations.accounts",
+        scope=Scope.GLOBAL,
+        actions=("organizations:DescribeOrganization", "organizations:ListAccounts"),
+        fetch=_fetch_organization,
+        parse=_parse_organization,
+    )
+)
