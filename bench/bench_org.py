@@ -56,8 +56,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url_file = Path(tmp) / "url.json"
         server = subprocess.Popen(
-            [sys.executable, "-m", "bench.org_server", str(url_file), str(args.users),
-             str(args.snapshots), str(args.databases)])
+            [
+                sys.executable,
+                "-m",
+                "bench.org_server",
+                str(url_file),
+                str(args.users),
+                str(args.snapshots),
+                str(args.databases),
+            ]
+        )
         try:
             while not url_file.exists():
                 if server.poll() is not None:
@@ -66,14 +74,26 @@ def main() -> None:
             time.sleep(0.2)
             seeded = json.loads(url_file.read_text())
             env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-            env.update(AWS_ENDPOINT_URL=seeded["url"], AWS_ACCESS_KEY_ID="bench",
-                       AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1",
-                       AWS_EC2_METADATA_DISABLED="true")
-            command = [sys.executable, "-m", "evidence", "collect", "--quiet",
-                       "--output", str(Path(tmp) / "output"),
-                       "--accounts", ",".join(ACCOUNTS),
-                       *(a for r in REGIONS for a in ("--region", r)),
-                       *(a for c in CORE for a in ("--only", c))]
+            env.update(
+                AWS_ENDPOINT_URL=seeded["url"],
+                AWS_ACCESS_KEY_ID="bench",
+                AWS_SECRET_ACCESS_KEY="bench",
+                AWS_DEFAULT_REGION="us-east-1",
+                AWS_EC2_METADATA_DISABLED="true",
+            )
+            command = [
+                sys.executable,
+                "-m",
+                "evidence",
+                "collect",
+                "--quiet",
+                "--output",
+                str(Path(tmp) / "output"),
+                "--accounts",
+                ",".join(ACCOUNTS),
+                *(a for r in REGIONS for a in ("--region", r)),
+                *(a for c in CORE for a in ("--only", c)),
+            ]
             start = time.perf_counter()
             tool = subprocess.run(command, env=env, capture_output=True, text=True)
             seconds = time.perf_counter() - start
@@ -87,9 +107,11 @@ def main() -> None:
         results = json.loads((pack / "results.json").read_text())
     calls = results["run"]["calls_per_operation"]
     fewest = fewest_calls(args.users, args.snapshots, args.databases)
-    print(f"seeded: {len(ACCOUNTS)} accounts x {len(REGIONS)} regions,"
-          f" {args.users * 3} users, {args.snapshots * 3} EBS snapshots,"
-          f" {args.databases * 3} RDS instances and DB snapshots (seeding {seeded['seconds']:.0f} s)")
+    print(
+        f"seeded: {len(ACCOUNTS)} accounts x {len(REGIONS)} regions,"
+        f" {args.users * 3} users, {args.snapshots * 3} EBS snapshots,"
+        f" {args.databases * 3} RDS instances and DB snapshots (seeding {seeded['seconds']:.0f} s)"
+    )
     print(f"collect (with xlsx and pdf): {seconds:.1f} s wall, peak RSS {peak_mb:.0f} MB")
     print(f"{'operation':42} {'calls':>7} {'fewest':>7}")
     for operation in sorted(set(calls) | set(fewest)):

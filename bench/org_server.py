@@ -24,8 +24,12 @@ REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
 
 
 def client(url: str, service: str, region: str, credentials: dict[str, str]) -> Any:
-    return boto3.client(service, region_name=region, endpoint_url=url,  # type: ignore[call-overload]
-                        **credentials)
+    return boto3.client(
+        service,
+        region_name=region,
+        endpoint_url=url,  # type: ignore[call-overload]
+        **credentials,
+    )
 
 
 def seed(url: str, account: str, users: int, snapshots: int, databases: int) -> None:
@@ -34,10 +38,13 @@ def seed(url: str, account: str, users: int, snapshots: int, databases: int) -> 
     if account != ACCOUNTS[0]:
         answer = client(url, "sts", "us-east-1", base).assume_role(
             RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
-            RoleSessionName="seed")["Credentials"]
-        credentials = {"aws_access_key_id": answer["AccessKeyId"],
-                       "aws_secret_access_key": answer["SecretAccessKey"],
-                       "aws_session_token": answer["SessionToken"]}
+            RoleSessionName="seed",
+        )["Credentials"]
+        credentials = {
+            "aws_access_key_id": answer["AccessKeyId"],
+            "aws_secret_access_key": answer["SecretAccessKey"],
+            "aws_session_token": answer["SessionToken"],
+        }
     iam = client(url, "iam", "us-east-1", credentials)
     iam.update_account_password_policy(MinimumPasswordLength=12)
     for n in range(users):
@@ -54,9 +61,15 @@ def seed(url: str, account: str, users: int, snapshots: int, databases: int) -> 
         rds = client(url, "rds", region, credentials)
         for n in range(databases // len(REGIONS) + (index < databases % len(REGIONS))):
             name = f"db-{region}-{n:03d}"
-            rds.create_db_instance(DBInstanceIdentifier=name, DBInstanceClass="db.t3.micro",
-                                   Engine="postgres", AllocatedStorage=20, MasterUsername="u",
-                                   MasterUserPassword="password123", MultiAZ=n % 2 == 0)
+            rds.create_db_instance(
+                DBInstanceIdentifier=name,
+                DBInstanceClass="db.t3.micro",
+                Engine="postgres",
+                AllocatedStorage=20,
+                MasterUsername="u",
+                MasterUserPassword="password123",
+                MultiAZ=n % 2 == 0,
+            )
             rds.create_db_snapshot(DBInstanceIdentifier=name, DBSnapshotIdentifier=f"{name}-s")
 
 

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pypdf import PdfReader
+
 from evidence.pack import sha256_file
 from tests.conftest import Aws, write_controls
 
@@ -43,6 +45,10 @@ def test_attachments_are_copied_hashed_and_listed(aws: Aws, collect: Any, tmp_pa
     empty = run.control("MAN-2")
     assert empty["status"] == "manual"
     assert "No evidence is attached yet" in empty["notes"][-1]
+    (pdf,) = run.pack.glob("evidence_*.pdf")
+    text = "".join(page.extract_text() for page in PdfReader(pdf).pages)
+    assert "Attached evidence (2)" in text and "None attached yet." in text
+    assert "attachments/MAN-1/approvals.csv" in text
 
 
 def test_a_missing_attachment_is_an_error_naming_the_path(

@@ -171,7 +171,8 @@ class EvidenceDoc(BaseDocTemplate):  # type: ignore[misc]
         key = f"section-{self._keys}"
         self.canv.bookmarkPage(key)
         self.canv.addOutlineEntry(text, key, level=level, closed=level == 0)
-        self.notify("TOCEntry", (level, text, self.page, key))
+        if level == 0:  # the printed contents lists sections; the outline has their parts too
+            self.notify("TOCEntry", (level, text, self.page, key))
 
     def beforeDocument(self) -> None:
         self._keys = 0  # multiBuild runs the story more than once: keys must repeat exactly
@@ -432,6 +433,9 @@ def _control(
             for e in control["errors"]
         ]
         yield grid(rows, [24 * mm, 20 * mm, 36 * mm, 30 * mm, WIDTH - 110 * mm])
+    if control["check"] == "manual":
+        yield from _attached(control)
+        return
     failing = control["failing"]
     yield Paragraph(f"Failing items ({len(failing)})", H2)
     if failing:
@@ -451,6 +455,9 @@ def _control(
         )
     yield CondPageBreak(30 * mm)
     yield Paragraph("Raw evidence", H2)
+    if not evidence:
+        yield text("None.")
+        return
     rows = [heads("File", "SHA-256", "Collected (UTC)")]
     rows += [
         [
@@ -500,6 +507,24 @@ def _hard_split(word: str, font: str, size: float, room: float) -> Iterator[str]
         line += char
     if line:
         yield line
+
+
+def _attached(control: Mapping[str, Any]) -> Iterator[Flowable]:
+    """A manual control's evidence is its attached files."""
+    yield Paragraph(f"Attached evidence ({len(control['items'])})", H2)
+    if not control["items"]:
+        yield text("None attached yet.")
+        return
+    rows = [heads("File (as listed)", "In the pack", "SHA-256")]
+    rows += [
+        [
+            text(i["resource"], IDENT),
+            text(i["detail"].removeprefix("attached as "), IDENT),
+            text(i["attributes"].get("sha256", ""), HASH),
+        ]
+        for i in control["items"]
+    ]
+    yield grid(rows, [40 * mm, WIDTH - HASH_WIDTH - 40 * mm, HASH_WIDTH])
 
 
 def _items_table(items: Sequence[Mapping[str, Any]], with_status: bool) -> Table:
