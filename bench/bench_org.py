@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.org_server import ACCOUNTS, REGIONS
+from bench.org_server import ACCOUNTS, REGIONS, spread
 
 CORE = ("IAM-01", "IAM-02", "IAM-03", "IAM-04", "EC2-01", "RDS-01", "RDS-02")
 
@@ -26,9 +26,8 @@ CORE = ("IAM-01", "IAM-02", "IAM-03", "IAM-04", "EC2-01", "RDS-01", "RDS-02")
 def fewest_calls(users: int, snapshots: int, databases: int) -> dict[str, int]:
     """One call per page of each listing, plus the per-resource calls the API forces: on this
     server every owned snapshot is listed as restorable by all, so each must be confirmed."""
-    per_region = lambda n: [n // len(REGIONS) + (i < n % len(REGIONS)) for i in range(3)]  # noqa: E731
     accounts, scopes = len(ACCOUNTS), len(ACCOUNTS) * len(REGIONS)
-    pages = sum(math.ceil(n / 100) or 1 for n in per_region(databases)) * accounts
+    pages = sum(math.ceil(n / 100) or 1 for n in spread(databases)) * accounts
     return {
         "sts:GetCallerIdentity": 1,
         "sts:AssumeRole": accounts - 1,

@@ -23,6 +23,11 @@ ACCOUNTS = ("123456789012", "111111111111", "222222222222")
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
 
 
+def spread(total: int) -> list[int]:
+    """How many of `total` resources each region gets (the first regions take the remainder)."""
+    return [total // len(REGIONS) + (index < total % len(REGIONS)) for index in range(len(REGIONS))]
+
+
 def client(url: str, service: str, region: str, credentials: dict[str, str]) -> Any:
     return boto3.client(
         service,
@@ -53,13 +58,15 @@ def seed(url: str, account: str, users: int, snapshots: int, databases: int) -> 
             iam.create_login_profile(UserName=f"user-{n:05d}", Password="Bench-Passw0rd!")
         if n % 5 == 0:
             iam.create_access_key(UserName=f"user-{n:05d}")
-    for index, region in enumerate(REGIONS):
+    for region, region_snapshots, region_databases in zip(
+        REGIONS, spread(snapshots), spread(databases), strict=True
+    ):
         ec2 = client(url, "ec2", region, credentials)
         volume = ec2.create_volume(AvailabilityZone=f"{region}a", Size=8)["VolumeId"]
-        for _ in range(snapshots // len(REGIONS) + (index < snapshots % len(REGIONS))):
+        for _ in range(region_snapshots):
             ec2.create_snapshot(VolumeId=volume)
         rds = client(url, "rds", region, credentials)
-        for n in range(databases // len(REGIONS) + (index < databases % len(REGIONS))):
+        for n in range(region_databases):
             name = f"db-{region}-{n:03d}"
             rds.create_db_instance(
                 DBInstanceIdentifier=name,
