@@ -14,10 +14,9 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from bench.bench_workbook import ACCOUNT, synthetic
+from bench.bench_workbook import synthetic, synthetic_pack
 from evidence.exporters.pdf import write_pdf
 from evidence.pack import PackBuilder
-from evidence.rawstore import RawCall, RawSource, raw_path
 
 
 def main() -> None:
@@ -31,32 +30,7 @@ def main() -> None:
         item["detail"] = "public: any AWS account can create a volume from it"
     control["failing"] = control["items"]
     with tempfile.TemporaryDirectory() as tmp, PackBuilder(Path(tmp)) as pack:
-        raw = RawSource(
-            "ec2.snapshots",
-            ACCOUNT,
-            "us-east-1",
-            run.caller_arn,
-            run.started,
-            run.finished,
-            (
-                RawCall(
-                    1,
-                    run.started,
-                    "ec2",
-                    "DescribeSnapshots",
-                    "us-east-1",
-                    {"OwnerIds": ["self"]},
-                    "r",
-                    200,
-                    0,
-                    None,
-                    {"Snapshots": []},
-                ),
-            ),
-        )
-        pack.write_json(raw_path("ec2.snapshots", ACCOUNT, "us-east-1"), raw.to_json())
-        pack.write_json("results.json", {"bench": True})
-        pack.write_bytes("controls.yaml", b"bench")
+        synthetic_pack(pack, run)
         start = time.perf_counter()
         name = write_pdf(pack, document, run)
         seconds = time.perf_counter() - start

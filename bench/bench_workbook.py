@@ -90,11 +90,34 @@ def synthetic(rows: int) -> tuple[dict[str, Any], RunInfo]:
             "tool": "soc-evidence",
             "pack": "bench",
             "evaluated_at": "2026-11-22T00:10:00Z",
-            "accounts": [{"account_id": ACCOUNT, "alias": None}],
+            "accounts": [{**a.to_json(), "alias": None} for a in run.accounts],
         },
         "controls": [control],
     }
     return document, run
+
+
+def synthetic_pack(pack: PackBuilder, run: RunInfo) -> None:
+    """The files an exporter reads besides the document: a raw file, results.json, controls."""
+    call = RawCall(
+        1,
+        run.started,
+        "ec2",
+        "DescribeSnapshots",
+        "us-east-1",
+        {"OwnerIds": ["self"]},
+        "r",
+        200,
+        0,
+        None,
+        {"Snapshots": []},
+    )
+    raw = RawSource(
+        "ec2.snapshots", ACCOUNT, "us-east-1", run.caller_arn, run.started, run.finished, (call,)
+    )
+    pack.write_json(raw_path("ec2.snapshots", ACCOUNT, "us-east-1"), raw.to_json())
+    pack.write_json("results.json", {"bench": True})
+    pack.write_bytes("controls.yaml", b"bench")
 
 
 def main() -> None:
@@ -103,31 +126,7 @@ def main() -> None:
     rows = parser.parse_args().rows
     document, run = synthetic(rows)
     with tempfile.TemporaryDirectory() as tmp, PackBuilder(Path(tmp)) as pack:
-        raw = RawSource(
-            "ec2.snapshots",
-            ACCOUNT,
-            "us-east-1",
-            run.caller_arn,
-            run.started,
-            run.finished,
-            (
-                RawCall(
-                    1,
-                    run.started,
-                    "ec2",
-                    "DescribeSnapshots",
-                    "us-east-1",
-                    {"OwnerIds": ["self"]},
-                    "r",
-                    200,
-                    0,
-                    None,
-                    {"Snapshots": []},
-                ),
-            ),
-        )
-        pack.write_json(raw_path("ec2.snapshots", ACCOUNT, "us-east-1"), raw.to_json())
-        pack.write_json("results.json", {"bench": True})
+        synthetic_pack(pack, run)
         start = time.perf_counter()
         name = write_workbook(pack, document, run)
         seconds = time.perf_counter() - start

@@ -13,10 +13,9 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from bench.bench_workbook import synthetic
+from bench.bench_workbook import synthetic, synthetic_pack
 from evidence.exporters.pdf import write_pdf
 from evidence.pack import PackBuilder, sha256_file
-from evidence.rawstore import RawCall, RawSource, raw_path
 from tests.conftest import ACCOUNT, CORE, collect_pack, emulated_aws
 from tests.faultproxy import FaultProxy
 from tests.test_checks_ec2_rds import snapshot
@@ -145,32 +144,7 @@ def test_population_beyond_200_rows_points_to_the_workbook(tmp_path: Path) -> No
         item["status"] = "pass"
     control["failing"] = control["items"][:3]
     with PackBuilder(tmp_path) as pack:
-        raw = RawSource(
-            "ec2.snapshots",
-            ACCOUNT,
-            "us-east-1",
-            run.caller_arn,
-            run.started,
-            run.finished,
-            (
-                RawCall(
-                    1,
-                    run.started,
-                    "ec2",
-                    "DescribeSnapshots",
-                    "us-east-1",
-                    {},
-                    "r",
-                    200,
-                    0,
-                    None,
-                    {},
-                ),
-            ),
-        )
-        pack.write_json(raw_path("ec2.snapshots", ACCOUNT, "us-east-1"), raw.to_json())
-        pack.write_json("results.json", document)
-        pack.write_bytes("controls.yaml", b"x")
+        synthetic_pack(pack, run)
         text = "".join(page_texts(pack.dir / write_pdf(pack, document, run)))
     assert "Rest of the population (247)" in text
     assert "247 items, too many to print" in text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +16,7 @@ from ..sources.iam import (
     AUTHORIZATION_DETAILS,
     CREDENTIAL_REPORT,
     PASSWORD_POLICY,
+    CredentialRow,
 )
 from .base import NotCollected, ScopeContext, check
 
@@ -127,10 +128,33 @@ def password_policy(ctx: ScopeContext[PasswordPolicyParams]) -> Iterator[Item]:
     sources=(ACCOUNT_SUMMARY, CREDENTIAL_REPORT),
 )
 def root_mfa(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
+    readings, missing = root_readings(
+        ctx, lambda summary: summary.get("AccountMFAEnabled", 0) == 1, lambda row: row.mfa_active
+    )
+    enabled = all(readings.values())
+    yield ctx.item(
+        ROOT_USER,
+        Status.PASS if enabled else Status.FAIL,
+        ("root MFA enabled" if enabled else "root MFA not enabled")
+        + describe_readings(readings, missing, "on", "off"),
+        f"arn:{ctx.partition}:iam::{ctx.account}:root",
+        mfa_enabled=enabled,
+        mfa_per_account_summary=readings.get("account_summary"),
+        mfa_per_credential_report=readings.get("credential_report"),
+    )
+
+
+def root_readings(
+    ctx: ScopeContext[Any],
+    from_summary: Callable[[Mapping[str, int]], bool],
+    from_row: Callable[[CredentialRow], bool],
+) -> tuple[dict[str, bool], list[CollectionError]]:
+    """One fact about the root user from each source that could be read: the account summary
+    and the credential report's <root_account> row. Raises NotCollected if neither could."""
     readings: dict[str, bool] = {}
     missing: list[CollectionError] = []
     try:
-        readings["account_summary"] = ctx.get(ACCOUNT_SUMMARY).get("AccountMFAEnabled", 0) == 1
+        readings["account_summary"] = from_summary(ctx.get(ACCOUNT_SUMMARY))
     except NotCollected as exc:
         missing.append(exc.error)
     try:
@@ -146,24 +170,20 @@ def root_mfa(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
                 )
             )
         else:
-            readings["credential_report"] = root.mfa_active
+            readings["credential_report"] = from_row(root)
     except NotCollected as exc:
         missing.append(exc.error)
     if not readings:
         raise NotCollected(missing[0])
-    enabled = all(readings.values())
-    sources = ", ".join(f"{name}: {'on' if on else 'off'}" for name, on in readings.items())
+    return readings, missing
+
+
+def describe_readings(
+    readings: Mapping[str, bool], missing: list[CollectionError], yes: str, no: str
+) -> str:
+    read = ", ".join(f"{name}: {yes if value else no}" for name, value in readings.items())
     unread = "; not read: " + "; ".join(f"{e.operation} ({e.code})" for e in missing)
-    yield ctx.item(
-        ROOT_USER,
-        Status.PASS if enabled else Status.FAIL,
-        ("root MFA enabled" if enabled else "root MFA not enabled")
-        + f" ({sources}{unread if missing else ''})",
-        f"arn:{ctx.partition}:iam::{ctx.account}:root",
-        mfa_enabled=enabled,
-        mfa_per_account_summary=readings.get("account_summary"),
-        mfa_per_credential_report=readings.get("credential_report"),
-    )
+    return f" ({read}{unread if missing else ''})"
 
 
 # ---------------------------------------------------------------- console users' MFA
@@ -258,36 +278,17 @@ def _iso(moment: Any) -> str | None:
     sources=(ACCOUNT_SUMMARY, CREDENTIAL_REPORT),
 )
 def root_access_keys(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
-    readings: dict[str, bool] = {}
-    missing: list[CollectionError] = []
-    try:
-        readings["account_summary"] = ctx.get(ACCOUNT_SUMMARY).get("AccountAccessKeysPresent") == 1
-    except NotCollected as exc:
-        missing.append(exc.error)
-    try:
-        root = ctx.get(CREDENTIAL_REPORT).root
-        if root is not None:
-            readings["credential_report"] = any(key.active for key in root.access_keys)
-    except NotCollected as exc:
-        missing.append(exc.error)
-    if not readings:
-        raise NotCollected(
-            missing[0]
-            if missing
-            else CollectionError(
-                ctx.account,
-                ctx.region,
-                "GetCredentialReport",
-                "NoRootRow",
-                "the credential report has no <root_account> row",
-            )
-        )
+    readings, missing = root_readings(
+        ctx,
+        lambda summary: summary.get("AccountAccessKeysPresent") == 1,
+        lambda row: any(key.active for key in row.access_keys),
+    )
     present = any(readings.values())
-    sources = ", ".join(f"{n}: {'keys' if v else 'none'}" for n, v in readings.items())
     yield ctx.item(
         ROOT_USER,
         Status.FAIL if present else Status.PASS,
-        ("root access keys present" if present else "no root access keys") + f" ({sources})",
+        ("root access keys present" if present else "no root access keys")
+        + describe_readings(readings, missing, "keys", "none"),
         f"arn:{ctx.partition}:iam::{ctx.account}:root",
         keys_present=present,
         keys_per_account_summary=readings.get("account_summary"),
