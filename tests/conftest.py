@@ -41,7 +41,8 @@ CORE = tuple(arg for control_id in CORE_IDS for arg in ("--only", control_id))
 
 @pytest.fixture(scope="session")
 def moto_url() -> Iterator[str]:
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+    # One line per request otherwise, and a traceback for each operation moto lacks.
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 import threading
 import urllib.error
 import urllib.parse
@@ -22,6 +23,13 @@ import botocore.session
 _SERVICE_IN_AUTH = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 GLOBAL_SERVICES = frozenset({"iam", "sts", "organizations", "support", "s3"})
 _KEY_AND_REGION = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/")
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client killed mid-request (the kill tests do that on purpose) is not an error.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -46,7 +54,7 @@ class FaultProxy:
         self.in_flight: Counter[tuple[str, str]] = Counter()
         self.peak_in_flight: Counter[tuple[str, str]] = Counter()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = _QuietServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

@@ -46,7 +46,8 @@ def test_cloudtrail_passes_with_one_complete_trail(aws: Aws, collect: Any) -> No
     control = collect("--only", "LOG-01").control("LOG-01")
     assert control["status"] == "pass"
     (item,) = control["items"]
-    assert item["resource"] == "org-trail"
+    assert item["resource"] == f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/org-trail"
+    assert item["attributes"]["name"] == "org-trail"
     assert item["attributes"]["s3_bucket"] == "org-trail-bucket"
     assert item["attributes"]["trails_found"] == 2
 

@@ -63,10 +63,11 @@ def cloudtrail_enabled(ctx: ScopeContext[TrailParams]) -> Iterator[Item]:
         yield ctx.item("<no trail>", Status.FAIL, "no CloudTrail trail exists", "", trails_found=0)
         return
     yield ctx.item(
-        trail.name,
+        trail.arn,
         status,
         detail,
         trail.arn,
+        name=trail.name,
         home_region=trail.home_region,
         multi_region=trail.multi_region,
         is_logging=trail.is_logging,
