@@ -10,7 +10,7 @@ import re
 from pathlib import Path, PurePosixPath
 
 from .catalog import Catalog, Control
-from .model import CollectionError, ControlResult, EvidenceFile, Item, Status, control_status
+from .model import CollectionError, ControlResult, EvidenceFile, Item, Status
 from .pack import PackBuilder, sha256_file
 
 ATTACHMENTS_DIR = "attachments"
@@ -71,18 +71,6 @@ def evaluate_manual(control: Control, pack_dir: Path, notes: tuple[str, ...] = (
             )
     if not control.attachments:
         notes = (*notes, "No evidence is attached yet: list files under `attachments`.")
-    return ControlResult(
-        id=control.id,
-        title=control.title,
-        description=control.description,
-        check=control.check,
-        criteria=control.criteria,
-        references=control.references,
-        params={},
-        procedure=PROCEDURE,
-        status=control_status(items, errors, manual=True),
-        items=tuple(items),
-        errors=tuple(errors),
-        evidence=tuple(evidence),
-        notes=notes,
+    return control.result(
+        params={}, procedure=PROCEDURE, items=items, errors=errors, evidence=evidence, notes=notes
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +11,7 @@ from typing import Any
 from .checks import CHECKS, MANUAL
 from .errors import ConfigError
 from .located_yaml import YamlNode, load_located_yaml
+from .model import CollectionError, ControlResult, EvidenceFile, Item, control_status
 from .params import NoParams, build_params
 
 _TOP_KEYS = {"organisation", "controls"}
@@ -43,6 +44,33 @@ class Control:
     @property
     def manual(self) -> bool:
         return self.check == MANUAL
+
+    def result(
+        self,
+        *,
+        params: Mapping[str, Any],
+        procedure: str,
+        items: Sequence[Item],
+        errors: Sequence[CollectionError],
+        evidence: Sequence[EvidenceFile],
+        notes: Sequence[str] = (),
+    ) -> ControlResult:
+        """This control's result: its identity, what was found, and the status that follows."""
+        return ControlResult(
+            id=self.id,
+            title=self.title,
+            description=self.description,
+            check=self.check,
+            criteria=self.criteria,
+            references=self.references,
+            params=params,
+            procedure=procedure,
+            status=control_status(items, errors, manual=self.manual),
+            items=tuple(items),
+            errors=tuple(errors),
+            evidence=tuple(evidence),
+            notes=tuple(notes),
+        )
 
 
 @dataclass(frozen=True)

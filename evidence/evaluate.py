@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from .attachments import evaluate_manual
 from .catalog import Catalog, Control
 from .checks import CHECKS, NotCollected, ScopeContext
-from .model import GLOBAL_REGION, CollectionError, ControlResult, EvidenceFile, Item, control_status
+from .model import GLOBAL_REGION, CollectionError, ControlResult, EvidenceFile, Item
 from .pack import sha256_file
 from .params import params_to_json
 from .rawstore import RawSource, RawStore, raw_path
@@ -140,18 +140,11 @@ def _evaluate_control(control: Control, evidence: EvidenceLookup, run: RunInfo) 
                 continue
             items.extend(o for o in outcome if isinstance(o, Item))
             errors.extend(o for o in outcome if isinstance(o, CollectionError))
-    return ControlResult(
-        id=control.id,
-        title=control.title,
-        description=control.description,
-        check=control.check,
-        criteria=control.criteria,
-        references=control.references,
+    return control.result(
         params=params_to_json(control.params),
         procedure=check.procedure,
-        status=control_status(items, errors, manual=False),
-        items=tuple(items),
-        errors=tuple(errors),
+        items=items,
+        errors=errors,
         evidence=lookup.evidence_files(),
         notes=check.notes,
     )
