@@ -88,8 +88,18 @@ class PackBuilder:
             self._discarded = True
             shutil.rmtree(self.dir, ignore_errors=True)
 
+    def free_name(self, name: str) -> str:
+        """The pack's final folder name: `name`, or `name-2`... if a pack of that name exists
+        (two runs finishing in the same second). Chosen before anything inside names it."""
+        candidate, n = name, 1
+        while (self.output_dir / candidate).exists():
+            n += 1
+            candidate = f"{name}-{n}"
+        return candidate
+
     def seal(self, name: str, created: str) -> Path:
-        """Write manifest.json and SHA256SUMS (hashing every other file), then move into place."""
+        """Write manifest.json and SHA256SUMS (hashing every other file), then move into place
+        under exactly `name` (from free_name): the files inside name the folder they are in."""
         entries = []
         for relative in pack_files(self.dir):
             path = self.dir / relative
@@ -112,17 +122,11 @@ class PackBuilder:
         sums.append(f"{sha256_file(self.dir / MANIFEST)}  {MANIFEST}")
         (self.dir / SUMS).write_text("\n".join(sums) + "\n", encoding="utf-8")
         _fsync_tree(self.dir)
-        final = _free_name(self.output_dir, name)
+        final = self.output_dir / name
+        if final.exists():  # another run took the name meanwhile: never move into or over it
+            raise FileExistsError(f"{final} appeared while this pack was being built")
         os.rename(self.dir, final)
         return final
-
-
-def _free_name(output_dir: Path, name: str) -> Path:
-    candidate, n = output_dir / name, 1
-    while candidate.exists():
-        n += 1
-        candidate = output_dir / f"{name}-{n}"
-    return candidate
 
 
 def _fsync_tree(root: Path) -> None:

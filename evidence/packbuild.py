@@ -62,7 +62,7 @@ def finish_pack(
     """Steps 2 to 4 of the write order; raw/ and raw/run.json are already in pack.dir."""
     pack.write_json(RUN_FILE, run.to_json())
     pack.write_bytes(CONTROLS_COPY, catalog.text)
-    name = name or pack_name(run)
+    name = pack.free_name(name or pack_name(run))
     store = RawStore(pack.dir)
     controls = evaluate(catalog, store, run)
     document = results_document(

@@ -367,3 +367,26 @@ def test_a_terminated_run_removes_its_partial_folder(aws: Aws, tmp_path: Path) -
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=20) == 128 + signal.SIGTERM
     assert list(output.iterdir()) == []
+
+
+def test_packs_finishing_in_the_same_second_each_name_their_own_folder(
+    aws: Aws, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime
+
+    from evidence.collect import CollectRequest, collect
+
+    moment = datetime(2026, 11, 22, 9, 0, 0, tzinfo=UTC)
+    request = CollectRequest(
+        controls_path=REPO_CONTROLS, output_dir=tmp_path / "output", only=("IAM-01",)
+    )
+    first = collect(request, clock=lambda: moment).path
+    second = collect(request, clock=lambda: moment).path
+    assert (first.name, second.name) == (
+        f"{ACCOUNT}_20261122T090000Z",
+        f"{ACCOUNT}_20261122T090000Z-2",
+    )
+    for pack in (first, second):
+        assert json.loads((pack / "results.json").read_text())["run"]["pack"] == pack.name
+        assert json.loads((pack / "manifest.json").read_text())["pack"] == pack.name
+        assert f"cd {pack.name} && sha256sum -c SHA256SUMS" in (pack / "README.txt").read_text()
