@@ -16,7 +16,7 @@ from pypdf import PdfReader
 
 from bench.bench_workbook import synthetic, synthetic_pack
 from evidence.exporters.pdf import write_pdf
-from evidence.pack import PackBuilder
+from evidence.pack.builder import PackBuilder
 
 
 def main() -> None:

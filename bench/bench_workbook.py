@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from evidence.exporters.xlsx import write_workbook
-from evidence.pack import PackBuilder
-from evidence.rawstore import RawCall, RawSource, raw_path
-from evidence.runinfo import AccountRun, RunInfo
+from evidence.pack.builder import PackBuilder
+from evidence.pack.raw import RawCall, RawSource, raw_path
+from evidence.pack.runinfo import AccountRun, RunInfo
 
 ACCOUNT = "123456789012"
 

@@ -13,16 +13,17 @@ from pathlib import Path
 from types import FrameType
 
 from . import TOOL_NAME, __version__
-from .accounts import DEFAULT_ROLE
-from .aws import AwsSettings
-from .catalog import load_catalog
-from .collect import CollectRequest, collect, select_controls
+from .assemble.finish import PackOutcome
+from .audit.export import export_pack
+from .catalog.loader import load_catalog
+from .catalog.permissions import policy
+from .collect.accounts import DEFAULT_ROLE
+from .collect.clients import AwsSettings
+from .collect.progress import BarProgress, progress_for
+from .collect.run import CollectRequest, collect, select_controls
 from .errors import EXIT_OK, EvidenceToolError
-from .pack import verify_pack
-from .packbuild import PackOutcome, export_pack
-from .permissions import policy
-from .progress import BarProgress, progress_for
-from .summary import accounts_table, catalog_table, results_table
+from .exporters.terminal import accounts_table, catalog_table, results_table
+from .pack.verify import verify_pack
 
 DEFAULT_CONTROLS = Path("controls.yaml")
 DEFAULT_OUTPUT = Path("output")

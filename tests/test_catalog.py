@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from evidence.catalog import load_catalog
+from evidence.catalog.loader import load_catalog
 from evidence.checks import CHECKS
 from tests.conftest import REPO_CONTROLS, write_controls
 

@@ -13,10 +13,10 @@ import boto3
 from botocore.stub import Stubber
 
 from evidence.checks import CHECKS, ScopeContext
-from evidence.collector import run_source
+from evidence.collect.recorder import Recorder
+from evidence.collect.runner import run_source
 from evidence.model import CollectionError, Item
-from evidence.rawstore import RawSource
-from evidence.recorder import Recorder
+from evidence.pack.raw import RawSource
 from evidence.sources.base import Source
 from evidence.sources.s3 import ACCOUNT_PUBLIC_ACCESS, BUCKET_PUBLIC_ACCESS, BUCKETS
 from evidence.sources.services import TRUSTED_ADVISOR_LIMITS

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from evidence.catalog import load_catalog
-from evidence.permissions import iam_action, required_actions
+from evidence.catalog.loader import load_catalog
+from evidence.catalog.permissions import iam_action, required_actions
 from tests.conftest import REPO_CONTROLS
 
 

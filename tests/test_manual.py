@@ -8,7 +8,7 @@ from typing import Any
 
 from pypdf import PdfReader
 
-from evidence.pack import sha256_file
+from evidence.pack.builder import sha256_file
 from tests.conftest import Aws, write_controls
 
 MANUAL = """\

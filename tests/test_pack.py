@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from evidence.aws import AwsSettings, client_config
-from evidence.evaluate import evaluate
-from evidence.packbuild import pack_catalog
-from evidence.rawstore import RawStore
-from evidence.runinfo import RunInfo
+from evidence.audit.export import pack_catalog
+from evidence.collect.clients import AwsSettings, client_config
+from evidence.evaluate.engine import evaluate
+from evidence.pack.raw import RawStore
+from evidence.pack.runinfo import RunInfo
 from tests.conftest import ACCOUNT, CORE, REPO, REPO_CONTROLS, Aws
 from tests.test_checks_ec2_rds import database, snapshot
 from tests.test_checks_iam import COMPLIANT_POLICY, console_user
@@ -374,7 +374,7 @@ def test_packs_finishing_in_the_same_second_each_name_their_own_folder(
 ) -> None:
     from datetime import UTC, datetime
 
-    from evidence.collect import CollectRequest, collect
+    from evidence.collect.run import CollectRequest, collect
 
     moment = datetime(2026, 11, 22, 9, 0, 0, tzinfo=UTC)
     request = CollectRequest(

@@ -15,7 +15,7 @@ from pypdf import PdfReader
 
 from bench.bench_workbook import synthetic, synthetic_pack
 from evidence.exporters.pdf import write_pdf
-from evidence.pack import PackBuilder, sha256_file
+from evidence.pack.builder import PackBuilder, sha256_file
 from tests.conftest import ACCOUNT, CORE, collect_pack, emulated_aws
 from tests.faultproxy import FaultProxy
 from tests.test_checks_ec2_rds import snapshot

@@ -13,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 
 from evidence.exporters.common import sheet_names
-from evidence.pack import sha256_file
+from evidence.pack.builder import sha256_file
 from tests.conftest import ACCOUNT, CORE, Aws, collect_pack, emulated_aws, write_controls
 from tests.faultproxy import FaultProxy
 from tests.test_checks_ec2_rds import snapshot

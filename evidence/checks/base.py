@@ -81,6 +81,11 @@ Evaluate = Callable[[ScopeContext[Any]], Iterable[Item | CollectionError]]
 
 
 @dataclass(frozen=True)
+class NoParams:
+    """For checks without parameters."""
+
+
+@dataclass(frozen=True)
 class Check:
     name: str
     summary: str

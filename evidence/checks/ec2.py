@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model import Item, Status
-from ..params import NoParams
 from ..sources.ec2 import EBS_ENCRYPTION_DEFAULT, EBS_SNAPSHOTS, INSTANCES, SECURITY_GROUPS
-from .base import ScopeContext, check
+from .base import NoParams, ScopeContext, check
 
 
 @check(

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..model import ROOT_USER, CollectionError, Item, Status
-from ..params import NoParams
-from ..rawstore import utc_iso
+from ..pack.raw import utc_iso
 from ..sources.iam import (
     ACCOUNT_SUMMARY,
     AUTHORIZATION_DETAILS,
@@ -18,7 +17,7 @@ from ..sources.iam import (
     PASSWORD_POLICY,
     CredentialRow,
 )
-from .base import NotCollected, ScopeContext, check
+from .base import NoParams, NotCollected, ScopeContext, check
 
 # ---------------------------------------------------------------- password policy
 

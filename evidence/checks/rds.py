@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model import Item, Status
-from ..params import NoParams
 from ..sources.rds import RDS_DATABASES, RDS_SNAPSHOTS
-from .base import ScopeContext, check
+from .base import NoParams, ScopeContext, check
 
 
 @check(

@@ -7,14 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..model import Item, Status
-from ..params import NoParams
 from ..sources.services import (
     CONFIG_RECORDERS,
     GUARDDUTY_DETECTORS,
     LISTENERS,
     TRUSTED_ADVISOR_LIMITS,
 )
-from .base import ScopeContext, check
+from .base import NoParams, ScopeContext, check
 
 # ---------------------------------------------------------------- load balancer listeners
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..aws import AwsSettings, StaticCredentials
-from ..catalog import load_catalog
-from ..collect import CollectRequest, collect
-from ..packbuild import PackOutcome
+from ..assemble.finish import PackOutcome
+from ..catalog.loader import load_catalog
+from ..collect.clients import AwsSettings, StaticCredentials
+from ..collect.run import CollectRequest, collect
 from .company import REGIONS, seed_company
 from .server import moto_server
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..pack import PackBuilder
-from ..runinfo import RunInfo
+from ..pack.builder import PackBuilder
+from ..pack.runinfo import RunInfo
 from .pdf import write_pdf
 from .xlsx import write_workbook
 

@@ -12,9 +12,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ..pack import sha256_file
-from ..rawstore import RAW_DIR, RawCall, RawSource, parse_utc
-from ..runinfo import RUN_FILE
+from ..pack.builder import sha256_file
+from ..pack.raw import RAW_DIR, RawCall, RawSource, parse_utc
+from ..pack.runinfo import RUN_FILE
 
 
 def export_name(document: Mapping[str, Any], suffix: str) -> str:

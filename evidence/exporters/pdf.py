@@ -40,11 +40,11 @@ from reportlab.platypus import (
 from reportlab.platypus.tableofcontents import TableOfContents
 
 from .. import TOOL_NAME, __version__
+from ..evaluate.results import RESULTS_FILE
 from ..model import account_statuses
-from ..pack import PackBuilder
-from ..rawstore import parse_utc
-from ..results import RESULTS_FILE
-from ..runinfo import RunInfo
+from ..pack.builder import PackBuilder
+from ..pack.raw import parse_utc
+from ..pack.runinfo import RunInfo
 from .common import RawReader, display, export_name, params_text, sheet_names
 
 PASSING_ROWS_SHOWN = 200

@@ -23,11 +23,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from .. import TOOL_NAME, __version__
+from ..evaluate.results import RESULTS_FILE
 from ..model import account_statuses
-from ..pack import PackBuilder, sha256_file
-from ..rawstore import parse_utc
-from ..results import RESULTS_FILE
-from ..runinfo import RunInfo
+from ..pack.builder import PackBuilder, sha256_file
+from ..pack.raw import parse_utc
+from ..pack.runinfo import RunInfo
 from .common import (
     RawReader,
     as_utc,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..rawstore import RawSource
+from ..pack.raw import RawSource
 from .base import FetchContext, Scope, Source, register
 
 

@@ -14,7 +14,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from botocore.exceptions import ClientError
 
-from ..rawstore import RawSource
+from ..pack.raw import RawSource
 
 T = TypeVar("T")
 

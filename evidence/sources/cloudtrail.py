@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..rawstore import RawSource
+from ..pack.raw import RawSource
 from .base import FetchContext, Scope, Source, register
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..rawstore import RawSource, decode_bytes, parse_utc
+from ..pack.raw import RawSource, decode_bytes, parse_utc
 from .base import FetchContext, Scope, Source, error_code, register
 
 # ---------------------------------------------------------------- password policy

@@ -9,7 +9,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..rawstore import RawSource
+from ..pack.raw import RawSource
 from .base import FetchContext, Scope, Source, error_code, register
 
 

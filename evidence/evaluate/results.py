@@ -8,10 +8,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import TOOL_NAME
-from .errors import EXIT_FAILING, EXIT_INCOMPLETE, EXIT_OK
-from .model import ControlResult, Status
-from .runinfo import RunInfo
+from .. import TOOL_NAME
+from ..errors import EXIT_FAILING, EXIT_INCOMPLETE, EXIT_OK
+from ..model import ControlResult, Status
+from ..pack.runinfo import RunInfo
 
 RESULTS_FILE = "results.json"
 SCHEMA_VERSION = 1

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .catalog import Catalog
-from .checks import CHECKS
-from .sources.account import ACCOUNT_ALIASES, CALLER_IDENTITY, ENABLED_REGIONS
+from ..checks import CHECKS
+from ..sources.account import ACCOUNT_ALIASES, CALLER_IDENTITY, ENABLED_REGIONS
+from .loader import Catalog
 
 ALWAYS = (CALLER_IDENTITY, ACCOUNT_ALIASES, ENABLED_REGIONS)
 

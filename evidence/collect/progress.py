@@ -6,8 +6,8 @@ import sys
 import threading
 from typing import Any, TextIO
 
-from .collector import Task
-from .rawstore import RawSource
+from ..pack.raw import RawSource
+from .runner import Task
 
 
 class PlainProgress:

@@ -8,10 +8,10 @@ from typing import Any
 
 from tabulate import tabulate
 
-from .catalog import Catalog
-from .checks import CHECKS
-from .model import Status, account_statuses
-from .params import params_to_json
+from ..catalog.loader import Catalog
+from ..catalog.params import params_to_json
+from ..checks import CHECKS
+from ..model import Status, account_statuses
 
 
 def results_table(controls: Sequence[dict[str, Any]]) -> str:

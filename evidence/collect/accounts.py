@@ -12,16 +12,16 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .aws import AccountClients, AwsSettings, StaticCredentials, make_session
-from .collector import PackDependencies, RawWriter, Task, run_source
-from .errors import EvidenceToolError, UsageError
-from .model import GLOBAL_REGION, CollectionError
-from .rawstore import RawSource
+from ..errors import EvidenceToolError, UsageError
+from ..model import GLOBAL_REGION, CollectionError
+from ..pack.raw import RawSource
+from ..pack.runinfo import AccountRun
+from ..sources.account import ACCOUNT_ALIASES, ENABLED_REGIONS, ORGANIZATION, CallerIdentity
+from ..sources.base import FetchContext, Scope, Source
+from .clients import AccountClients, AwsSettings, StaticCredentials, make_session
 from .recorder import Recorder
-from .runinfo import AccountRun
+from .runner import PackDependencies, RawWriter, Task, run_source
 from .scheduler import Scheduler
-from .sources.account import ACCOUNT_ALIASES, ENABLED_REGIONS, ORGANIZATION, CallerIdentity
-from .sources.base import FetchContext, Scope, Source
 
 ALL_REGIONS = "all"
 DEFAULT_ROLE = "OrganizationAccountAccessRole"

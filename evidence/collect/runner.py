@@ -13,10 +13,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .pack import PackBuilder
-from .rawstore import RawSource, RawStore, SourceFailure, raw_path
+from ..pack.builder import PackBuilder
+from ..pack.raw import RawSource, RawStore, SourceFailure, raw_path
+from ..sources.base import DependencyFailed, FetchContext, Source, error_code
 from .recorder import Recorder
-from .sources.base import DependencyFailed, FetchContext, Source, error_code
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .model import CollectionError
-from .rawstore import RAW_DIR, parse_utc
+from ..model import CollectionError
+from .raw import RAW_DIR, parse_utc
 
 RUN_FILE = f"{RAW_DIR}/run.json"
 

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .checks import CHECKS, MANUAL
-from .errors import ConfigError
+from ..checks import CHECKS, MANUAL
+from ..checks.base import NoParams
+from ..errors import ConfigError
+from ..model import CollectionError, ControlResult, EvidenceFile, Item, control_status
 from .located_yaml import YamlNode, load_located_yaml
-from .model import CollectionError, ControlResult, EvidenceFile, Item, control_status
-from .params import NoParams, build_params
+from .params import build_params
 
 _TOP_KEYS = {"organisation", "controls"}
 _REQUIRED = ("id", "title", "criteria", "check")

@@ -9,29 +9,29 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from .. import __version__
+from ..assemble.finish import PackOutcome, finish_pack, stamp
+from ..catalog.loader import Catalog, load_catalog
+from ..checks import CHECKS
+from ..errors import CredentialsError, EvidenceToolError, UsageError
+from ..model import GLOBAL_REGION
+from ..pack.builder import PackBuilder
+from ..pack.raw import utc_iso
+from ..pack.runinfo import RunInfo
+from ..sources.account import CALLER_IDENTITY, CallerIdentity
+from ..sources.base import Scope, Source
 from .accounts import ALL_REGIONS, DEFAULT_ROLE, AccountCollection, Progress, resolve_targets
 from .attachments import copy_attachments
-from .aws import (
+from .clients import (
     CREDENTIAL_ERROR_CODES,
     CREDENTIAL_EXCEPTIONS,
     AccountClients,
     AwsSettings,
     make_session,
 )
-from .catalog import Catalog, load_catalog
-from .checks import CHECKS
-from .collector import RawWriter, run_source
-from .errors import CredentialsError, EvidenceToolError, UsageError
-from .model import GLOBAL_REGION
-from .pack import PackBuilder
-from .packbuild import PackOutcome, finish_pack, stamp
-from .rawstore import utc_iso
 from .recorder import Recorder
-from .runinfo import RunInfo
+from .runner import RawWriter, run_source
 from .scheduler import Scheduler
-from .sources.account import CALLER_IDENTITY, CallerIdentity
-from .sources.base import Scope, Source
 
 
 @dataclass(frozen=True)

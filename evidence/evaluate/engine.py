@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from .attachments import evaluate_manual
-from .catalog import Catalog, Control
-from .checks import CHECKS, NotCollected, ScopeContext
-from .model import GLOBAL_REGION, CollectionError, ControlResult, EvidenceFile, Item
-from .pack import sha256_file
-from .params import params_to_json
-from .rawstore import RawSource, RawStore, raw_path
-from .runinfo import RunInfo
-from .sources.base import Scope, Source
+from ..catalog.loader import Catalog, Control
+from ..catalog.params import params_to_json
+from ..checks import CHECKS, NotCollected, ScopeContext
+from ..model import GLOBAL_REGION, CollectionError, ControlResult, EvidenceFile, Item
+from ..pack.builder import sha256_file
+from ..pack.raw import RawSource, RawStore, raw_path
+from ..pack.runinfo import RunInfo
+from ..sources.base import Scope, Source
+from .manual import evaluate_manual
 
 T = TypeVar("T")
 

@@ -1,42 +1,21 @@
-"""Manual controls: their evidence is files, copied into the pack and hashed like the rest.
+"""Manual controls: their evidence is the attached files, hashed like the rest of the pack.
 
-The place of each file in the pack follows from the catalogue alone, so a pack can be
-re-evaluated offline; a declared file that is missing makes the control an error naming it.
+A declared file that is missing makes the control an error naming it.
 """
 
 from __future__ import annotations
 
-import re
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-from .catalog import Catalog, Control
-from .model import CollectionError, ControlResult, EvidenceFile, Item, Status
-from .pack import PackBuilder, sha256_file
+from ..catalog.attachments import pack_paths
+from ..catalog.loader import Control
+from ..model import CollectionError, ControlResult, EvidenceFile, Item, Status
+from ..pack.builder import sha256_file
 
-ATTACHMENTS_DIR = "attachments"
 PROCEDURE = (
     "Procedural control: no API can prove it. The evidence is the attached files, copied into"
     " the pack under attachments/<control id>/ and hashed in its manifest."
 )
-
-
-def pack_paths(control: Control) -> list[str]:
-    """Where each declared attachment lives in the pack (unique, stable names)."""
-    folder = re.sub(r"[^A-Za-z0-9._-]", "_", control.id)
-    names: list[str] = []
-    for index, (written, _) in enumerate(control.attachments, 1):
-        name = PurePosixPath(written).name
-        if name in {PurePosixPath(n).name for n in names}:
-            name = f"{index}-{name}"
-        names.append(f"{ATTACHMENTS_DIR}/{folder}/{name}")
-    return names
-
-
-def copy_attachments(catalog: Catalog, pack: PackBuilder) -> None:
-    for control in catalog.controls:
-        for (_, source), target in zip(control.attachments, pack_paths(control), strict=True):
-            if source.is_file():
-                pack.write_bytes(target, source.read_bytes())
 
 
 def evaluate_manual(control: Control, pack_dir: Path, notes: tuple[str, ...] = ()) -> ControlResult:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from .rawstore import CallError, RawCall, RawSource, SourceFailure, jsonable
+from ..pack.raw import CallError, RawCall, RawSource, SourceFailure, jsonable
 
 # Secrets are never written into a pack: AssumeRole answers carry temporary credentials.
 SECRET_FIELDS = frozenset({"SecretAccessKey", "SessionToken", "Password", "MasterUserPassword"})
@@ -41,7 +41,7 @@ class Recording:
     failure: SourceFailure | None = None
 
     def freeze(self, finished: datetime, extra_files: tuple[str, ...] = ()) -> RawSource:
-        from .rawstore import utc_iso
+        from ..pack.raw import utc_iso
 
         return RawSource(
             source=self.source,

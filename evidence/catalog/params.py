@@ -10,13 +10,8 @@ import types
 import typing
 from typing import Any
 
-from .errors import ConfigError
+from ..errors import ConfigError
 from .located_yaml import YamlNode
-
-
-@dataclasses.dataclass(frozen=True)
-class NoParams:
-    """For checks without parameters."""
 
 
 def build_params(cls: type[Any], node: YamlNode | None, file: str, path: str) -> Any:

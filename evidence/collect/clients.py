@@ -14,8 +14,8 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import ProfileNotFound
 
-from . import __version__
-from .errors import CredentialsError
+from .. import __version__
+from ..errors import CredentialsError
 from .recorder import Recorder
 
 # Error codes that mean "these credentials cannot be used", not "this call was refused".

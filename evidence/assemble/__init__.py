@@ -1,0 +1,1 @@
+"""Stage 5: a pack's folder finished: results.json, exports, README.txt, then the seal."""

@@ -1,0 +1,71 @@
+"""Everything after collection: evaluate raw/, write results.json, exports, README.txt, seal.
+
+Shared by `collect` (a fresh raw/) and `export` (a copy of an earlier pack's raw/), so a pack can
+always be rebuilt offline from its raw evidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..catalog.loader import Catalog
+from ..evaluate.engine import evaluate
+from ..evaluate.results import RESULTS_FILE, exit_code, results_document
+from ..exporters import write_exports
+from ..exporters.readme import README_FILE, pack_readme
+from ..pack.builder import PackBuilder
+from ..pack.raw import RawStore, utc_iso
+from ..pack.runinfo import RUN_FILE, RunInfo
+from ..sources.account import ACCOUNT_ALIASES
+
+CONTROLS_COPY = "controls.yaml"
+
+
+@dataclass(frozen=True)
+class PackOutcome:
+    path: Path
+    results: dict[str, Any]
+    exit_code: int
+
+
+def stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def pack_name(run: RunInfo) -> str:
+    return f"{run.scope}_{stamp(run.as_of)}"
+
+
+def account_aliases(store: RawStore, run: RunInfo) -> dict[str, str | None]:
+    aliases: dict[str, str | None] = {}
+    for account in run.accounts:
+        raw = store.get(ACCOUNT_ALIASES.name, account.account_id, "global")
+        names = ACCOUNT_ALIASES.parse(raw) if raw is not None and raw.complete else ()
+        aliases[account.account_id] = names[0] if names else None
+    return aliases
+
+
+def finish_pack(
+    pack: PackBuilder,
+    catalog: Catalog,
+    run: RunInfo,
+    evaluated_at: datetime,
+    name: str | None = None,
+) -> PackOutcome:
+    """Steps 2 to 4 of the write order; raw/ and raw/run.json are already in pack.dir."""
+    pack.write_json(RUN_FILE, run.to_json())
+    pack.write_bytes(CONTROLS_COPY, catalog.text)
+    name = pack.free_name(name or pack_name(run))
+    store = RawStore(pack.dir)
+    controls = evaluate(catalog, store, run)
+    document = results_document(
+        run, controls, account_aliases(store, run), name, utc_iso(evaluated_at)
+    )
+    pack.write_json(RESULTS_FILE, document)
+    write_exports(pack, document, run)
+    pack.write_bytes(README_FILE, pack_readme(name, document).encode("utf-8"))
+    final = pack.seal(name, utc_iso(evaluated_at))
+    return PackOutcome(final, document, exit_code(document["controls"]))

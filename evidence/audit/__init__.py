@@ -1,0 +1,1 @@
+"""Commands that work on sealed packs and write beside them, never inside (export, ...)."""

@@ -1,0 +1,42 @@
+"""`export PACK`: a new pack re-evaluated and re-exported offline from an earlier pack's raw/."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+from ..assemble.finish import CONTROLS_COPY, PackOutcome, finish_pack, pack_name, stamp
+from ..catalog.attachments import ATTACHMENTS_DIR
+from ..catalog.loader import Catalog, load_catalog
+from ..errors import NotAPackError
+from ..pack.builder import PackBuilder
+from ..pack.raw import RAW_DIR
+from ..pack.runinfo import RunInfo
+from ..pack.verify import read_manifest, verify_pack
+
+
+def pack_catalog(pack_dir: Path, run: RunInfo) -> Catalog:
+    """The controls a pack was collected for: its catalogue copy, narrowed to the run's ids
+    (an `--only` pull collected only those)."""
+    return load_catalog(pack_dir / CONTROLS_COPY).select(list(run.control_ids))
+
+
+def export_pack(source: Path, output_dir: Path, now: datetime) -> PackOutcome:
+    """A new pack from an earlier one's raw/ and controls copy: re-evaluated, re-exported.
+
+    The source pack must verify; it is only read, never changed.
+    """
+    read_manifest(source)
+    report = verify_pack(source)
+    if not report.intact:
+        names = ", ".join(report.changed + report.missing + report.extra)
+        raise NotAPackError(f"{source}: does not verify ({names}); refusing to export from it")
+    run = RunInfo.read(source)
+    catalog = pack_catalog(source, run)
+    with PackBuilder(output_dir) as pack:
+        shutil.copytree(source / RAW_DIR, pack.dir / RAW_DIR)
+        if (source / ATTACHMENTS_DIR).is_dir():
+            shutil.copytree(source / ATTACHMENTS_DIR, pack.dir / ATTACHMENTS_DIR)
+        name = f"{pack_name(run)}_export_{stamp(now)}"
+        return finish_pack(pack, catalog, run, evaluated_at=now, name=name)

@@ -1,0 +1,1 @@
+"""Stage 2: accounts and regions opened, every source fetched through recorded clients into raw/."""

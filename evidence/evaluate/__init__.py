@@ -1,0 +1,1 @@
+"""Stage 3: raw/ + catalogue + as-of time -> one result per control (pure, offline)."""

@@ -1,0 +1,59 @@
+"""README.txt: what is in the pack and how to verify it, in plain words."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import TOOL_NAME, __version__
+
+README_FILE = "README.txt"
+
+
+def pack_readme(name: str, document: dict[str, Any]) -> str:
+    run = document["run"]
+    accounts = ", ".join(
+        f"{a['account_id']}" + (f" ({a['alias']})" if a.get("alias") else "")
+        for a in run["accounts"]
+    )
+    counts = ", ".join(f"{n} {status}" for status, n in document["summary"].items() if n)
+    return f"""SOC 2 evidence pack {name}
+{"=" * (len(name) + 22)}
+
+Organisation:  {run["organisation"]}
+Accounts:      {accounts}
+Regions:       {", ".join(run["regions"]) or "global services only"}
+As of (UTC):   {run["as_of"]}   (collection started {run["started"]})
+Collected by:  {run["caller_arn"]}
+Tool:          {TOOL_NAME} {__version__}
+Controls:      {len(document["controls"])} ({counts})
+Controls file: {run["controls_file"]}, SHA-256 {run["controls_sha256"]}
+
+What is in this folder
+----------------------
+raw/                    Every AWS API call the collection made, one JSON file per source, account
+                        and region (raw/<account>/<region>/<source>.json): service, operation,
+                        parameters, UTC time, request id and the response as AWS returned it,
+                        every page of it. raw/run.json describes the run. The IAM credential
+                        report is also kept as its decoded CSV beside its JSON.
+controls.yaml           The control catalogue the results were evaluated against.
+attachments/            Evidence files of manual (procedural) controls, by control id.
+results.json            One entry per control: status, population, every evaluated item, the
+                        failing ones, what could not be collected and the raw files used.
+evidence_*.xlsx         The auditor workbook, built from results.json and raw/ only.
+evidence_*.pdf          The evidence report, built from results.json and raw/ only.
+manifest.json           Size and SHA-256 of every other file (written last).
+SHA256SUMS              The same hashes (and that of manifest.json) for `sha256sum -c`.
+
+Statuses: pass; fail (a resource breaks the control); error (evidence could not be
+collected: the operation and AWS error code are named; never counted as a pass); manual
+(procedural control: its evidence is the attached files).
+
+How to verify this pack
+-----------------------
+    cd {name} && sha256sum -c SHA256SUMS
+    soc-evidence verify {name}
+
+Both recompute every hash; any changed, missing or added file is named. To re-evaluate and
+re-export offline from raw/ (a new pack is written, this one is left as it is):
+    soc-evidence export {name}
+"""

@@ -1,0 +1,1 @@
+"""On-disk formats of a pack: raw evidence, the run, the hidden build folder, seal and verify."""
