@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -39,9 +40,23 @@ class CollectionError:
         }
 
 
+def item_id(check: str, account: str, region: str, resource: str, key: str = "") -> str:
+    """The stable id of a population item: the same resource has the same id in every pack.
+
+    16 hex digits of SHA-256 over the check name, account, region, the natural AWS identifier
+    and, where one resource yields several items (an IAM user's two access keys), a key naming
+    which. Control ids are left out on purpose: renaming a control keeps its items' ids.
+    """
+    text = "\x1f".join((check, account, region, resource, key))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class Item:
-    """One evaluated resource of a control's population."""
+    """One evaluated resource of a control's population.
+
+    `id` is stable across packs (see item_id); `resource` is the natural AWS identifier.
+    """
 
     account: str
     region: str
@@ -50,9 +65,11 @@ class Item:
     status: Status
     detail: str
     attributes: Mapping[str, Any] = field(default_factory=dict)
+    id: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "id": self.id,
             "account": self.account,
             "region": self.region,
             "resource": self.resource,

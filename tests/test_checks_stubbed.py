@@ -73,7 +73,7 @@ class StubbedAccount:
 def evaluate(account: StubbedAccount, check: str, **params: Any) -> list[Item | CollectionError]:
     definition = CHECKS[check]
     ctx = ScopeContext(
-        ACCOUNT, "global", "aws", definition.params(**params), datetime.now(UTC), account
+        check, ACCOUNT, "global", "aws", definition.params(**params), datetime.now(UTC), account
     )
     return list(definition.evaluate(ctx))
 

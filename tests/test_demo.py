@@ -54,6 +54,10 @@ def test_demo_writes_a_verified_pack_with_findings(demo: Any) -> None:
     for control in controls.values():
         if control["check"] not in ("manual", "support.service_limits", "iam.root_access_keys"):
             assert "pass" in {i["status"] for i in control["items"]}, control["id"]
+    # Every item has a stable id, unique within its control.
+    for control in controls.values():
+        ids = [i["id"] for i in control["items"]]
+        assert all(ids) and len(set(ids)) == len(ids), control["id"]
     # ...and most show a failing one too: the demo is there to show findings.
     failing = [c for c in controls.values() if c["failing"]]
     assert len(failing) >= 15

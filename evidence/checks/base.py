@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
-from ..model import CollectionError, Item, Status
+from ..model import CollectionError, Item, Status, item_id
 from ..sources.base import Scope, Source
 
 P = TypeVar("P")
@@ -37,6 +37,7 @@ class SourceLookup(Protocol):
 class ScopeContext(Generic[P]):
     """What a check sees: one account (and region), its parameters, and the as-of time."""
 
+    check: str  # the check's registered name: part of every item's stable id
     account: str
     region: str
     partition: str
@@ -54,8 +55,12 @@ class ScopeContext(Generic[P]):
         status: Status,
         detail: str,
         arn: str = "",
+        *,
+        key: str = "",
         **attributes: Any,
     ) -> Item:
+        """One population item. `key` tells apart several items of one resource (an IAM
+        user's key slots or credentials) so that each keeps its own stable id."""
         return Item(
             account=self.account,
             region=self.region,
@@ -64,6 +69,7 @@ class ScopeContext(Generic[P]):
             status=status,
             detail=detail,
             attributes=attributes,
+            id=item_id(self.check, self.account, self.region, resource, key),
         )
 
     def age_days(self, moment: datetime) -> int:

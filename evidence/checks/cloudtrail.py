@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from ..model import Item, Status
 from ..sources.cloudtrail import ALARM_CHAIN, TRAILS, AlarmChain, Trail
@@ -231,14 +232,14 @@ def _matches(pattern: str, words: tuple[str, ...]) -> bool:
     return all("".join(word.split()) in compact for word in words)
 
 
-def alarm_for(chain: AlarmChain, words: tuple[str, ...]) -> tuple[Status, str, dict[str, object]]:
+def alarm_for(chain: AlarmChain, words: tuple[str, ...]) -> tuple[Status, str, dict[str, Any]]:
     """Follow filter -> alarm -> action -> confirmed subscription; say where the chain breaks."""
     filters = [f for f in chain.filters if _matches(f.pattern, words)]
     if not filters:
         return Status.FAIL, "no metric filter on a trail log group matches the pattern", {}
     metrics = {(f.region, ns, name) for f in filters for ns, name in f.metrics}
     alarms = [a for a in chain.alarms if (a.region, a.namespace, a.metric) in metrics]
-    found: dict[str, object] = {"metric_filters": [f.name for f in filters]}
+    found: dict[str, Any] = {"metric_filters": [f.name for f in filters]}
     if not alarms:
         return Status.FAIL, "metric filter without an alarm on its metric", found
     found["alarms"] = [a.name for a in alarms]

@@ -251,6 +251,7 @@ def access_key_rotation(ctx: ScopeContext[KeyRotationParams]) -> Iterator[Item]:
                 status,
                 detail,
                 row.arn,
+                key=f"access_key_{key.slot}",
                 key_slot=key.slot,
                 last_rotated=_iso(key.last_rotated),
                 age_days=age,
@@ -335,6 +336,7 @@ def unused_credentials(ctx: ScopeContext[UnusedCredentialParams]) -> Iterator[It
                     Status.ERROR,
                     f"{name}: no usage or creation date",
                     row.arn,
+                    key=name,
                     credential=name,
                 )
                 continue
@@ -349,6 +351,7 @@ def unused_credentials(ctx: ScopeContext[UnusedCredentialParams]) -> Iterator[It
                 Status.FAIL if days > limit else Status.PASS,
                 f"{name} {when} (limit {limit})",
                 row.arn,
+                key=name,
                 credential=name,
                 last_used=_iso(last_used),
                 created=_iso(created),

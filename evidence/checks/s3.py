@@ -250,7 +250,7 @@ def public_access_block(ctx: ScopeContext[BucketScope]) -> Iterator[Item | Colle
         ),
         f"arn:{ctx.partition}:s3:{ctx.region}:{ctx.account}:account",
         level="account",
-        **{name: (account or {}).get(name, False) for name in BLOCK_SETTINGS},
+        **_account_settings(account),
     )
     yield from _buckets_blocked(ctx, account_on)
 
@@ -286,3 +286,7 @@ def _buckets_blocked(ctx: ScopeContext[BucketScope], account_on: bool | None) ->
             level="bucket",
             **{name: (own or {}).get(name, False) for name in BLOCK_SETTINGS},
         )
+
+
+def _account_settings(account: Mapping[str, bool] | None) -> dict[str, Any]:
+    return {name: (account or {}).get(name, False) for name in BLOCK_SETTINGS}

@@ -130,7 +130,13 @@ def _evaluate_control(control: Control, evidence: EvidenceLookup, run: RunInfo) 
             regions = account.regions
         for region in regions:
             ctx = ScopeContext(
-                account.account_id, region, account.partition, control.params, run.as_of, lookup
+                control.check,
+                account.account_id,
+                region,
+                account.partition,
+                control.params,
+                run.as_of,
+                lookup,
             )
             try:
                 # A scope that fails midway contributes its error, not a partial population.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..catalog.attachments import pack_paths
 from ..catalog.loader import Control
-from ..model import CollectionError, ControlResult, EvidenceFile, Item, Status
+from ..model import CollectionError, ControlResult, EvidenceFile, Item, Status, item_id
 from ..pack.builder import sha256_file
 
 PROCEDURE = (
@@ -35,6 +35,7 @@ def evaluate_manual(control: Control, pack_dir: Path, notes: tuple[str, ...] = (
                     Status.MANUAL,
                     f"attached as {target}",
                     {"sha256": digest},
+                    item_id("manual", "-", "-", control.id, written),
                 )
             )
             evidence.append(EvidenceFile(target, digest))
