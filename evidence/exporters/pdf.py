@@ -8,34 +8,20 @@ results.json and raw/ only.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.lib.utils import simpleSplit
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.pdfgen import canvas
 from reportlab.platypus import (
-    BaseDocTemplate,
-    CondPageBreak,
     Flowable,
-    Frame,
     KeepTogether,
-    LongTable,
     NextPageTemplate,
     PageBreak,
-    PageTemplate,
     Paragraph,
     Spacer,
-    Table,
-    TableStyle,
 )
 from reportlab.platypus.tableofcontents import TableOfContents
 
@@ -45,71 +31,24 @@ from ..model import account_statuses
 from ..pack.builder import PackBuilder
 from ..pack.raw import parse_utc
 from ..pack.runinfo import RunInfo
-from .common import RawReader, display, export_name, params_text, sheet_names
-
-PASSING_ROWS_SHOWN = 200
-PAGE = A4
-MARGIN = 18 * mm
-WIDTH = PAGE[0] - 2 * MARGIN
-
-STATUS_COLOURS = {
-    "pass": ("#C6EFCE", "#006100"),
-    "fail": ("#FFC7CE", "#9C0006"),
-    "error": ("#FFEB9C", "#9C5700"),
-    "manual": ("#D9D9D9", "#3A3A3A"),
-    "exception": ("#DDEBF7", "#1F4E78"),
-}
-NAVY = colors.HexColor("#1F3864")
-
-
-def _register_fonts() -> None:
-    # reportlab's bundled Vera: embedded, so names and descriptions outside Latin-1 still show.
-    import reportlab
-
-    folder = os.path.join(os.path.dirname(reportlab.__file__), "fonts")
-    for name, file in (("Vera", "Vera.ttf"), ("Vera-Bold", "VeraBd.ttf")):
-        if name not in pdfmetrics.getRegisteredFontNames():
-            pdfmetrics.registerFont(TTFont(name, os.path.join(folder, file)))
-
-
-_register_fonts()
-BODY = ParagraphStyle("Body", fontName="Vera", fontSize=9, leading=12, spaceAfter=4)
-SMALL = ParagraphStyle("Small", parent=BODY, fontSize=7.5, leading=9.5, spaceAfter=0)
-CELL = ParagraphStyle("Cell", parent=BODY, fontSize=7, leading=8.6, spaceAfter=0)
-# Identifiers (ARNs, hashes, paths) break anywhere so they never run off the page.
-IDENT = ParagraphStyle("Ident", parent=CELL, wordWrap="CJK")
-# A SHA-256 on one line: 64 Courier characters at 6.4 pt need 88 mm.
-HASH = ParagraphStyle("Hash", parent=CELL, fontName="Courier", fontSize=6.4, wordWrap="CJK")
-HASH_WIDTH = 89 * mm
-HEAD_CELL = ParagraphStyle("HeadCell", parent=CELL, fontName="Vera-Bold", textColor=colors.white)
-H1 = ParagraphStyle(
-    "H1",
-    parent=BODY,
-    fontName="Vera-Bold",
-    fontSize=15,
-    leading=19,
-    spaceBefore=6,
-    spaceAfter=8,
-    textColor=NAVY,
-)
-H2 = ParagraphStyle(
-    "H2",
-    parent=BODY,
-    fontName="Vera-Bold",
-    fontSize=10.5,
-    leading=14,
-    spaceBefore=8,
-    spaceAfter=4,
-    textColor=NAVY,
-)
-TITLE = ParagraphStyle(
-    "Title",
-    parent=BODY,
-    fontName="Vera-Bold",
-    fontSize=24,
-    leading=30,
-    spaceAfter=14,
-    textColor=NAVY,
+from .common import RawReader, export_name
+from .pdf_control import controls_section
+from .pdf_doc import EvidenceDoc, numbered_canvas
+from .pdf_layout import (
+    BODY,
+    CELL,
+    H1,
+    HASH,
+    HASH_WIDTH,
+    IDENT,
+    SMALL,
+    TITLE,
+    WIDTH,
+    grid,
+    heads,
+    key_values,
+    status_chip,
+    text,
 )
 
 
@@ -134,142 +73,12 @@ def write_pdf(pack: PackBuilder, document: dict[str, Any], run: RunInfo) -> str:
         PageBreak(),
         *_summary(document),
         *_accounts(document),
-        *_controls(document, raw, export_name(document, "xlsx")),
+        *controls_section(document, raw, export_name(document, "xlsx")),
         *_appendix(raw, meta),
     ]
     header = f"{meta['organisation']}  |  {meta['pack']}"
     doc.multiBuild(story, canvasmaker=numbered_canvas(header, f"Generated {generated}"))
     return name
-
-
-# ---------------------------------------------------------------- document machinery
-
-
-class EvidenceDoc(BaseDocTemplate):  # type: ignore[misc]
-    """Headings become outline entries (bookmarks) and contents lines with their page."""
-
-    def __init__(self, filename: str, **kwargs: Any) -> None:
-        super().__init__(
-            filename,
-            pagesize=PAGE,
-            leftMargin=MARGIN,
-            rightMargin=MARGIN,
-            topMargin=MARGIN + 6 * mm,
-            bottomMargin=MARGIN,
-            **kwargs,
-        )
-        frame = Frame(self.leftMargin, self.bottomMargin, self.width, self.height, id="main")
-        self.addPageTemplates([PageTemplate("cover", [frame]), PageTemplate("body", [frame])])
-        self._keys = 0
-
-    def afterFlowable(self, flowable: Flowable) -> None:
-        if not isinstance(flowable, Paragraph) or flowable.style.name not in ("H1", "H2"):
-            return
-        level = 0 if flowable.style.name == "H1" else 1
-        text = flowable.getPlainText()
-        self._keys += 1
-        key = f"section-{self._keys}"
-        self.canv.bookmarkPage(key)
-        self.canv.addOutlineEntry(text, key, level=level, closed=level == 0)
-        if level == 0:  # the printed contents lists sections; the outline has their parts too
-            self.notify("TOCEntry", (level, text, self.page, key))
-
-    def beforeDocument(self) -> None:
-        self._keys = 0  # multiBuild runs the story more than once: keys must repeat exactly
-
-
-def numbered_canvas(header: str, footer: str) -> type[canvas.Canvas]:
-    """A canvas that knows the page count: pages are kept until save(), then stamped."""
-
-    class NumberedCanvas(canvas.Canvas):  # type: ignore[misc]
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._pages: list[dict[str, Any]] = []
-
-        def showPage(self) -> None:
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self) -> None:
-            total = len(self._pages)
-            for state in self._pages:
-                self.__dict__.update(state)
-                self._stamp(total)
-                super().showPage()
-            super().save()
-
-        def _stamp(self, total: int) -> None:
-            self.saveState()
-            self.setFont("Vera", 7.5)
-            self.setFillColor(colors.HexColor("#555555"))
-            top = PAGE[1] - MARGIN + 2 * mm
-            self.drawString(MARGIN, top, header)
-            self.setStrokeColor(colors.HexColor("#BBBBBB"))
-            self.line(MARGIN, top - 2 * mm, PAGE[0] - MARGIN, top - 2 * mm)
-            bottom = MARGIN - 8 * mm
-            self.drawString(MARGIN, bottom, footer)
-            self.drawRightString(PAGE[0] - MARGIN, bottom, f"Page {self._pageNumber} of {total}")
-            self.restoreState()
-
-    return NumberedCanvas
-
-
-# ---------------------------------------------------------------- building blocks
-
-
-def text(value: Any, style: ParagraphStyle = BODY) -> Paragraph:
-    return Paragraph(escape(str(display(value))).replace("\n", "<br/>"), style)
-
-
-def status_chip(status: str, style: ParagraphStyle = CELL) -> Paragraph:
-    fill, ink = STATUS_COLOURS.get(status, ("#FFFFFF", "#000000"))
-    return Paragraph(
-        f'<font color="{ink}"><b>{escape(status.upper())}</b></font>',
-        ParagraphStyle(
-            f"chip-{status}-{style.name}", parent=style, backColor=colors.HexColor(fill)
-        ),
-    )
-
-
-def grid(
-    rows: Sequence[Sequence[Any]],
-    widths: Sequence[float],
-    header: bool = True,
-    extra: Sequence[tuple[Any, ...]] = (),
-) -> Table:
-    """A table whose long rows split across pages with the header row repeated."""
-    table = LongTable(
-        list(rows), colWidths=list(widths), repeatRows=1 if header else 0, splitByRow=True
-    )
-    commands: list[tuple[Any, ...]] = [
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#B7B7B7")),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-        ("TOPPADDING", (0, 0), (-1, -1), 2),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-    ]
-    if header:
-        commands.append(("BACKGROUND", (0, 0), (-1, 0), NAVY))
-    table.setStyle(TableStyle([*commands, *extra]))
-    return table
-
-
-def key_values(pairs: Sequence[tuple[str, Any]], label_width: float = 42 * mm) -> Table:
-    rows = [
-        [
-            Paragraph(f"<b>{escape(k)}</b>", SMALL),
-            v
-            if isinstance(v, Flowable)
-            else text(v, ParagraphStyle("kv", parent=SMALL, wordWrap="CJK")),
-        ]
-        for k, v in pairs
-    ]
-    return grid(rows, [label_width, WIDTH - label_width], header=False)
-
-
-def heads(*names: str) -> list[Paragraph]:
-    return [Paragraph(escape(n), HEAD_CELL) for n in names]
 
 
 # ---------------------------------------------------------------- sections
@@ -380,179 +189,6 @@ def _accounts(document: Mapping[str, Any]) -> list[Flowable]:
         ),
         PageBreak(),
     ]
-
-
-def _controls(document: Mapping[str, Any], raw: RawReader, workbook: str) -> Iterator[Flowable]:
-    controls = document["controls"]
-    for control, sheet in zip(controls, sheet_names([c["id"] for c in controls]), strict=True):
-        yield from _control(control, raw, workbook, sheet)
-        yield PageBreak()
-
-
-def _control(
-    control: Mapping[str, Any], raw: RawReader, workbook: str, sheet: str
-) -> Iterator[Flowable]:
-    evidence = control["evidence"]
-    operations = raw.operations([e["path"] for e in evidence])
-    references = "; ".join(f"{k}: {', '.join(v)}" for k, v in control["references"].items())
-    params = params_text(control["params"])
-    yield Paragraph(escape(f"{control['id']}: {control['title']}"), H1)
-    yield key_values(
-        [
-            ("Result", status_chip(control["status"], SMALL)),
-            ("Description", control["description"] or "-"),
-            ("Criteria", ", ".join(control["criteria"])),
-            ("References", references or "-"),
-            ("Check and parameters", f"{control['check']} ({params})"),
-            ("Population", control["population"]),
-            ("Failing", len(control["failing"])),
-        ]
-    )
-    yield Paragraph("Test performed", H2)
-    yield text(control["procedure"])
-    if operations:
-        rows = [heads("API operation", "Calls", "Parameters")]
-        rows += [
-            [text(op.label, IDENT), text(op.calls, CELL), text(op.parameters, IDENT)]
-            for op in operations
-        ]
-        yield grid(rows, [52 * mm, 14 * mm, WIDTH - 66 * mm])
-    for note in control["notes"]:
-        yield text(f"Note: {note}", SMALL)
-    if control["errors"]:
-        yield Paragraph("Could not be collected", H2)
-        rows = [heads("Account", "Region", "Operation", "AWS error code", "Message")]
-        rows += [
-            [
-                text(e["account"], CELL),
-                text(e["region"], CELL),
-                text(e["operation"], IDENT),
-                text(e["code"], IDENT),
-                text(e["message"], CELL),
-            ]
-            for e in control["errors"]
-        ]
-        yield grid(rows, [24 * mm, 20 * mm, 36 * mm, 30 * mm, WIDTH - 110 * mm])
-    if control["check"] == "manual":
-        yield from _attached(control)
-        return
-    failing = control["failing"]
-    yield Paragraph(f"Failing items ({len(failing)})", H2)
-    if failing:
-        yield _items_table(failing, with_status=False)
-    else:
-        yield text("None.")
-    others = [i for i in control["items"] if i["status"] != "fail"]
-    yield Paragraph(f"Rest of the population ({len(others)})", H2)
-    if not others:
-        yield text("None." if control["items"] else "The population is empty.")
-    elif len(others) <= PASSING_ROWS_SHOWN:
-        yield _items_table(others, with_status=True)
-    else:
-        yield text(
-            f"{len(others)} items, too many to print: every one is listed on sheet"
-            f" '{sheet}' of {workbook} in this pack."
-        )
-    yield CondPageBreak(30 * mm)
-    yield Paragraph("Raw evidence", H2)
-    if not evidence:
-        yield text("None.")
-        return
-    rows = [heads("File", "SHA-256", "Collected (UTC)")]
-    rows += [
-        [
-            text(e["path"], IDENT),
-            text(e["sha256"], HASH),
-            text(
-                "\n".join(x for x in (e.get("collected"), e.get("source_time")) if x) or "-", CELL
-            ),
-        ]
-        for e in evidence
-    ]
-    yield grid(rows, [WIDTH - HASH_WIDTH - 34 * mm, HASH_WIDTH, 34 * mm])
-
-
-MONO, MONO_SIZE = "Courier", 6.5  # identifiers: ARNs, resource ids
-PROSE, PROSE_SIZE = "Vera", 7
-CELL_PADDING = 6  # left + right padding of grid cells, in points
-
-
-def fitted(value: Any, width: float, font: str, size: float) -> str:
-    """Plain text broken into lines that fit a column: far cheaper than a Paragraph per cell
-    when a table has thousands of rows. Identifiers are monospace and break anywhere; prose
-    breaks between words."""
-    room = width - CELL_PADDING
-    lines: list[str] = []
-    for part in str(display(value)).split("\n"):
-        if pdfmetrics.stringWidth(part, font, size) <= room:
-            lines.append(part)
-        elif font == MONO:
-            per_line = max(1, int(room // (0.6 * size)))
-            lines.extend(part[i : i + per_line] for i in range(0, len(part), per_line))
-        else:
-            for line in simpleSplit(part, font, size, room):
-                if pdfmetrics.stringWidth(line, font, size) <= room:
-                    lines.append(line)
-                else:  # one word longer than the column
-                    lines.extend(_hard_split(line, font, size, room))
-    return "\n".join(lines)
-
-
-def _hard_split(word: str, font: str, size: float, room: float) -> Iterator[str]:
-    line = ""
-    for char in word:
-        if line and pdfmetrics.stringWidth(line + char, font, size) > room:
-            yield line
-            line = ""
-        line += char
-    if line:
-        yield line
-
-
-def _attached(control: Mapping[str, Any]) -> Iterator[Flowable]:
-    """A manual control's evidence is its attached files."""
-    yield Paragraph(f"Attached evidence ({len(control['items'])})", H2)
-    if not control["items"]:
-        yield text("None attached yet.")
-        return
-    rows = [heads("File (as listed)", "In the pack", "SHA-256")]
-    rows += [
-        [
-            text(i["resource"], IDENT),
-            text(i["detail"].removeprefix("attached as "), IDENT),
-            text(i["attributes"].get("sha256", ""), HASH),
-        ]
-        for i in control["items"]
-    ]
-    yield grid(rows, [40 * mm, WIDTH - HASH_WIDTH - 40 * mm, HASH_WIDTH])
-
-
-def _items_table(items: Sequence[Mapping[str, Any]], with_status: bool) -> Table:
-    names = ["Resource", "Account", "Region", "ARN", "Detail"]
-    widths = [34 * mm, 21 * mm, 18 * mm, 52 * mm]
-    if with_status:
-        names.insert(3, "Status")
-        widths.insert(3, 14 * mm)
-    widths.append(WIDTH - sum(widths))
-    arn_col, detail_col = len(names) - 2, len(names) - 1
-    rows: list[list[Any]] = [heads(*names)]
-    for item in items:
-        row: list[Any] = [
-            fitted(item["resource"], widths[0], MONO, MONO_SIZE),
-            item["account"],
-            item["region"],
-            fitted(item["arn"] or "-", widths[arn_col], MONO, MONO_SIZE),
-            fitted(item["detail"], widths[detail_col], PROSE, PROSE_SIZE),
-        ]
-        if with_status:
-            row.insert(3, status_chip(item["status"]))
-        rows.append(row)
-    fonts = [
-        ("FONT", (0, 1), (-1, -1), PROSE, PROSE_SIZE, PROSE_SIZE + 1.6),
-        ("FONT", (0, 1), (0, -1), MONO, MONO_SIZE, MONO_SIZE + 1.6),
-        ("FONT", (arn_col, 1), (arn_col, -1), MONO, MONO_SIZE, MONO_SIZE + 1.6),
-    ]
-    return grid(rows, widths, extra=fonts)
 
 
 def _appendix(raw: RawReader, meta: Mapping[str, Any]) -> list[Flowable]:

@@ -8,17 +8,10 @@ starts with a character a spreadsheet would read as the start of a formula.
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterable, Mapping, Sequence
-from copy import copy
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.formatting.rule import CellIsRule, FormulaRule
-from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 
@@ -26,38 +19,27 @@ from .. import TOOL_NAME, __version__
 from ..evaluate.results import RESULTS_FILE
 from ..model import account_statuses
 from ..pack.builder import PackBuilder, sha256_file
-from ..pack.raw import parse_utc
 from ..pack.runinfo import RunInfo
 from .common import (
     RawReader,
     as_utc,
     attribute_columns,
-    display,
     export_name,
     params_text,
     sheet_names,
 )
-
-MAX_CELL = 32_767  # Excel's limit on characters in a cell
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]00:00)$")
-DATE_FORMAT = "yyyy-mm-dd h:mm:ss"  # openpyxl's own default for datetimes
-
-STATUS_STYLE = {
-    "pass": ("C6EFCE", "006100"),
-    "fail": ("FFC7CE", "9C0006"),
-    "error": ("FFEB9C", "9C5700"),
-    "manual": ("D9D9D9", "3A3A3A"),
-    "exception": ("DDEBF7", "1F4E78"),
-}
-FAILING_ROW_COLOUR = "FDE9E9"
-HEADER_FILL = PatternFill("solid", fgColor="1F3864")
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-LABEL_FONT = Font(bold=True)
-TOP = Alignment(vertical="top")
-TITLE_FONT = Font(bold=True, size=14)
-LINK_FONT = Font(color="0563C1", underline="single")
-WRAP = Alignment(wrap_text=True, vertical="top", horizontal="left")
+from .xlsx_cells import (
+    LABEL_FONT,
+    LINK_FONT,
+    TITLE_FONT,
+    cell,
+    colour_statuses,
+    header_row,
+    label_block,
+    set_widths,
+    status_cell,
+    wide_value_column,
+)
 
 
 def write_workbook(pack: PackBuilder, document: dict[str, Any], run: RunInfo) -> str:
@@ -77,137 +59,6 @@ def write_workbook(pack: PackBuilder, document: dict[str, Any], run: RunInfo) ->
     return name
 
 
-# ---------------------------------------------------------------- cells
-
-
-class _Styles:
-    """Each distinct style is built once; later cells copy its style array. Setting font and fill
-    objects on every cell made style registration most of the cost of a large sheet."""
-
-    def __init__(self) -> None:
-        self._arrays: dict[tuple[int, tuple[tuple[str, Any], ...]], Any] = {}
-
-    def apply(self, sheet: Any, target: WriteOnlyCell, style: dict[str, Any]) -> None:
-        key = (id(sheet.parent), tuple(sorted((k, id(v)) for k, v in style.items())))
-        array = self._arrays.get(key)
-        if array is None:
-            template = WriteOnlyCell(sheet)
-            for name, setting in style.items():
-                setattr(template, name, setting)
-            array = self._arrays[key] = template._style
-        target._style = copy(array)
-
-
-_STYLES = _Styles()
-
-
-def cell(sheet: Any, value: Any, **style: Any) -> Any:
-    """A value ready to append: AWS strings never become formulas; ISO UTC times become dates.
-
-    Plain values are returned as they are (openpyxl's fast path); a cell object is built only
-    where a style or Excel's quote prefix is needed.
-    """
-    kind = type(value)
-    if kind is str:
-        return _text(sheet, value, style)
-    if kind is bool:
-        return _text(sheet, "yes" if value else "no", style)
-    if value is None or kind is int or kind is float:
-        return _styled(sheet, value, style) if style else value
-    if kind is datetime:
-        return _date(sheet, value, style)
-    return _text(sheet, str(display(value)), style)
-
-
-def _text(sheet: Any, value: str, style: dict[str, Any]) -> Any:
-    if not value:
-        return None  # openpyxl skips None cells entirely
-    if value[-1] == "Z" and _ISO_UTC.match(value):
-        return _date(sheet, parse_utc(value), style)
-    if not value.isprintable():  # the characters Excel refuses are all non-printable
-        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
-    if len(value) > MAX_CELL:
-        value = value[: MAX_CELL - 40] + " … (truncated: see the raw file)"
-    if value.startswith(FORMULA_STARTS):
-        # A string cell (openpyxl reads a leading "=" as a formula), with the quote prefix so
-        # Excel keeps it text even when the cell is edited.
-        result = WriteOnlyCell(sheet, value=value)
-        result.data_type = "s"
-        _STYLES.apply(sheet, result, {**style, "quotePrefix": True})
-        return result
-    return _styled(sheet, value, style) if style else value
-
-
-def _date(sheet: Any, moment: datetime, style: dict[str, Any]) -> Any:
-    # Excel has no time zones: UTC, and every header says so. A plain datetime gets openpyxl's
-    # date format; a styled one needs it in its style.
-    value = moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
-    return _styled(sheet, value, {**style, "number_format": DATE_FORMAT}) if style else value
-
-
-def _styled(sheet: Any, value: Any, style: dict[str, Any]) -> WriteOnlyCell:
-    result = WriteOnlyCell(sheet, value=value)
-    _STYLES.apply(sheet, result, style)
-    return result
-
-
-_STATUS_LOOK = {
-    status: (PatternFill("solid", fgColor=fill), Font(bold=True, color=font))
-    for status, (fill, font) in STATUS_STYLE.items()
-}
-
-
-def status_cell(sheet: Any, status: str) -> WriteOnlyCell:
-    fill, font = _STATUS_LOOK.get(status, _STATUS_LOOK["manual"])
-    result: WriteOnlyCell = cell(sheet, status.upper(), fill=fill, font=font)
-    return result
-
-
-def colour_statuses(
-    sheet: Any, column: str, first: int, last_row: int, last_col: str, tint_rows: bool = True
-) -> None:
-    """Population tables colour their status column and tint failing rows by conditional
-    formatting: one rule each instead of a styled cell per row, so 100,000 rows stay fast, and
-    every spreadsheet application renders it."""
-    if last_row < first:
-        return
-    for status, (fill, font) in STATUS_STYLE.items():
-        sheet.conditional_formatting.add(
-            f"{column}{first}:{column}{last_row}",
-            CellIsRule(
-                operator="equal",
-                formula=[f'"{status.upper()}"'],
-                fill=PatternFill("solid", fgColor=fill, bgColor=fill),
-                font=Font(bold=True, color=font),
-            ),
-        )
-    if not tint_rows:
-        return
-    sheet.conditional_formatting.add(
-        f"A{first}:{last_col}{last_row}",
-        FormulaRule(
-            formula=[f'${column}{first}="FAIL"'],
-            fill=PatternFill("solid", fgColor=FAILING_ROW_COLOUR, bgColor=FAILING_ROW_COLOUR),
-        ),
-    )
-
-
-def header_row(sheet: Any, names: Sequence[str]) -> list[WriteOnlyCell]:
-    return [cell(sheet, n, font=HEADER_FONT, fill=HEADER_FILL) for n in names]
-
-
-def set_widths(sheet: Any, rows: Iterable[Sequence[Any]], minimum: int = 8, cap: int = 60) -> None:
-    """Column widths from the header and a sample of rows (write-only sheets need them first)."""
-    widths: dict[int, int] = {}
-    for row in rows:
-        for index, value in enumerate(row, 1):
-            text = str(display(value)) if value is not None else ""
-            longest = max((len(line) for line in text.splitlines()), default=0)
-            widths[index] = max(widths.get(index, minimum), min(longest + 2, cap))
-    for index, width in widths.items():
-        sheet.column_dimensions[get_column_letter(index)].width = width
-
-
 # ---------------------------------------------------------------- sheets
 
 
@@ -219,26 +70,6 @@ def _properties(workbook: Any, document: Mapping[str, Any]) -> None:
     props.creator = f"{TOOL_NAME} {__version__}"
     props.created = as_utc(run["evaluated_at"]).replace(tzinfo=None)  # type: ignore[union-attr]
     props.keywords = "SOC 2; AWS; evidence"
-
-
-BLOCK_VALUE_WIDTH = 70  # column B: the header blocks' values, and the widest table column
-
-
-def _block(sheet: Any, first_row: int, rows: Sequence[tuple[str, Any]]) -> None:
-    """Label / value rows; wrapped values get the row height they need (no application
-    recomputes heights of a streamed sheet)."""
-    for offset, (label, value) in enumerate(rows):
-        text = str(display(value))
-        lines = sum(max(1, -(-len(line) // (BLOCK_VALUE_WIDTH - 4))) for line in text.split("\n"))
-        if lines > 1:
-            sheet.row_dimensions[first_row + offset].height = 15 * lines
-        sheet.append(
-            [cell(sheet, label, font=LABEL_FONT, alignment=TOP), cell(sheet, value, alignment=WRAP)]
-        )
-
-
-def _wide_value_column(sheet: Any) -> None:
-    sheet.column_dimensions["B"].width = BLOCK_VALUE_WIDTH
 
 
 def _summary(
@@ -277,9 +108,9 @@ def _summary(
     rows = [_summary_row(c) for c in controls]
     table_top = len(block) + 3
     set_widths(sheet, [("Collection finished (UTC)",), headers, *rows[:200]])
-    _wide_value_column(sheet)
+    wide_value_column(sheet)
     sheet.freeze_panes = f"A{table_top + 1}"
-    _block(sheet, 1, block)
+    label_block(sheet, 1, block)
     sheet.append([])
     sheet.append([cell(sheet, "Controls", font=TITLE_FONT)])
     sheet.append(header_row(sheet, headers))
@@ -359,11 +190,11 @@ def _control_sheet(workbook: Any, name: str, control: Mapping[str, Any], raw: Ra
     table_top = len(block) + 4
     sample = [_item_row(i, attributes) for i in items[:200]]
     set_widths(sheet, [("Raw evidence (SHA-256)",), headers, *sample])
-    _wide_value_column(sheet)
+    wide_value_column(sheet)
     sheet.freeze_panes = f"A{table_top + 1}"
     sheet.append([cell(sheet, f"{control['id']}: {control['title']}", font=TITLE_FONT)])
     sheet.append([cell(sheet, "Result", font=LABEL_FONT), status_cell(sheet, control["status"])])
-    _block(sheet, 3, block)
+    label_block(sheet, 3, block)
     sheet.append([])
     sheet.append(header_row(sheet, headers))
     for item in items:
