@@ -92,6 +92,16 @@ class NoParams:
 
 
 @dataclass(frozen=True)
+class Shown:
+    """An item attribute a finding row shows. `required` names the check parameter holding the
+    value the control requires, shown beside the actual one (password policy: minimum length 6,
+    required 8)."""
+
+    attribute: str
+    required: str | None = None
+
+
+@dataclass(frozen=True)
 class Check:
     name: str
     summary: str
@@ -104,6 +114,13 @@ class Check:
     optional_sources: Callable[[Any], tuple[Source[Any], ...]] | None = None
     # Rules on parameters beyond their types: returns a problem, or None when they are fine.
     validate: Callable[[Any], str | None] | None = None
+    # The 2 to 4 item attributes an owner needs to act on a finding (the PDF's failing table,
+    # the workbook's Findings sheet): names, or Shown for an actual value against a parameter.
+    finding_attributes: tuple[str | Shown, ...] = ()
+
+    @property
+    def shown(self) -> tuple[Shown, ...]:
+        return tuple(a if isinstance(a, Shown) else Shown(a) for a in self.finding_attributes)
 
     def sources_for(self, params: Any) -> tuple[Source[Any], ...]:
         extra = self.optional_sources(params) if self.optional_sources else ()
@@ -133,12 +150,22 @@ def check(
     notes: tuple[str, ...] = (),
     optional_sources: Callable[[Any], tuple[Source[Any], ...]] | None = None,
     validate: Callable[[Any], str | None] | None = None,
+    finding_attributes: tuple[str | Shown, ...] = (),
 ) -> Callable[[Evaluate], Evaluate]:
     def register(evaluate: Evaluate) -> Evaluate:
         if name in CHECKS:
             raise ValueError(f"check {name} registered twice")
         CHECKS[name] = Check(
-            name, summary, procedure, params, sources, evaluate, notes, optional_sources, validate
+            name,
+            summary,
+            procedure,
+            params,
+            sources,
+            evaluate,
+            notes,
+            optional_sources,
+            validate,
+            finding_attributes,
         )
         return evaluate
 

@@ -45,6 +45,7 @@ def trail_shortfalls(trail: Trail, params: TrailParams) -> list[str]:
     ),
     params=TrailParams,
     sources=(TRAILS,),
+    finding_attributes=("name", "home_region", "is_logging", "log_file_validation"),
 )
 def cloudtrail_enabled(ctx: ScopeContext[TrailParams]) -> Iterator[Item]:
     trails = ctx.get(TRAILS)
@@ -267,6 +268,7 @@ def alarm_for(chain: AlarmChain, words: tuple[str, ...]) -> tuple[Status, str, d
     params=AlarmParams,
     sources=(ALARM_CHAIN,),
     validate=_validate_alarms,
+    finding_attributes=("event", "metric_filters", "alarms"),
 )
 def security_alarms(ctx: ScopeContext[AlarmParams]) -> Iterator[Item]:
     chain = ctx.get(ALARM_CHAIN)

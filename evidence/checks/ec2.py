@@ -22,6 +22,7 @@ from .base import NoParams, ScopeContext, check
     ),
     params=NoParams,
     sources=(EBS_SNAPSHOTS,),
+    finding_attributes=("description", "volume_id", "volume_size_gib", "start_time"),
 )
 def snapshot_public(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
     data = ctx.get(EBS_SNAPSHOTS)
@@ -43,6 +44,7 @@ def snapshot_public(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
             detail,
             f"arn:{ctx.partition}:ec2:{ctx.region}::snapshot/{snapshot_id}",
             volume_id=snapshot.get("VolumeId"),
+            volume_size_gib=snapshot.get("VolumeSize"),
             start_time=snapshot.get("StartTime"),
             encrypted=snapshot.get("Encrypted"),
             description=snapshot.get("Description", ""),
@@ -92,6 +94,7 @@ def rule_exposure(rule: Mapping[str, Any], ports: tuple[int, ...]) -> str | None
     ),
     params=OpenPortsParams,
     sources=(SECURITY_GROUPS,),
+    finding_attributes=("group_name", "description", "ports", "source"),
 )
 def security_groups_open(ctx: ScopeContext[OpenPortsParams]) -> Iterator[Item]:
     data = ctx.get(SECURITY_GROUPS)
@@ -146,6 +149,7 @@ def security_groups_open(ctx: ScopeContext[OpenPortsParams]) -> Iterator[Item]:
     procedure="In each region, read ec2:GetEbsEncryptionByDefault; a region where it is off fails.",
     params=NoParams,
     sources=(EBS_ENCRYPTION_DEFAULT,),
+    finding_attributes=("ebs_encryption_by_default",),
 )
 def ebs_encryption_default(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
     enabled = ctx.get(EBS_ENCRYPTION_DEFAULT)
@@ -184,6 +188,7 @@ def _instance_tags(instance: Mapping[str, Any]) -> dict[str, str]:
     ),
     params=InstanceSpreadParams,
     sources=(INSTANCES,),
+    finding_attributes=("instances", "zones"),
 )
 def instances_multi_az(ctx: ScopeContext[InstanceSpreadParams]) -> Iterator[Item]:
     workloads: dict[str, list[Mapping[str, Any]]] = {}

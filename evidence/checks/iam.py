@@ -17,7 +17,7 @@ from ..sources.iam import (
     PASSWORD_POLICY,
     CredentialRow,
 )
-from .base import NoParams, NotCollected, ScopeContext, check
+from .base import NoParams, NotCollected, ScopeContext, Shown, check
 
 # ---------------------------------------------------------------- password policy
 
@@ -85,6 +85,11 @@ def password_policy_shortfalls(
         " no lockout for IAM users, so no API evidence can show it. Evidence for a lockout"
         " requirement must come from the identity provider used for console sign-in.",
     ),
+    finding_attributes=(
+        Shown("minimum_length", required="min_length"),
+        Shown("max_password_age_days", required="max_age_days"),
+        Shown("password_reuse_prevention", required="reuse_prevention"),
+    ),
 )
 def password_policy(ctx: ScopeContext[PasswordPolicyParams]) -> Iterator[Item]:
     policy = ctx.get(PASSWORD_POLICY)
@@ -125,6 +130,7 @@ def password_policy(ctx: ScopeContext[PasswordPolicyParams]) -> Iterator[Item]:
     ),
     params=NoParams,
     sources=(ACCOUNT_SUMMARY, CREDENTIAL_REPORT),
+    finding_attributes=("mfa_per_account_summary", "mfa_per_credential_report"),
 )
 def root_mfa(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
     readings, missing = root_readings(
@@ -198,6 +204,7 @@ def describe_readings(
     ),
     params=NoParams,
     sources=(CREDENTIAL_REPORT,),
+    finding_attributes=("password_last_used", "password_last_changed", "user_created"),
 )
 def user_mfa(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
     for row in ctx.get(CREDENTIAL_REPORT).users:
@@ -233,6 +240,7 @@ class KeyRotationParams:
     ),
     params=KeyRotationParams,
     sources=(CREDENTIAL_REPORT,),
+    finding_attributes=("key_slot", "last_rotated", "age_days", "last_used"),
 )
 def access_key_rotation(ctx: ScopeContext[KeyRotationParams]) -> Iterator[Item]:
     limit = ctx.params.max_age_days
@@ -276,6 +284,7 @@ def _iso(moment: Any) -> str | None:
     ),
     params=NoParams,
     sources=(ACCOUNT_SUMMARY, CREDENTIAL_REPORT),
+    finding_attributes=("keys_per_account_summary", "keys_per_credential_report"),
 )
 def root_access_keys(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
     readings, missing = root_readings(
@@ -315,6 +324,7 @@ class UnusedCredentialParams:
     ),
     params=UnusedCredentialParams,
     sources=(CREDENTIAL_REPORT,),
+    finding_attributes=("credential", "last_used", "created", "days_unused"),
 )
 def unused_credentials(ctx: ScopeContext[UnusedCredentialParams]) -> Iterator[Item]:
     limit = ctx.params.max_unused_days
@@ -422,6 +432,7 @@ def _admin_reasons(
     ),
     params=PrivilegedAccessParams,
     sources=(AUTHORIZATION_DETAILS,),
+    finding_attributes=("principal_type", "admin_via"),
 )
 def privileged_access(ctx: ScopeContext[PrivilegedAccessParams]) -> Iterator[Item]:
     details = ctx.get(AUTHORIZATION_DETAILS)

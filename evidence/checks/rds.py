@@ -22,6 +22,7 @@ from .base import NoParams, ScopeContext, check
     ),
     params=NoParams,
     sources=(RDS_SNAPSHOTS,),
+    finding_attributes=("kind", "source", "created", "encrypted"),
 )
 def snapshot_public(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
     for snapshot in ctx.get(RDS_SNAPSHOTS).snapshots:
@@ -78,6 +79,7 @@ def instances_in_scope(
     ),
     params=MultiAzParams,
     sources=(RDS_DATABASES,),
+    finding_attributes=("engine", "instance_class", "availability_zones", "db_cluster"),
 )
 def multi_az(ctx: ScopeContext[MultiAzParams]) -> Iterator[Item]:
     data = ctx.get(RDS_DATABASES)
@@ -127,6 +129,7 @@ def multi_az(ctx: ScopeContext[MultiAzParams]) -> Iterator[Item]:
     ),
     params=MultiAzParams,
     sources=(RDS_DATABASES,),
+    finding_attributes=("engine", "instance_class", "tags"),
 )
 def rds_encryption(ctx: ScopeContext[MultiAzParams]) -> Iterator[Item]:
     for instance, tags in instances_in_scope(ctx, ctx.params.tags):

@@ -96,6 +96,7 @@ def _unread(ctx: ScopeContext[Any], bucket: Bucket, arn: str, operation: str) ->
     params=LoggingScope,
     sources=(BUCKETS, BUCKET_LOGGING),
     optional_sources=_scoped_sources,
+    finding_attributes=("bucket_region", "log_target"),
 )
 def access_logging(ctx: ScopeContext[LoggingScope]) -> Iterator[Item]:
     for bucket, setting, arn in per_bucket(ctx, BUCKET_LOGGING):
@@ -124,6 +125,7 @@ def access_logging(ctx: ScopeContext[LoggingScope]) -> Iterator[Item]:
     params=BucketScope,
     sources=(BUCKETS, BUCKET_ENCRYPTION),
     optional_sources=_scoped_sources,
+    finding_attributes=("bucket_region", "algorithms"),
 )
 def bucket_encryption(ctx: ScopeContext[BucketScope]) -> Iterator[Item]:
     for bucket, setting, arn in per_bucket(ctx, BUCKET_ENCRYPTION):
@@ -144,6 +146,7 @@ def bucket_encryption(ctx: ScopeContext[BucketScope]) -> Iterator[Item]:
             if algorithms
             else "no default encryption configured",
             arn,
+            bucket_region=bucket.region,
             algorithms=algorithms,
         )
 
@@ -180,6 +183,7 @@ def denies_plain_http(policy_text: str | None) -> bool:
     params=BucketScope,
     sources=(BUCKETS, BUCKET_POLICY),
     optional_sources=_scoped_sources,
+    finding_attributes=("bucket_region", "has_policy"),
 )
 def tls_only(ctx: ScopeContext[BucketScope]) -> Iterator[Item]:
     for bucket, setting, arn in per_bucket(ctx, BUCKET_POLICY):
@@ -200,6 +204,7 @@ def tls_only(ctx: ScopeContext[BucketScope]) -> Iterator[Item]:
             Status.PASS if denies else Status.FAIL,
             detail,
             arn,
+            bucket_region=bucket.region,
             has_policy=text is not None,
         )
 
@@ -227,6 +232,7 @@ def _all_on(settings: Mapping[str, Any] | None) -> bool:
     params=BucketScope,
     sources=(ACCOUNT_PUBLIC_ACCESS, BUCKETS, BUCKET_PUBLIC_ACCESS),
     optional_sources=_scoped_sources,
+    finding_attributes=("level", "bucket_region"),
 )
 def public_access_block(ctx: ScopeContext[BucketScope]) -> Iterator[Item | CollectionError]:
     try:
@@ -284,6 +290,7 @@ def _buckets_blocked(ctx: ScopeContext[BucketScope], account_on: bool | None) ->
             detail,
             arn,
             level="bucket",
+            bucket_region=bucket.region,
             **{name: (own or {}).get(name, False) for name in BLOCK_SETTINGS},
         )
 

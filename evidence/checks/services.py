@@ -44,6 +44,7 @@ def _redirects_to_https(listener: Mapping[str, Any]) -> bool:
     ),
     params=ListenerParams,
     sources=(LISTENERS,),
+    finding_attributes=("load_balancer", "port", "protocol", "default_actions"),
 )
 def tls_listeners(ctx: ScopeContext[ListenerParams]) -> Iterator[Item]:
     data = ctx.get(LISTENERS)
@@ -70,6 +71,7 @@ def tls_listeners(ctx: ScopeContext[ListenerParams]) -> Iterator[Item]:
                 protocol=protocol,
                 port=port,
                 ssl_policy=listener.get("SslPolicy"),
+                default_actions=[a.get("Type") for a in listener.get("DefaultActions", [])],
             )
 
 
@@ -91,6 +93,7 @@ class RecorderParams:
     ),
     params=RecorderParams,
     sources=(CONFIG_RECORDERS,),
+    finding_attributes=("recording", "all_supported", "last_status"),
 )
 def config_recorder(ctx: ScopeContext[RecorderParams]) -> Iterator[Item]:
     data = ctx.get(CONFIG_RECORDERS)
@@ -125,6 +128,7 @@ def config_recorder(ctx: ScopeContext[RecorderParams]) -> Iterator[Item]:
     " one (guardduty:GetDetector); a region without an ENABLED detector fails.",
     params=NoParams,
     sources=(GUARDDUTY_DETECTORS,),
+    finding_attributes=("finding_publishing_frequency",),
 )
 def guardduty_enabled(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
     detectors = ctx.get(GUARDDUTY_DETECTORS)
@@ -172,6 +176,7 @@ def _number(value: Any) -> float | None:
         " Without one AWS answers SubscriptionRequiredException and this control is an error"
         " (never a pass): watch service quotas another way and attach that evidence.",
     ),
+    finding_attributes=("usage", "limit", "percent"),
 )
 def service_limits(ctx: ScopeContext[ServiceLimitParams]) -> Iterator[Item]:
     threshold = ctx.params.threshold_percent

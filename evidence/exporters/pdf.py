@@ -1,14 +1,19 @@
 """The evidence report: a PDF an auditor reads front to back.
 
-Cover, contents (with page numbers and a PDF outline), summary, one section per control (test
-performed, result, failing items in full, passing population up to 200 rows, what could not be
-collected, the raw files with their SHA-256), and an appendix on verifying the pack. Built from
-results.json and raw/ only.
+Cover, contents (with page numbers and a PDF outline whose entries open their own pages),
+summary with charts, results by account (several accounts), one section per control (see
+pdf_control), and an appendix on verifying the pack. Built from results.json and raw/ only.
+
+The document is the sections listed in SECTIONS, each a function of a Report returning
+flowables and starting on a new page (a section with nothing to say returns nothing). A new
+section is one more function in that list; a new part of every control's section goes in
+pdf_control.CONTROL_PARTS.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from xml.sax.saxutils import escape
@@ -18,10 +23,11 @@ from reportlab.lib.units import mm
 from reportlab.platypus import (
     Flowable,
     KeepTogether,
-    NextPageTemplate,
     PageBreak,
     Paragraph,
     Spacer,
+    Table,
+    TableStyle,
 )
 from reportlab.platypus.tableofcontents import TableOfContents
 
@@ -31,15 +37,17 @@ from ..model import account_statuses
 from ..pack.builder import PackBuilder
 from ..pack.raw import parse_utc
 from ..pack.runinfo import RunInfo
+from .charts import PackStatus, accounts_chart, criteria_chart, status_chart, status_trend
 from .common import RawReader, export_name
 from .pdf_control import controls_section
-from .pdf_doc import EvidenceDoc, numbered_canvas
+from .pdf_doc import EvidenceDoc
 from .pdf_layout import (
     BODY,
     CELL,
     H1,
     HASH,
     HASH_WIDTH,
+    HEADING_CHARACTERS,
     IDENT,
     SMALL,
     TITLE,
@@ -47,54 +55,100 @@ from .pdf_layout import (
     grid,
     heads,
     key_values,
+    section_heading,
+    shorten,
     status_chip,
+    subheading,
     text,
 )
 
 
-def write_pdf(pack: PackBuilder, document: dict[str, Any], run: RunInfo) -> str:
+@dataclass(frozen=True)
+class Report:
+    """Everything a section of the PDF may read."""
+
+    document: Mapping[str, Any]  # results.json
+    raw: RawReader
+    generated: str  # when this report was made, ISO 8601 UTC
+    results_sha256: str
+    workbook: str  # the workbook's file name, for pointers to its sheets
+    history: Sequence[PackStatus]  # earlier packs, for the status trend (may be empty)
+
+    @property
+    def run(self) -> Mapping[str, Any]:
+        run: Mapping[str, Any] = self.document["run"]
+        return run
+
+
+Section = Callable[[Report], Iterable[Flowable]]
+
+
+def write_pdf(
+    pack: PackBuilder,
+    document: dict[str, Any],
+    run: RunInfo,
+    history: Sequence[PackStatus] = (),
+) -> str:
+    """Write the report into the pack folder and return its file name.
+
+    `history`: earlier packs of the same scope (name, as-of, controls per status), oldest or
+    newest first; when given, the summary shows the status trend across them and this pack.
+    """
     name = export_name(document, "pdf")
     raw = RawReader(pack.dir)
     meta = document["run"]
-    generated = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    results_sha = raw.sha256(RESULTS_FILE)
+    report = Report(
+        document,
+        raw,
+        datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        raw.sha256(RESULTS_FILE),
+        export_name(document, "xlsx"),
+        tuple(history),
+    )
     doc = EvidenceDoc(
         str(pack.dir / name),
+        header=f"{meta['organisation']}  |  {meta['pack']}",
+        footer=f"Generated {report.generated}",
         title=f"SOC 2 evidence: {meta['organisation']} ({meta['pack']})",
         author=f"{TOOL_NAME} {__version__}",
         subject=f"AWS control evidence as of {meta['as_of']} for {meta['scope']}",
         creator=f"{TOOL_NAME} {__version__}",
     )
-    story = [
-        *_cover(meta, generated, results_sha),
-        NextPageTemplate("body"),
-        PageBreak(),
-        *_contents(),
-        PageBreak(),
-        *_summary(document),
-        *_accounts(document),
-        *controls_section(document, raw, export_name(document, "xlsx")),
-        *_appendix(raw, meta),
-    ]
-    header = f"{meta['organisation']}  |  {meta['pack']}"
-    doc.multiBuild(story, canvasmaker=numbered_canvas(header, f"Generated {generated}"))
+    story: list[Flowable] = []
+    for section in SECTIONS:
+        flowables = list(section(report))
+        if flowables and story:
+            story.append(PageBreak())
+        story += flowables
+    doc.build_story(story)
     return name
 
 
 # ---------------------------------------------------------------- sections
 
 
-def _cover(meta: Mapping[str, Any], generated: str, results_sha: str) -> list[Flowable]:
-    accounts = "\n".join(
+COVER_ACCOUNTS = 12  # more are listed under "Results by account"
+
+
+def cover(report: Report) -> list[Flowable]:
+    meta, generated, results_sha = report.run, report.generated, report.results_sha256
+    names = [
         a["account_id"] + (f" ({a['alias']})" if a.get("alias") else "") for a in meta["accounts"]
-    )
+    ]
+    accounts = "\n".join(names[:COVER_ACCOUNTS])
+    if len(names) > COVER_ACCOUNTS:
+        accounts += f"\n... and {len(names) - COVER_ACCOUNTS} more (see Results by account)"
+    organisation = meta["organisation"]
+    heading = shorten(organisation, HEADING_CHARACTERS)
+    whole = [("Organisation", organisation)] if heading != organisation else []
     return [
         Spacer(1, 30 * mm),
         Paragraph("SOC 2 evidence pack", TITLE),
-        Paragraph(escape(meta["organisation"]), ParagraphStyle("org", parent=H1, fontSize=18)),
+        Paragraph(escape(heading), ParagraphStyle("org", parent=H1, fontSize=18)),
         Spacer(1, 8 * mm),
         key_values(
             [
+                *whole,
                 ("Scope: accounts", accounts),
                 ("Scope: regions", ", ".join(meta["regions"]) or "global services only"),
                 ("As of (UTC)", meta["as_of"]),
@@ -117,7 +171,7 @@ def _cover(meta: Mapping[str, Any], generated: str, results_sha: str) -> list[Fl
     ]
 
 
-def _contents() -> list[Flowable]:
+def contents(report: Report) -> list[Flowable]:
     toc = TableOfContents(dotsMinLevel=0)
     toc.levelStyles = [
         ParagraphStyle("toc0", parent=BODY, fontName="Vera-Bold", fontSize=9.5, leading=13),
@@ -126,43 +180,68 @@ def _contents() -> list[Flowable]:
     return [Paragraph("Contents", ParagraphStyle("contents", parent=H1)), toc]
 
 
-def _summary(document: Mapping[str, Any]) -> list[Flowable]:
+STATUS_WORDS = (
+    "Statuses: PASS; FAIL (a resource breaks the control); ERROR (evidence could not be"
+    " collected; the operation and AWS error code are named; never counted as a pass);"
+    " EXCEPTION (a failing resource covered by an accepted, unexpired exception); MANUAL"
+    " (procedural control, evidence attached)."
+)
+
+
+def _side_by_side(left: Flowable, right: Flowable, left_width: float) -> Table:
+    table = Table([[left, right]], colWidths=[left_width, WIDTH - left_width])
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
+    return table
+
+
+def summary(report: Report) -> Iterator[Flowable]:
+    document = report.document
     controls = document["controls"]
-    rows: list[list[Any]] = [
-        heads("Control", "Title", "Criteria", "Status", "Population", "Failing")
-    ]
+    counts = ", ".join(f"{n} {s}" for s, n in document["summary"].items() if n)
+    yield section_heading("Summary")
+    yield text(f"{len(controls)} controls: {counts}.")
+    left = 72 * mm
+    yield _side_by_side(
+        status_chart(document["summary"], left - 6 * mm),
+        criteria_chart(controls, WIDTH - left),
+        left,
+    )
+    yield Spacer(1, 4 * mm)
+    if report.history:
+        yield status_trend([*report.history, PackStatus.of(document)], WIDTH)
+        yield Spacer(1, 4 * mm)
+    yield from subheading("Controls")
+    yield text(STATUS_WORDS, SMALL)
+    rows: list[list[Any]] = [heads("Control", "Title", "Criteria", "Status", "Items", "Failing")]
     for c in controls:
         rows.append(
             [
-                text(c["id"], IDENT),
-                text(c["title"], CELL),
+                text(shorten(c["id"], 60), IDENT),
+                text(shorten(c["title"], HEADING_CHARACTERS), CELL),
                 text(", ".join(c["criteria"]), CELL),
                 status_chip(c["status"]),
                 text(c["population"], CELL),
                 text(len(c["failing"]), CELL),
             ]
         )
-    counts = ", ".join(f"{n} {s}" for s, n in document["summary"].items() if n)
-    return [
-        Paragraph("Summary", H1),
-        text(f"{len(controls)} controls: {counts}."),
-        grid(rows, [24 * mm, 68 * mm, 26 * mm, 18 * mm, 20 * mm, 18 * mm]),
-        text(
-            "Statuses: PASS; FAIL (a resource breaks the control); ERROR (evidence could not be"
-            " collected; the operation and AWS error code are named; never counted as a pass);"
-            " MANUAL (procedural control, evidence attached).",
-            SMALL,
-        ),
-        PageBreak(),
-    ]
+    yield grid(rows, [24 * mm, 80 * mm, 26 * mm, 16 * mm, 15 * mm, 13 * mm])
 
 
-def _accounts(document: Mapping[str, Any]) -> list[Flowable]:
+def accounts(report: Report) -> Iterator[Flowable]:
     """Results per account: a pack covers every account of the run."""
+    document = report.document
     accounts = document["run"]["accounts"]
     if len(accounts) < 2:
-        return []
-    statuses = ["pass", "fail", "error", "manual"]
+        return
+    statuses = ["pass", "fail", "error", "manual", "exception"]
     rows: list[list[Any]] = [
         heads("Account", "Alias", "Regions", *(s.upper() for s in statuses), "Could not open")
     ]
@@ -178,20 +257,25 @@ def _accounts(document: Mapping[str, Any]) -> list[Flowable]:
                 text(f"{problem['operation']} {problem['code']}" if problem else "-", IDENT),
             ]
         )
-    return [
-        Paragraph("Results by account", H1),
-        text(
-            "Controls per status in each account; an account that could not be opened counts"
-            " every control as an error."
-        ),
-        grid(
-            rows, [26 * mm, 30 * mm, 16 * mm, 13 * mm, 13 * mm, 13 * mm, 15 * mm, WIDTH - 126 * mm]
-        ),
-        PageBreak(),
-    ]
+    yield section_heading("Results by account")
+    yield text(
+        "Controls per status in each account; an account that could not be opened counts"
+        " every control as an error."
+    )
+    yield accounts_chart(document, WIDTH)
+    yield Spacer(1, 4 * mm)
+    yield grid(
+        rows,
+        [22 * mm, 26 * mm, 13 * mm, 12 * mm, 12 * mm, 12 * mm, 14 * mm, 17 * mm, WIDTH - 128 * mm],
+    )
 
 
-def _appendix(raw: RawReader, meta: Mapping[str, Any]) -> list[Flowable]:
+def controls(report: Report) -> Iterator[Flowable]:
+    yield from controls_section(report.document, report.raw, report.workbook)
+
+
+def appendix(report: Report) -> list[Flowable]:
+    raw, meta = report.raw, report.run
     files = ["controls.yaml", RESULTS_FILE, *raw.all_files()]
     rows = [heads("File", "Bytes", "SHA-256")]
     rows += [
@@ -200,7 +284,7 @@ def _appendix(raw: RawReader, meta: Mapping[str, Any]) -> list[Flowable]:
     ]
     pack = meta["pack"]
     return [
-        Paragraph("Appendix: raw evidence and how to verify this pack", H1),
+        section_heading("Appendix: raw evidence and how to verify this pack"),
         text(
             "Every file below is in the pack and listed, with its SHA-256, in manifest.json and"
             " SHA256SUMS (written after this report, so the report cannot quote them; both also"
@@ -235,3 +319,7 @@ def _appendix(raw: RawReader, meta: Mapping[str, Any]) -> list[Flowable]:
             SMALL,
         ),
     ]
+
+
+# The document, in reading order: each section starts on a new page.
+SECTIONS: list[Section] = [cover, contents, summary, accounts, controls, appendix]

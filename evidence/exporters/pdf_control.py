@@ -1,75 +1,97 @@
-"""One section per control in the PDF: the test performed, the result, failing items in full, the
-rest of the population up to 200 rows, what could not be collected and the raw files used."""
+"""One section per control in the PDF, built from parts listed in CONTROL_PARTS: the control and
+its result, the test performed, the raw evidence, notes, what could not be collected, attached
+files (manual controls), failing items in full and the rest of the population up to 200 rows.
+
+A new part (an exceptions register, an IPE block, a period block) is a function of a
+ControlView returning flowables, added to CONTROL_PARTS where it belongs in the reading order.
+It starts with subheading(...) so it is in the outline and is never stranded at a page foot.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
-from xml.sax.saxutils import escape
 
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import (
-    CondPageBreak,
-    Flowable,
-    PageBreak,
-    Paragraph,
-    Table,
-)
+from reportlab.platypus import Flowable, PageBreak
 
 from .common import RawReader, params_text, sheet_names
+from .evidence_refs import EvidenceLocator, EvidenceRef
+from .findings import finding_columns
+from .pdf_items import items_table
 from .pdf_layout import (
     CELL,
-    H1,
-    H2,
     HASH,
     HASH_WIDTH,
+    HEADING_CHARACTERS,
     IDENT,
-    MONO,
-    MONO_SIZE,
     PASSING_ROWS_SHOWN,
-    PROSE,
-    PROSE_SIZE,
     SMALL,
     WIDTH,
-    fitted,
     grid,
     heads,
     key_values,
+    section_heading,
+    shorten,
     status_chip,
+    subheading,
     text,
 )
 
-
-def controls_section(
-    document: Mapping[str, Any], raw: RawReader, workbook: str
-) -> Iterator[Flowable]:
-    controls = document["controls"]
-    for control, sheet in zip(controls, sheet_names([c["id"] for c in controls]), strict=True):
-        yield from _control(control, raw, workbook, sheet)
-        yield PageBreak()
+NOTE = ParagraphStyle("Note", parent=SMALL, spaceBefore=3)
+ID_CHARACTERS = 60  # a control id longer than this is shortened in headings
 
 
-def _control(
-    control: Mapping[str, Any], raw: RawReader, workbook: str, sheet: str
-) -> Iterator[Flowable]:
-    evidence = control["evidence"]
-    operations = raw.operations([e["path"] for e in evidence])
-    references = "; ".join(f"{k}: {', '.join(v)}" for k, v in control["references"].items())
-    params = params_text(control["params"])
-    yield Paragraph(escape(f"{control['id']}: {control['title']}"), H1)
-    yield key_values(
-        [
-            ("Result", status_chip(control["status"], SMALL)),
-            ("Description", control["description"] or "-"),
-            ("Criteria", ", ".join(control["criteria"])),
-            ("References", references or "-"),
-            ("Check and parameters", f"{control['check']} ({params})"),
-            ("Population", control["population"]),
-            ("Failing", len(control["failing"])),
-        ]
+@dataclass(frozen=True)
+class ControlView:
+    """Everything a part of a control's section may read."""
+
+    control: Mapping[str, Any]  # the control's entry in results.json
+    raw: RawReader
+    evidence: Mapping[str, tuple[EvidenceRef, ...]]  # item_key(item) -> where its evidence is
+    file_numbers: Mapping[str, str]  # raw file path -> "F1", "F2"... in this section
+    workbook: str  # the workbook's file name
+    sheet: str  # this control's sheet in it
+
+
+ControlPart = Callable[[ControlView], Iterable[Flowable]]
+
+
+def control_heading(control: Mapping[str, Any]) -> str:
+    """ "IAM-03: Console users have MFA", shortened for very long ids and titles."""
+    return (
+        f"{shorten(control['id'], ID_CHARACTERS)}: {shorten(control['title'], HEADING_CHARACTERS)}"
     )
-    yield Paragraph("Test performed", H2)
+
+
+def result_and_facts(view: ControlView) -> Iterator[Flowable]:
+    control = view.control
+    heading = control_heading(control)
+    yield section_heading(heading)
+    references = "; ".join(f"{k}: {', '.join(v)}" for k, v in control["references"].items())
+    pairs: list[tuple[str, Any]] = [("Result", status_chip(control["status"], SMALL))]
+    if not heading.endswith(control["title"]):
+        pairs.append(("Title", control["title"]))
+    if len(control["id"]) > ID_CHARACTERS:
+        pairs.append(("Control id", text(control["id"], IDENT)))
+    pairs += [
+        ("Description", control["description"] or "-"),
+        ("Criteria", ", ".join(control["criteria"])),
+        ("References", references or "-"),
+        ("Check and parameters", f"{control['check']} ({params_text(control['params'])})"),
+        ("Population", control["population"]),
+        ("Failing", len(control["failing"])),
+    ]
+    yield key_values(pairs)
+
+
+def test_performed(view: ControlView) -> Iterator[Flowable]:
+    control = view.control
+    yield from subheading("Test performed")
     yield text(control["procedure"])
+    operations = view.raw.operations([e["path"] for e in control["evidence"]])
     if operations:
         rows = [heads("API operation", "Calls", "Parameters")]
         rows += [
@@ -77,50 +99,21 @@ def _control(
             for op in operations
         ]
         yield grid(rows, [52 * mm, 14 * mm, WIDTH - 66 * mm])
-    for note in control["notes"]:
-        yield text(f"Note: {note}", SMALL)
-    if control["errors"]:
-        yield Paragraph("Could not be collected", H2)
-        rows = [heads("Account", "Region", "Operation", "AWS error code", "Message")]
-        rows += [
-            [
-                text(e["account"], CELL),
-                text(e["region"], CELL),
-                text(e["operation"], IDENT),
-                text(e["code"], IDENT),
-                text(e["message"], CELL),
-            ]
-            for e in control["errors"]
-        ]
-        yield grid(rows, [24 * mm, 20 * mm, 36 * mm, 30 * mm, WIDTH - 110 * mm])
-    if control["check"] == "manual":
-        yield from _attached(control)
-        return
-    failing = control["failing"]
-    yield Paragraph(f"Failing items ({len(failing)})", H2)
-    if failing:
-        yield _items_table(failing, with_status=False)
-    else:
-        yield text("None.")
-    others = [i for i in control["items"] if i["status"] != "fail"]
-    yield Paragraph(f"Rest of the population ({len(others)})", H2)
-    if not others:
-        yield text("None." if control["items"] else "The population is empty.")
-    elif len(others) <= PASSING_ROWS_SHOWN:
-        yield _items_table(others, with_status=True)
-    else:
-        yield text(
-            f"{len(others)} items, too many to print: every one is listed on sheet"
-            f" '{sheet}' of {workbook} in this pack."
-        )
-    yield CondPageBreak(30 * mm)
-    yield Paragraph("Raw evidence", H2)
+
+
+def raw_evidence(view: ControlView) -> Iterator[Flowable]:
+    """The raw files, numbered F1, F2...: item tables point into them."""
+    evidence = view.control["evidence"]
+    if view.control["check"] == "manual":
+        return  # a manual control's evidence is its attached files, listed below
+    yield from subheading("Raw evidence")
     if not evidence:
         yield text("None.")
         return
-    rows = [heads("File", "SHA-256", "Collected (UTC)")]
+    rows = [heads("Ref", "File", "SHA-256", "Collected (UTC)")]
     rows += [
         [
+            text(view.file_numbers.get(e["path"], ""), CELL),
             text(e["path"], IDENT),
             text(e["sha256"], HASH),
             text(
@@ -129,12 +122,45 @@ def _control(
         ]
         for e in evidence
     ]
-    yield grid(rows, [WIDTH - HASH_WIDTH - 34 * mm, HASH_WIDTH, 34 * mm])
+    yield grid(rows, [9 * mm, WIDTH - HASH_WIDTH - 43 * mm, HASH_WIDTH, 34 * mm])
+    yield text(
+        "Evidence columns below name the file (F1...) and the call in it whose parameters or"
+        " response hold the item (call numbers are the Call # of the workbook's Sources sheet),"
+        " or the row of a CSV report.",
+        NOTE,
+    )
 
 
-def _attached(control: Mapping[str, Any]) -> Iterator[Flowable]:
+def notes(view: ControlView) -> Iterator[Flowable]:
+    for note in view.control["notes"]:
+        yield text(f"Note: {note}", NOTE)
+
+
+def could_not_collect(view: ControlView) -> Iterator[Flowable]:
+    errors = view.control["errors"]
+    if not errors:
+        return
+    yield from subheading("Could not be collected")
+    rows = [heads("Account", "Region", "Operation", "AWS error code", "Message")]
+    rows += [
+        [
+            text(e["account"], CELL),
+            text(e["region"], CELL),
+            text(e["operation"], IDENT),
+            text(e["code"], IDENT),
+            text(e["message"], CELL),
+        ]
+        for e in errors
+    ]
+    yield grid(rows, [24 * mm, 20 * mm, 36 * mm, 30 * mm, WIDTH - 110 * mm])
+
+
+def attached_files(view: ControlView) -> Iterator[Flowable]:
     """A manual control's evidence is its attached files."""
-    yield Paragraph(f"Attached evidence ({len(control['items'])})", H2)
+    control = view.control
+    if control["check"] != "manual":
+        return
+    yield from subheading(f"Attached evidence ({len(control['items'])})")
     if not control["items"]:
         yield text("None attached yet.")
         return
@@ -150,29 +176,71 @@ def _attached(control: Mapping[str, Any]) -> Iterator[Flowable]:
     yield grid(rows, [40 * mm, WIDTH - HASH_WIDTH - 40 * mm, HASH_WIDTH])
 
 
-def _items_table(items: Sequence[Mapping[str, Any]], with_status: bool) -> Table:
-    names = ["Resource", "Account", "Region", "ARN", "Detail"]
-    widths = [34 * mm, 21 * mm, 18 * mm, 52 * mm]
-    if with_status:
-        names.insert(3, "Status")
-        widths.insert(3, 14 * mm)
-    widths.append(WIDTH - sum(widths))
-    arn_col, detail_col = len(names) - 2, len(names) - 1
-    rows: list[list[Any]] = [heads(*names)]
-    for item in items:
-        row: list[Any] = [
-            fitted(item["resource"], widths[0], MONO, MONO_SIZE),
-            item["account"],
-            item["region"],
-            fitted(item["arn"] or "-", widths[arn_col], MONO, MONO_SIZE),
-            fitted(item["detail"], widths[detail_col], PROSE, PROSE_SIZE),
-        ]
-        if with_status:
-            row.insert(3, status_chip(item["status"]))
-        rows.append(row)
-    fonts = [
-        ("FONT", (0, 1), (-1, -1), PROSE, PROSE_SIZE, PROSE_SIZE + 1.6),
-        ("FONT", (0, 1), (0, -1), MONO, MONO_SIZE, MONO_SIZE + 1.6),
-        ("FONT", (arn_col, 1), (arn_col, -1), MONO, MONO_SIZE, MONO_SIZE + 1.6),
-    ]
-    return grid(rows, widths, extra=fonts)
+def failing_items(view: ControlView) -> Iterator[Flowable]:
+    control = view.control
+    if control["check"] == "manual":
+        return
+    failing = control["failing"]
+    yield from subheading(f"Failing items ({len(failing)})")
+    if failing:
+        yield from _table(view, failing, with_status=False)
+    else:
+        yield text("None.")
+
+
+def rest_of_population(view: ControlView) -> Iterator[Flowable]:
+    control = view.control
+    if control["check"] == "manual":
+        return
+    others = [i for i in control["items"] if i["status"] != "fail"]
+    yield from subheading(f"Rest of the population ({len(others)})")
+    if not others:
+        yield text("None." if control["items"] else "The population is empty.")
+    elif len(others) <= PASSING_ROWS_SHOWN:
+        yield from _table(view, others, with_status=True)
+    else:
+        yield text(
+            f"{len(others)} items, too many to print: every one is listed on sheet"
+            f" '{view.sheet}' of {view.workbook} in this pack."
+        )
+
+
+def _table(view: ControlView, items: list[Mapping[str, Any]], with_status: bool) -> list[Flowable]:
+    return items_table(
+        items, finding_columns(view.control), view.evidence, view.file_numbers, with_status
+    )
+
+
+CONTROL_PARTS: list[ControlPart] = [
+    result_and_facts,
+    test_performed,
+    raw_evidence,
+    notes,
+    could_not_collect,
+    attached_files,
+    failing_items,
+    rest_of_population,
+]
+
+
+def controls_section(
+    document: Mapping[str, Any], raw: RawReader, workbook: str
+) -> Iterator[Flowable]:
+    """Every control, each from a new page."""
+    controls = document["controls"]
+    locator = EvidenceLocator(raw)
+    for index, (control, sheet) in enumerate(
+        zip(controls, sheet_names([c["id"] for c in controls]), strict=True)
+    ):
+        view = ControlView(
+            control,
+            raw,
+            locator.for_control(control),
+            {e["path"]: f"F{n}" for n, e in enumerate(control["evidence"], 1)},
+            workbook,
+            sheet,
+        )
+        if index:
+            yield PageBreak()
+        for part in CONTROL_PARTS:
+            yield from part(view)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -16,6 +17,7 @@ from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
+    CondPageBreak,
     Flowable,
     LongTable,
     Paragraph,
@@ -93,6 +95,28 @@ TITLE = ParagraphStyle(
 
 # ---------------------------------------------------------------- building blocks
 
+HEADING_CHARACTERS = 160  # longer titles are shortened in headings; sections show them whole
+ELLIPSIS = "\u2026"
+
+
+def shorten(value: str, limit: int) -> str:
+    """At most `limit` characters, ending in an ellipsis when cut."""
+    return value if len(value) <= limit else value[: limit - 1].rstrip() + ELLIPSIS
+
+
+def clip_to_width(value: str, font: str, size: float, width: float) -> str:
+    """One line that fits `width` points: cut at the end, with an ellipsis, when too long."""
+    if pdfmetrics.stringWidth(value, font, size) <= width:
+        return value
+    low, high = 0, len(value)
+    while low < high:  # the longest prefix that fits with the ellipsis
+        middle = (low + high + 1) // 2
+        if pdfmetrics.stringWidth(value[:middle] + ELLIPSIS, font, size) <= width:
+            low = middle
+        else:
+            high = middle - 1
+    return value[:low] + ELLIPSIS
+
 
 def text(value: Any, style: ParagraphStyle = BODY) -> Paragraph:
     return Paragraph(escape(str(display(value))).replace("\n", "<br/>"), style)
@@ -108,15 +132,40 @@ def status_chip(status: str, style: ParagraphStyle = CELL) -> Paragraph:
     )
 
 
+class FlowingTable(LongTable):  # type: ignore[misc]
+    """A table that splits between rows, and inside a row when that row is too tall for what is
+    left of the page: a tall row (a long description, a detail of thousands of characters) is
+    never pushed whole to the next page, leaving this one mostly blank, nor fails to fit a page
+    at all (reportlab's LayoutError)."""
+
+    TALL_ROW = 90  # points: a shorter row may move to the next page whole
+
+    def split(self, available_width: float, available_height: float) -> list[Any]:
+        self._calc(available_width, available_height)
+        by_row: list[Any] = self._splitRows(available_height)
+        if len(by_row) == 1:
+            return by_row  # the whole table fits
+        first = by_row[0]._nrows if by_row else 0
+        used = sum(self._rowHeights[:first])
+        tall = first < len(self._rowHeights) and self._rowHeights[first] > self.TALL_ROW
+        if by_row and not (tall and available_height - used > self.TALL_ROW / 2):
+            return by_row
+        in_row: list[Any] = self._splitRows(available_height, doInRowSplit=1)
+        return in_row or by_row
+
+
 def grid(
     rows: Sequence[Sequence[Any]],
     widths: Sequence[float],
     header: bool = True,
     extra: Sequence[tuple[Any, ...]] = (),
 ) -> Table:
-    """A table whose long rows split across pages with the header row repeated."""
-    table = LongTable(
-        list(rows), colWidths=list(widths), repeatRows=1 if header else 0, splitByRow=True
+    """A table whose rows split across pages (long rows inside themselves) with the header row
+    repeated on every page."""
+    # A flowable cell is a one-element list: the form reportlab can split inside a row.
+    cells = [[[v] if isinstance(v, Flowable) else v for v in row] for row in rows]
+    table = FlowingTable(
+        cells, colWidths=list(widths), repeatRows=1 if header else 0, splitByRow=1, splitInRow=1
     )
     commands: list[tuple[Any, ...]] = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -132,13 +181,14 @@ def grid(
     return table
 
 
+KV_VALUE = ParagraphStyle("KeyValue", parent=SMALL)
+
+
 def key_values(pairs: Sequence[tuple[str, Any]], label_width: float = 42 * mm) -> Table:
     rows = [
         [
             Paragraph(f"<b>{escape(k)}</b>", SMALL),
-            v
-            if isinstance(v, Flowable)
-            else text(v, ParagraphStyle("kv", parent=SMALL, wordWrap="CJK")),
+            v if isinstance(v, Flowable) else text(v, KV_VALUE),
         ]
         for k, v in pairs
     ]
@@ -149,28 +199,61 @@ def heads(*names: str) -> list[Paragraph]:
     return [Paragraph(escape(n), HEAD_CELL) for n in names]
 
 
+@dataclass(frozen=True)
+class Outline:
+    """What a heading contributes to the document: an outline entry at `level` (0: a section,
+    also a contents line) and, for a section, the title its continuation pages carry."""
+
+    level: int
+    running: str
+
+
+def outline_of(flowable: Flowable) -> Outline | None:
+    return getattr(flowable, "_soc_outline", None)
+
+
+def section_heading(title: str, running: str | None = None) -> Paragraph:
+    """A section's title (it starts a page): outline entry, contents line, running title."""
+    paragraph = Paragraph(escape(title), H1)
+    paragraph._soc_outline = Outline(0, running or title)
+    return paragraph
+
+
+SUBHEADING_ROOM = 28 * mm  # a subheading needs this much below it, or it starts the next page
+
+
+def subheading(title: str) -> list[Flowable]:
+    """A part of a section: in the outline; never alone at the foot of a page (it moves to the
+    next page unless there is room for it and the first lines of what follows)."""
+    paragraph = Paragraph(escape(title), H2)
+    paragraph._soc_outline = Outline(1, title)
+    return [CondPageBreak(SUBHEADING_ROOM), paragraph]
+
+
 MONO, MONO_SIZE = "Courier", 6.5  # identifiers: ARNs, resource ids
 PROSE, PROSE_SIZE = "Vera", 7
 CELL_PADDING = 6  # left + right padding of grid cells, in points
 
 
-def fitted(value: Any, width: float, font: str, size: float) -> str:
+def fitted(value: Any, width: float, font: str, size: float, anywhere: bool | None = None) -> str:
     """Plain text broken into lines that fit a column: far cheaper than a Paragraph per cell
-    when a table has thousands of rows. Identifiers are monospace and break anywhere; prose
-    breaks between words."""
+    when a table has thousands of rows. Identifiers (monospace, unless `anywhere` says
+    otherwise) break anywhere; prose breaks between words, and inside a word only when the
+    word alone is wider than the column."""
     room = width - CELL_PADDING
     lines: list[str] = []
+    anywhere = font == MONO if anywhere is None else anywhere
     for part in str(display(value)).split("\n"):
         if pdfmetrics.stringWidth(part, font, size) <= room:
             lines.append(part)
-        elif font == MONO:
+        elif anywhere and font == MONO:
             per_line = max(1, int(room // (0.6 * size)))
             lines.extend(part[i : i + per_line] for i in range(0, len(part), per_line))
         else:
             for line in simpleSplit(part, font, size, room):
                 if pdfmetrics.stringWidth(line, font, size) <= room:
                     lines.append(line)
-                else:  # one word longer than the column
+                else:  # one word longer than the column (or an identifier)
                     lines.extend(_hard_split(line, font, size, room))
     return "\n".join(lines)
 
