@@ -66,6 +66,6 @@ def finish_pack(
     )
     pack.write_json(RESULTS_FILE, document)
     write_exports(pack, document, run)
-    pack.write_bytes(README_FILE, pack_readme(name, document).encode("utf-8"))
+    pack.write_bytes(README_FILE, pack_readme(name, document, pack.dir).encode("utf-8"))
     final = pack.seal(name, utc_iso(evaluated_at))
     return PackOutcome(final, document, exit_code(document["controls"]))

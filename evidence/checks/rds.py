@@ -129,7 +129,7 @@ def multi_az(ctx: ScopeContext[MultiAzParams]) -> Iterator[Item]:
     ),
     params=MultiAzParams,
     sources=(RDS_DATABASES,),
-    finding_attributes=("engine", "instance_class", "tags"),
+    finding_attributes=("engine", "tags"),
 )
 def rds_encryption(ctx: ScopeContext[MultiAzParams]) -> Iterator[Item]:
     for instance, tags in instances_in_scope(ctx, ctx.params.tags):

@@ -34,7 +34,7 @@ GRID = colors.HexColor("#D0D0D0")
 TITLE_FONT, TITLE_SIZE = "Vera-Bold", 8.5
 LABEL_FONT, LABEL_SIZE = "Vera", 7
 MAX_ROWS = 30  # bars per chart; more accounts are summarised in a note under the chart
-MAX_PACKS = 16  # columns in the trend chart: the most recent packs
+MAX_PACKS = 12  # columns in the trend chart: the most recent packs
 
 
 @dataclass(frozen=True)
@@ -142,11 +142,11 @@ def status_chart(counts: Mapping[str, int], width: float, height: float = 118) -
         )
     )
     x = 2 * radius + 16
-    y = cy + 5 * len(STATUS_ORDER) - 4
-    for status in STATUS_ORDER:
-        n = counts.get(status, 0)
+    y = cy + 6.5 * len(shown) - 9
+    for status in shown:  # the statuses present; the line above the chart gives every count
+        n = counts[status]
         drawing.add(Rect(x, y - 1, 8, 8, fillColor=CHART_COLOURS[status], strokeColor=None))
-        share = f" ({100 * n / total:.0f}%)" if n else ""
+        share = f" ({100 * n / total:.0f}%)"
         drawing.add(
             String(
                 x + 12,
@@ -374,11 +374,13 @@ def status_trend(packs: Sequence[PackStatus], width: float, height: float = 150)
                 )
             y += n * scale
         label = moment.strftime("%Y-%m-%d %H:%M" if same_day else "%Y-%m-%d")
+        if _width(label, LABEL_FONT, LABEL_SIZE - 0.5) > slot - 2:  # narrow columns
+            label = moment.strftime("%m-%d %H:%M" if same_day else "%y-%m-%d")
         drawing.add(
             String(
                 x + column / 2,
                 base - 10,
-                _fit(label, slot - 2),
+                _fit(label, slot - 2, LABEL_FONT, LABEL_SIZE - 0.5),
                 textAnchor="middle",
                 fontName=LABEL_FONT,
                 fontSize=LABEL_SIZE - 0.5,

@@ -43,15 +43,21 @@ class EvidenceRef:
         word = "row" if self.rows else "call"
         return f"{word} {', '.join(map(str, shown))}{', …' if self.more else ''}"
 
-    def describe(self) -> str:
+    @property
+    def file_name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+    def describe(self, file_name_only: bool = False) -> str:
+        name = self.file_name if file_name_only else self.path
         numbers = self.numbers()
-        return f"{self.path} {numbers}" if numbers else self.path
+        return f"{name} {numbers}" if numbers else name
 
 
-def describe(refs: Iterable[EvidenceRef]) -> str:
+def describe(refs: Iterable[EvidenceRef], file_name_only: bool = False) -> str:
     """Every reference on one line, e.g. "raw/…/iam.credential_report.json call 3; raw/…/
-    iam.credential_report.csv row 5"."""
-    return "; ".join(ref.describe() for ref in refs)
+    iam.credential_report.csv row 5". `file_name_only`: without raw/<account>/<region>/, for
+    a table whose rows already say account and region (every reference is in the item's)."""
+    return "; ".join(ref.describe(file_name_only) for ref in refs)
 
 
 def item_key(item: Mapping[str, Any]) -> str:
@@ -72,18 +78,43 @@ class EvidenceLocator:
 
     def __init__(self, raw: RawReader) -> None:
         self._raw = raw
+        # The failing items' references of each control located so far: the findings sheet
+        # asks again for them, after every population sheet.
+        self._failing: dict[str, dict[str, tuple[EvidenceRef, ...]]] = {}
 
-    def for_control(self, control: Mapping[str, Any]) -> dict[str, tuple[EvidenceRef, ...]]:
-        """item_key(item) -> its references, for every item of the control."""
+    def for_control(
+        self, control: Mapping[str, Any], items: Sequence[Mapping[str, Any]] | None = None
+    ) -> dict[str, tuple[EvidenceRef, ...]]:
+        """item_key(item) -> its references, for every item of the control (or those given)."""
+        wanted = control["items"] if items is None else items
+        known = self._failing.get(control["id"], {})
+        if wanted and all(item_key(i) in known for i in wanted):
+            return known
+        refs = self._locate(control, wanted)
+        failing = {item_key(i) for i in control["failing"]}
+        self._failing[control["id"]] = {k: v for k, v in refs.items() if k in failing}
+        return refs
+
+    def _locate(
+        self, control: Mapping[str, Any], wanted: Sequence[Mapping[str, Any]]
+    ) -> dict[str, tuple[EvidenceRef, ...]]:
         files = [e["path"] for e in control["evidence"] if e["path"].startswith("raw/")]
-        items = [i for i in control["items"] if i.get("account") and i.get("region")]
+        items = [i for i in wanted if i.get("account") and i.get("region")]
         if not files or not items:
             return {}
         found = self._search(files, items, _identifiers)
         unfound = [i for i in items if not found.get(item_key(i))]
         if unfound:
             found.update(self._search(files, unfound, _attribute_identifiers))
-        return {item_key(i): self._refs(files, i, found.get(item_key(i), {})) for i in items}
+        scoped: dict[tuple[str, str], list[str]] = {}
+        refs = {}
+        for item in items:
+            where = (item["account"], item["region"])
+            if where not in scoped:
+                scoped[where] = [p for p in files if in_scope(p, *where)]
+            key = item_key(item)
+            refs[key] = self._refs(scoped[where], found.get(key, {}))
+        return refs
 
     # ------------------------------------------------------------ search
 
@@ -105,35 +136,31 @@ class EvidenceLocator:
             names = wanted.get((parts[1], parts[2])) if len(parts) > 3 else None
             if not names:
                 continue
-            for value, number in self._values(path):
-                for key in names.get(value, ()):
-                    found.setdefault(key, {}).setdefault(path, set()).add(number)
+            for values, number in self._parts(path):
+                for value in names.keys() & values:
+                    for key in names[value]:
+                        found.setdefault(key, {}).setdefault(path, set()).add(number)
         return found
 
-    def _values(self, path: str) -> Iterator[tuple[str, int]]:
-        """Every string of a file with where it is: (value, call seq) for a raw JSON file's
-        parameters and responses, (cell, line number) for a CSV."""
+    def _parts(self, path: str) -> Iterator[tuple[set[str], int]]:
+        """A file's strings part by part, with where they are: each call's parameters and
+        response with its seq for a raw JSON file, each line's cells with its number for a
+        CSV."""
         if path.endswith(".csv"):
             with (self._raw.pack_dir / path).open(encoding="utf-8", newline="") as handle:
                 reader = csv.reader(handle)
                 for row in reader:
-                    for cell in row:
-                        yield cell, reader.line_num
+                    yield set(row), reader.line_num
             return
         if not path.endswith(".json"):
             return
         for call in self._raw.source(path).calls:
-            for value in _strings(call.parameters):
-                yield value, call.seq
-            for value in _strings(call.response):
-                yield value, call.seq
+            yield set(_strings([call.parameters, call.response])), call.seq
 
     # ------------------------------------------------------------ references
 
-    def _refs(
-        self, files: Sequence[str], item: Mapping[str, Any], hits: Mapping[str, set[int]]
-    ) -> tuple[EvidenceRef, ...]:
-        scoped = [p for p in files if in_scope(p, item["account"], item["region"])]
+    def _refs(self, scoped: Sequence[str], hits: Mapping[str, set[int]]) -> tuple[EvidenceRef, ...]:
+        """An item's references from its hits in the files of its account and region."""
         refs: list[EvidenceRef] = []
         for path in scoped:
             if path in hits:
@@ -185,15 +212,20 @@ def _attribute_identifiers(item: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for inner in value.values():
-            yield from _strings(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            yield from _strings(inner)
+def _strings(value: Any) -> list[str]:
+    """Every string in a JSON value (a stack, not recursion: responses of 100,000 items)."""
+    found: list[str] = []
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        kind = type(current)
+        if kind is str:
+            found.append(current)
+        elif kind is dict:
+            stack.extend(current.values())
+        elif kind is list or kind is tuple:
+            stack.extend(current)
+    return found
 
 
 def _bytes_values(value: Any) -> Iterator[Any]:

@@ -35,7 +35,10 @@ class FindingColumn:
 
 
 def label(attribute: str) -> str:
-    """group_name -> "Group name"; volume_size_gib -> "Volume size (GiB)"."""
+    """group_name -> "Group name"; volume_size_gib -> "Volume size (GiB)"; age_days -> "Age
+    (days)"."""
+    if attribute.endswith("_days"):
+        return f"{label(attribute.removesuffix('_days'))} (days)"
     words = [_WORDS.get(w, w) for w in attribute.split("_") if w]
     text = " ".join(words)
     return text[:1].upper() + text[1:]

@@ -147,61 +147,91 @@ def _size(font: str) -> float:
     return MONO_SIZE if font == MONO else PROSE_SIZE
 
 
-def column_widths(columns: Sequence[Column], sample: Sequence[Sequence[str]]) -> list[float]:
-    """Widths that add up to the page width. Each column needs what its longest value takes (up
-    to WIDEST) and at least its header's longest word. With room to spare, each gets its need
-    and the rest in proportion; without, short columns (account, region, times) keep their
-    need and the wide ones share what is left equally (water-filling), never below their
-    minimum."""
-    need: list[float] = []
-    least: list[float] = []
-    for index, column in enumerate(columns):
-        head = max(
-            pdfmetrics.stringWidth(word, HEAD_FONT, HEAD_SIZE) for word in column.label.split()
+MOST_LINES = 12  # beyond this many lines a row may get, columns just keep their minimum
+WORD_WRAP_WASTE = 1.15  # prose wrapped between words fills its lines less than an identifier
+
+
+@dataclass(frozen=True)
+class _Extent:
+    """What a column's values need: its minimum width, the width of its longest line (capped
+    at WIDEST), and the line widths of its bulkiest cells."""
+
+    least: float
+    longest: float
+    bulky: tuple[tuple[float, ...], ...]
+    waste: float
+
+    def lines(self, width: float) -> int:
+        room = max(width - CELL_PADDING - 1, 1.0)
+        return max(
+            (sum(max(1, -int(-w * self.waste // room)) for w in cell) for cell in self.bulky),
+            default=1,
         )
-        floor = max(NARROWEST, head + CELL_PADDING + 1)
-        if column.status:
-            widest = max(
-                (
-                    pdfmetrics.stringWidth(row[index].upper(), HEAD_FONT, HEAD_SIZE)
-                    for row in sample
-                ),
-                default=0.0,
-            )
-        else:
-            font, size = column.font, _size(column.font)
-            widest = max(
-                (
-                    pdfmetrics.stringWidth(line, font, size)
-                    for row in sample
-                    for line in row[index].split("\n")
-                ),
-                default=0.0,
-            )
-            if column.whole_first_line:
-                first = max(
-                    (
-                        pdfmetrics.stringWidth(row[index].split("\n")[0], font, size)
-                        for row in sample
-                    ),
-                    default=0.0,
-                )
-                floor = max(floor, min(FIRST_LINE_WIDEST, first + CELL_PADDING + 1))
-        need.append(max(floor, min(WIDEST, widest + CELL_PADDING + 1)))
-        least.append(floor)
-    if sum(need) <= WIDTH:
-        return [n * WIDTH / sum(need) for n in need]
-    if sum(least) >= WIDTH:
-        return [m * WIDTH / sum(least) for m in least]
-    low, high = 0.0, max(need)
-    for _ in range(40):  # the level at which the columns just fill the width
-        level = (low + high) / 2
-        if sum(min(n, max(m, level)) for n, m in zip(need, least, strict=True)) > WIDTH:
-            high = level
-        else:
-            low = level
-    widths = [min(n, max(m, low)) for n, m in zip(need, least, strict=True)]
+
+    def width_for(self, lines: int) -> float:
+        """The narrowest width (from least to longest) at which no bulky cell needs more than
+        `lines` lines; the longest when none does."""
+        low, high = self.least, max(self.least, self.longest)
+        if self.lines(low) <= lines:
+            return low
+        for _ in range(24):
+            middle = (low + high) / 2
+            if self.lines(middle) <= lines:
+                high = middle
+            else:
+                low = middle
+        return high
+
+
+def _extent(column: Column, index: int, sample: Sequence[Sequence[str]]) -> _Extent:
+    head = max(pdfmetrics.stringWidth(w, HEAD_FONT, HEAD_SIZE) for w in column.label.split())
+    least = max(NARROWEST, head + CELL_PADDING + 1)
+    if column.status:
+        widest = max(
+            (pdfmetrics.stringWidth(row[index].upper(), HEAD_FONT, HEAD_SIZE) for row in sample),
+            default=0.0,
+        )
+        least = max(least, widest + CELL_PADDING + 1)
+        return _Extent(least, least, (), 1.0)
+    font, size = column.font, _size(column.font)
+    cells = [
+        tuple(pdfmetrics.stringWidth(line, font, size) for line in row[index].split("\n"))
+        for row in sample
+    ]
+    if column.whole_first_line:  # the resource on one line
+        first = max((c[0] for c in cells), default=0.0)
+        least = max(least, min(FIRST_LINE_WIDEST, first + CELL_PADDING + 1))
+    longest = min(WIDEST, max((max(c) for c in cells), default=0.0) + CELL_PADDING + 1)
+    bulky = tuple(sorted(cells, key=sum, reverse=True)[:5])
+    return _Extent(least, max(least, longest), bulky, 1.0 if column.anywhere else WORD_WRAP_WASTE)
+
+
+def column_widths(columns: Sequence[Column], sample: Sequence[Sequence[str]]) -> list[float]:
+    """Widths that add up to the page width and keep rows short: the fewest lines any cell
+    needs (a row is as tall as its tallest cell) is found first, giving each column the
+    narrowest width that achieves it; what is left goes to the columns that would still wrap,
+    the least lacking first in full, then in proportion to what they lack, then to all in
+    proportion to their width. Every column keeps at least its header's longest word."""
+    extents = [_extent(column, n, sample) for n, column in enumerate(columns)]
+    least = sum(e.least for e in extents)
+    if least >= WIDTH:
+        return [e.least * WIDTH / least for e in extents]
+    widths = [e.least for e in extents]
+    for lines in range(1, MOST_LINES + 1):
+        trial = [e.width_for(lines) for e in extents]
+        if sum(trial) <= WIDTH:
+            widths = trial
+            break
     slack = WIDTH - sum(widths)
-    capped = [n for n, w in zip(need, widths, strict=True) if w < n]
-    share = slack / len(capped) if capped else 0.0
-    return [w + (share if w < n else 0) for n, w in zip(need, widths, strict=True)]
+    lacking = [max(0.0, e.longest - w) for e, w in zip(extents, widths, strict=True)]
+    # Short columns first get all they need (a time, an id on one line: fewer lines to draw).
+    for index in sorted(range(len(extents)), key=lambda n: lacking[n]):
+        if 0 < lacking[index] <= slack:
+            widths[index] += lacking[index]
+            slack -= lacking[index]
+            lacking[index] = 0.0
+    if sum(lacking) > 0:
+        given = min(slack, sum(lacking))
+        widths = [w + given * d / sum(lacking) for w, d in zip(widths, lacking, strict=True)]
+        slack -= given
+    return [w + slack * w / sum(widths) for w in widths]

@@ -56,8 +56,10 @@ _register_fonts()
 BODY = ParagraphStyle("Body", fontName="Vera", fontSize=9, leading=12, spaceAfter=4)
 SMALL = ParagraphStyle("Small", parent=BODY, fontSize=7.5, leading=9.5, spaceAfter=0)
 CELL = ParagraphStyle("Cell", parent=BODY, fontSize=7, leading=8.6, spaceAfter=0)
-# Identifiers (ARNs, hashes, paths) break anywhere so they never run off the page.
-IDENT = ParagraphStyle("Ident", parent=CELL, wordWrap="CJK")
+# Identifiers (ARNs, paths, operations) are single words: a word longer than its line is split
+# wherever the line ends (splitLongWords), so none runs off the page. (CJK wrapping would do the
+# same but takes time quadratic in the word's length.)
+IDENT = ParagraphStyle("Ident", parent=CELL, splitLongWords=1)
 # A SHA-256 on one line: 64 Courier characters at 6.4 pt need 88 mm.
 HASH = ParagraphStyle("Hash", parent=CELL, fontName="Courier", fontSize=6.4, wordWrap="CJK")
 HASH_WIDTH = 89 * mm
@@ -145,11 +147,13 @@ class FlowingTable(LongTable):  # type: ignore[misc]
         by_row: list[Any] = self._splitRows(available_height)
         if len(by_row) == 1:
             return by_row  # the whole table fits
-        first = by_row[0]._nrows if by_row else 0
-        used = sum(self._rowHeights[:first])
-        tall = first < len(self._rowHeights) and self._rowHeights[first] > self.TALL_ROW
-        if by_row and not (tall and available_height - used > self.TALL_ROW / 2):
-            return by_row
+        repeat = self.repeatRows
+        header = repeat if isinstance(repeat, int) else max(repeat) + 1
+        following = by_row[0]._nrows if by_row else header  # the first row that did not fit
+        if following >= len(self._rowHeights) or self._rowHeights[following] <= self.TALL_ROW:
+            return by_row  # an ordinary row moves to the next page whole
+        if available_height - sum(self._rowHeights[:following]) < self.TALL_ROW / 2:
+            return by_row  # too little room left to start a tall row here
         in_row: list[Any] = self._splitRows(available_height, doInRowSplit=1)
         return in_row or by_row
 

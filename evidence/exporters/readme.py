@@ -1,15 +1,71 @@
-"""README.txt: what is in the pack and how to verify it, in plain words."""
+"""README.txt: what is in the pack and how to verify it, in plain words. It lists only what the
+pack holds: the folder is looked at when README.txt is written (manifest.json and SHA256SUMS,
+written after it, are always there)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from .. import TOOL_NAME, __version__
 
 README_FILE = "README.txt"
+COLUMN = 24  # where descriptions start
 
 
-def pack_readme(name: str, document: dict[str, Any]) -> str:
+def _entry(name: str, lines: list[str]) -> str:
+    first, *rest = lines
+    return "\n".join(
+        [f"{name:<{COLUMN}}{first}" if len(name) < COLUMN else f"{name}\n{'':<{COLUMN}}{first}"]
+        + [f"{'':<{COLUMN}}{line}" for line in rest]
+    )
+
+
+def contents(pack_dir: Path) -> str:
+    """The "What is in this folder" lines for what pack_dir holds now."""
+    present = {p.name for p in pack_dir.iterdir()}
+    raw = [
+        "Every AWS API call the collection made, one JSON file per source, account",
+        "and region (raw/<account>/<region>/<source>.json): service, operation,",
+        "parameters, UTC time, request id and the response as AWS returned it,",
+        "every page of it. raw/run.json describes the run.",
+    ]
+    if any((pack_dir / "raw").rglob("*.csv")):
+        raw.append("Reports AWS delivers as a file (the IAM credential report) are also kept")
+        raw.append("decoded, as CSV beside their JSON.")
+    entries = [("raw/", raw)] if "raw" in present else []
+    if "controls.yaml" in present:
+        entries.append(
+            ("controls.yaml", ["The control catalogue the results were evaluated against."])
+        )
+    if "attachments" in present:
+        entries.append(
+            ("attachments/", ["Evidence files of manual (procedural) controls, by control id."])
+        )
+    if "results.json" in present:
+        entries.append(
+            (
+                "results.json",
+                [
+                    "One entry per control: status, population, every evaluated item, the",
+                    "failing ones, what could not be collected and the raw files used.",
+                ],
+            )
+        )
+    for file in sorted(present):
+        if file.startswith("evidence_") and file.endswith(".xlsx"):
+            entries.append((file, ["The auditor workbook, built from results.json and raw/ only."]))
+        elif file.startswith("evidence_") and file.endswith(".pdf"):
+            entries.append((file, ["The evidence report, built from results.json and raw/ only."]))
+    entries.append(("manifest.json", ["Size and SHA-256 of every other file (written last)."]))
+    entries.append(
+        ("SHA256SUMS", ["The same hashes (and that of manifest.json) for `sha256sum -c`."])
+    )
+    return "\n".join(_entry(name, lines) for name, lines in entries)
+
+
+def pack_readme(name: str, document: dict[str, Any], pack_dir: Path) -> str:
+    """README.txt for the pack being built in pack_dir, to be named `name`."""
     run = document["run"]
     accounts = ", ".join(
         f"{a['account_id']}" + (f" ({a['alias']})" if a.get("alias") else "")
@@ -30,19 +86,7 @@ Controls file: {run["controls_file"]}, SHA-256 {run["controls_sha256"]}
 
 What is in this folder
 ----------------------
-raw/                    Every AWS API call the collection made, one JSON file per source, account
-                        and region (raw/<account>/<region>/<source>.json): service, operation,
-                        parameters, UTC time, request id and the response as AWS returned it,
-                        every page of it. raw/run.json describes the run. The IAM credential
-                        report is also kept as its decoded CSV beside its JSON.
-controls.yaml           The control catalogue the results were evaluated against.
-attachments/            Evidence files of manual (procedural) controls, by control id.
-results.json            One entry per control: status, population, every evaluated item, the
-                        failing ones, what could not be collected and the raw files used.
-evidence_*.xlsx         The auditor workbook, built from results.json and raw/ only.
-evidence_*.pdf          The evidence report, built from results.json and raw/ only.
-manifest.json           Size and SHA-256 of every other file (written last).
-SHA256SUMS              The same hashes (and that of manifest.json) for `sha256sum -c`.
+{contents(pack_dir)}
 
 Statuses: pass; fail (a resource breaks the control); error (evidence could not be
 collected: the operation and AWS error code are named; never counted as a pass); manual

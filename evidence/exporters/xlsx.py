@@ -1,14 +1,20 @@
-"""The auditor workbook: Summary, one sheet per control, Findings, Sources.
+"""The auditor workbook: Summary, one sheet per control, Accounts, Findings, Sources.
 
 Written in openpyxl's write-only mode so populations of 100,000 rows stream to disk. Every string
 that came from AWS is written as a string cell (never a formula), with Excel's quote prefix when it
-starts with a character a spreadsheet would read as the start of a formula.
+starts with a character a spreadsheet would read as the start of a formula. Every sheet prints
+(xlsx_print): landscape, fitted to the page width, its table's header row on every page.
+
+The workbook is the sheets written by the functions in SHEETS, in order, each a function of a
+Book. A new sheet is one more function in that list, which creates its sheet(s) with
+book.sheet(name, title_row) so it prints like the others.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from openpyxl import Workbook
@@ -28,6 +34,8 @@ from .common import (
     params_text,
     sheet_names,
 )
+from .evidence_refs import EvidenceLocator, describe, item_key
+from .findings import finding_columns, key_attributes
 from .xlsx_cells import (
     LABEL_FONT,
     LINK_FONT,
@@ -35,26 +43,60 @@ from .xlsx_cells import (
     cell,
     colour_statuses,
     header_row,
+    is_utc_time,
     label_block,
     set_widths,
     status_cell,
     wide_value_column,
 )
+from .xlsx_charts import status_chart, status_counts_rows
+from .xlsx_print import printable
+
+
+@dataclass(frozen=True)
+class Book:
+    """Everything a sheet writer may read, and the workbook it writes into."""
+
+    workbook: Any  # openpyxl Workbook, write-only
+    document: Mapping[str, Any]  # results.json
+    raw: RawReader
+    results_sha256: str
+    control_sheets: Mapping[str, str]  # control id -> its sheet's name
+    evidence: EvidenceLocator
+
+    @property
+    def controls(self) -> Sequence[Mapping[str, Any]]:
+        controls: Sequence[Mapping[str, Any]] = self.document["controls"]
+        return controls
+
+    def sheet(self, name: str, title_row: int | None) -> Any:
+        """A new sheet set up to print; `title_row` is its table's header row."""
+        sheet = self.workbook.create_sheet(name)
+        printable(sheet, self.document["run"]["pack"], title_row)
+        return sheet
+
+
+SheetWriter = Callable[[Book], None]
 
 
 def write_workbook(pack: PackBuilder, document: dict[str, Any], run: RunInfo) -> str:
+    """Write the workbook into the pack folder and return its file name."""
     name = export_name(document, "xlsx")
     raw = RawReader(pack.dir)
     workbook = Workbook(write_only=True)
     _properties(workbook, document)
     controls = document["controls"]
     sheets = sheet_names([c["id"] for c in controls])
-    _summary(workbook, document, sheets, sha256_file(pack.dir / RESULTS_FILE))
-    for control, sheet in zip(controls, sheets, strict=True):
-        _control_sheet(workbook, sheet, control, raw)
-    _accounts(workbook, document)
-    _findings(workbook, controls, dict(zip((c["id"] for c in controls), sheets, strict=True)))
-    _sources(workbook, raw)
+    book = Book(
+        workbook,
+        document,
+        raw,
+        sha256_file(pack.dir / RESULTS_FILE),
+        dict(zip((c["id"] for c in controls), sheets, strict=True)),
+        EvidenceLocator(raw),
+    )
+    for write in SHEETS:
+        write(book)
     workbook.save(pack.dir / name)
     return name
 
@@ -72,11 +114,15 @@ def _properties(workbook: Any, document: Mapping[str, Any]) -> None:
     props.keywords = "SOC 2; AWS; evidence"
 
 
-def _summary(
-    workbook: Any, document: Mapping[str, Any], sheets: Sequence[str], results_sha: str
-) -> None:
-    run, controls = document["run"], document["controls"]
-    sheet = workbook.create_sheet("Summary")
+# Evidence pointers name the file in raw/<account>/<region>/ of the row, the call's number in
+# it (the Sources sheet's Call #) or the row of a CSV report.
+EVIDENCE_HEADER = "Evidence (raw/<account>/<region>/ file, call # or row)"
+
+CHART_COLUMN = 5  # E: the status counts beside the Summary's run block, the chart after them
+
+
+def summary(book: Book) -> None:
+    run, controls = book.document["run"], book.controls
     accounts = "; ".join(
         a["account_id"] + (f" ({a['alias']})" if a.get("alias") else "") for a in run["accounts"]
     )
@@ -91,7 +137,7 @@ def _summary(
         ("Collection started (UTC)", run["started"]),
         ("Collection finished (UTC)", run["finished"]),
         ("controls.yaml SHA-256", run["controls_sha256"]),
-        ("results.json SHA-256", results_sha),
+        ("results.json SHA-256", book.results_sha256),
         ("API calls made", run["total_calls"]),
     ]
     headers = [
@@ -107,14 +153,19 @@ def _summary(
     ]
     rows = [_summary_row(c) for c in controls]
     table_top = len(block) + 3
-    set_widths(sheet, [("Collection finished (UTC)",), headers, *rows[:200]])
+    sheet = book.sheet("Summary", table_top)
+    widest_status = ["", "", "", "", "EXCEPTION"]
+    set_widths(sheet, [("Collection finished (UTC)",), headers, widest_status, *rows[:200]])
     wide_value_column(sheet)
     sheet.freeze_panes = f"A{table_top + 1}"
-    label_block(sheet, 1, block)
+    counts = status_counts_rows(sheet, book.document["summary"])
+    label_block(sheet, 1, block, beside=counts, beside_column=CHART_COLUMN)
+    status_chart(sheet, 1, CHART_COLUMN, f"{get_column_letter(CHART_COLUMN + 3)}1")
     sheet.append([])
     sheet.append([cell(sheet, "Controls", font=TITLE_FONT)])
     sheet.append(header_row(sheet, headers))
-    for control, row, target in zip(controls, rows, sheets, strict=True):
+    for control, row in zip(controls, rows, strict=True):
+        target = book.control_sheets[control["id"]]
         link = cell(sheet, control["id"], font=LINK_FONT)
         link.hyperlink = Hyperlink(ref="", location=f"'{target}'!A1", display=control["id"])
         cells = [
@@ -142,10 +193,14 @@ def _summary_row(control: Mapping[str, Any]) -> list[Any]:
     ]
 
 
-def _control_sheet(workbook: Any, name: str, control: Mapping[str, Any], raw: RawReader) -> None:
-    sheet = workbook.create_sheet(name)
+def control_sheets(book: Book) -> None:
+    for control in book.controls:
+        _control_sheet(book, book.control_sheets[control["id"]], control)
+
+
+def _control_sheet(book: Book, name: str, control: Mapping[str, Any]) -> None:
     evidence = control["evidence"]
-    operations = raw.operations([e["path"] for e in evidence])
+    operations = book.raw.operations([e["path"] for e in evidence])
     block: list[tuple[str, Any]] = [
         ("Description", control["description"]),
         ("Criteria", ", ".join(control["criteria"])),
@@ -185,10 +240,21 @@ def _control_sheet(workbook: Any, name: str, control: Mapping[str, Any], raw: Ra
         ("Raw evidence (SHA-256)", "\n".join(f"{e['path']}  {e['sha256']}" for e in evidence)),
     ]
     items = control["items"]
+    refs = book.evidence.for_control(control)
     attributes = attribute_columns(items)
-    headers = ["Resource", "Detail", "Status", "Account", "Region", "ARN", *attributes]
+    sample = [_item_row(i, attributes, refs) for i in items[:200]]
+    headers = [
+        "Resource",
+        "Detail",
+        "Status",
+        "Account",
+        "Region",
+        "ARN",
+        EVIDENCE_HEADER,
+        *(_utc_header(a, [row[7 + n] for row in sample]) for n, a in enumerate(attributes)),
+    ]
     table_top = len(block) + 4
-    sample = [_item_row(i, attributes) for i in items[:200]]
+    sheet = book.sheet(name, table_top)
     set_widths(sheet, [("Raw evidence (SHA-256)",), headers, *sample])
     wide_value_column(sheet)
     sheet.freeze_panes = f"A{table_top + 1}"
@@ -198,7 +264,7 @@ def _control_sheet(workbook: Any, name: str, control: Mapping[str, Any], raw: Ra
     sheet.append([])
     sheet.append(header_row(sheet, headers))
     for item in items:
-        sheet.append([cell(sheet, value) for value in _item_row(item, attributes)])
+        sheet.append([cell(sheet, value) for value in _item_row(item, attributes, refs)])
     if not items:
         sheet.append([cell(sheet, "(no resources in the population)")])
     end = table_top + max(len(items), 1)
@@ -207,7 +273,14 @@ def _control_sheet(workbook: Any, name: str, control: Mapping[str, Any], raw: Ra
     colour_statuses(sheet, "C", table_top + 1, end, last)
 
 
-def _item_row(item: Mapping[str, Any], attributes: Sequence[str]) -> list[Any]:
+def _utc_header(name: str, values: Sequence[Any]) -> str:
+    """A column of date-times says they are UTC."""
+    return f"{name} (UTC)" if any(is_utc_time(v) for v in values) else name
+
+
+def _item_row(
+    item: Mapping[str, Any], attributes: Sequence[str], refs: Mapping[str, Any]
+) -> list[Any]:
     values = item.get("attributes", {})
     return [
         item["resource"],
@@ -216,15 +289,15 @@ def _item_row(item: Mapping[str, Any], attributes: Sequence[str]) -> list[Any]:
         item["account"],
         item["region"],
         item["arn"],
+        describe(refs.get(item_key(item), ()), file_name_only=True),
         *(values.get(a) for a in attributes),
     ]
 
 
-def _accounts(workbook: Any, document: Mapping[str, Any]) -> None:
+def accounts(book: Book) -> None:
     """One row per account: how it was reached, its status counts, each control's status."""
-    sheet = workbook.create_sheet("Accounts")
-    controls = document["controls"]
-    statuses = ["pass", "fail", "error", "manual"]
+    controls = book.controls
+    statuses = ["pass", "fail", "error", "manual", "exception"]
     headers = [
         "Account",
         "Alias",
@@ -235,7 +308,7 @@ def _accounts(workbook: Any, document: Mapping[str, Any]) -> None:
         *(c["id"] for c in controls),
     ]
     rows = []
-    for account in document["run"]["accounts"]:
+    for account in book.document["run"]["accounts"]:
         account_id = account["account_id"]
         per_control = [str(account_statuses(c, account_id)) for c in controls]
         problem = account.get("access_error") or account.get("regions_error")
@@ -252,6 +325,7 @@ def _accounts(workbook: Any, document: Mapping[str, Any]) -> None:
                 *(s.upper() for s in per_control),
             ]
         )
+    sheet = book.sheet("Accounts", 1)
     set_widths(sheet, [headers, *rows[:200]], cap=40)
     sheet.freeze_panes = "B2"
     sheet.append(header_row(sheet, headers))
@@ -265,54 +339,37 @@ def _accounts(workbook: Any, document: Mapping[str, Any]) -> None:
         colour_statuses(sheet, column, 2, last_row, column, tint_rows=False)
 
 
-def _findings(
-    workbook: Any, controls: Sequence[Mapping[str, Any]], sheets: Mapping[str, str]
-) -> None:
-    sheet = workbook.create_sheet("Findings")
-    headers = [
-        "Control",
-        "Title",
-        "Account",
-        "Region",
-        "Resource",
-        "ARN",
-        "Detail",
-        "Status",
-        "Owner",
-        "Remediation",
-        "Ticket",
-    ]
-    rows = [(c, i) for c in controls for i in c["failing"]]
-    sample = [
-        [
-            c["id"],
-            c["title"],
-            i["account"],
-            i["region"],
-            i["resource"],
-            i["arn"],
-            i["detail"],
-            "FAIL",
-            "x" * 16,
-            "x" * 30,
-            "x" * 12,
-        ]
-        for c, i in rows[:200]
-    ]
-    set_widths(sheet, [headers, *sample])
-    sheet.freeze_panes = "A2"
-    sheet.append(header_row(sheet, headers))
-    for control, item in rows:
-        link = cell(sheet, control["id"], font=LINK_FONT)
-        link.hyperlink = Hyperlink(
-            ref="", location=f"'{sheets[control['id']]}'!A1", display=control["id"]
-        )
-        sheet.append(
-            [
-                link,
-                *(
-                    cell(sheet, v)
-                    for v in (
+FINDINGS_HEADERS = [
+    "Control",
+    "Title",
+    "Account",
+    "Region",
+    "Resource",
+    "ARN",
+    "Detail",
+    "Status",
+    "Owner",
+    "Remediation",
+    "Ticket",
+    "Key attributes",
+    EVIDENCE_HEADER,
+]
+
+
+def findings(book: Book) -> None:
+    """Every failing item, with the attributes its check says matter and where its evidence
+    is, and empty Owner, Remediation and Ticket columns to fill in."""
+    rows = []
+    for control in book.controls:
+        if not control["failing"]:
+            continue
+        columns = finding_columns(control)
+        refs = book.evidence.for_control(control, control["failing"])
+        for item in control["failing"]:
+            rows.append(
+                (
+                    control,
+                    [
                         control["title"],
                         item["account"],
                         item["region"],
@@ -320,35 +377,57 @@ def _findings(
                         item["arn"],
                         item["detail"],
                         item["status"].upper(),
-                    )
-                ),
-            ]
-        )
-    last = get_column_letter(len(headers))
+                        None,
+                        None,
+                        None,
+                        key_attributes(columns, item),
+                        describe(refs.get(item_key(item), ()), file_name_only=True),
+                    ],
+                )
+            )
+    sample = [[c["id"], *values] for c, values in rows[:200]]
+    sheet = book.sheet("Findings", 1)
+    set_widths(
+        sheet,
+        [FINDINGS_HEADERS, ["", "", "", "", "", "", "", "", "x" * 16, "x" * 30, "x" * 12], *sample],
+    )
+    sheet.freeze_panes = "A2"
+    sheet.append(header_row(sheet, FINDINGS_HEADERS))
+    for control, values in rows:
+        link = cell(sheet, control["id"], font=LINK_FONT)
+        target = book.control_sheets[control["id"]]
+        link.hyperlink = Hyperlink(ref="", location=f"'{target}'!A1", display=control["id"])
+        sheet.append([link, *(cell(sheet, v) for v in values)])
+    last = get_column_letter(len(FINDINGS_HEADERS))
     sheet.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
     colour_statuses(sheet, "H", 2, len(rows) + 1, last)
 
 
-def _sources(workbook: Any, raw: RawReader) -> None:
-    sheet = workbook.create_sheet("Sources")
-    headers = [
-        "Time (UTC)",
-        "Account",
-        "Region",
-        "Service",
-        "Operation",
-        "Parameters",
-        "Request id",
-        "HTTP status",
-        "Retries",
-        "Error",
-        "Raw file",
-        "Raw file SHA-256",
-    ]
+SOURCES_HEADERS = [
+    "Time (UTC)",
+    "Account",
+    "Region",
+    "Service",
+    "Operation",
+    "Parameters",
+    "Request id",
+    "HTTP status",
+    "Retries",
+    "Error",
+    "Raw file",
+    "Call #",
+    "Raw file SHA-256",
+]
+
+
+def sources(book: Book) -> None:
+    """Every API call of the pack; "Call #" is the call's sequence number in its raw file, the
+    number evidence pointers use."""
+    sheet = book.sheet("Sources", 1)
     set_widths(
         sheet,
         [
-            headers,
+            SOURCES_HEADERS,
             [
                 "2026-01-01 00:00:00",
                 "123456789012",
@@ -361,14 +440,15 @@ def _sources(workbook: Any, raw: RawReader) -> None:
                 "0",
                 "AccessDenied",
                 "x" * 55,
+                "0000",
                 "x" * 64,
             ],
         ],
     )
     sheet.freeze_panes = "A2"
-    sheet.append(header_row(sheet, headers))
+    sheet.append(header_row(sheet, SOURCES_HEADERS))
     count = 0
-    for path, source, call in raw.calls():
+    for path, source, call in book.raw.calls():
         count += 1
         sheet.append(
             [
@@ -385,8 +465,13 @@ def _sources(workbook: Any, raw: RawReader) -> None:
                     call.retry_attempts,
                     call.error.code if call.error else None,
                     path,
-                    raw.sha256(path),
+                    call.seq,
+                    book.raw.sha256(path),
                 )
             ]
         )
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{count + 1}"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(SOURCES_HEADERS))}{count + 1}"
+
+
+# The workbook's sheets, in order.
+SHEETS: list[SheetWriter] = [summary, control_sheets, accounts, findings, sources]

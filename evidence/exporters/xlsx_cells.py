@@ -32,11 +32,14 @@ STATUS_STYLE = {
 }
 FAILING_ROW_COLOUR = "FDE9E9"
 HEADER_FILL = PatternFill("solid", fgColor="1F3864")
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-LABEL_FONT = Font(bold=True)
+# Fonts name the workbook's default face: a font without a name falls back to another face in
+# some applications (LibreOffice prints it in a serif).
+FACE = "Calibri"
+HEADER_FONT = Font(name=FACE, bold=True, color="FFFFFF")
+LABEL_FONT = Font(name=FACE, bold=True)
 TOP = Alignment(vertical="top")
-TITLE_FONT = Font(bold=True, size=14)
-LINK_FONT = Font(color="0563C1", underline="single")
+TITLE_FONT = Font(name=FACE, bold=True, size=14)
+LINK_FONT = Font(name=FACE, color="0563C1", underline="single")
 WRAP = Alignment(wrap_text=True, vertical="top", horizontal="left")
 
 
@@ -112,7 +115,7 @@ def _styled(sheet: Any, value: Any, style: dict[str, Any]) -> WriteOnlyCell:
 
 
 _STATUS_LOOK = {
-    status: (PatternFill("solid", fgColor=fill), Font(bold=True, color=font))
+    status: (PatternFill("solid", fgColor=fill), Font(name=FACE, bold=True, color=font))
     for status, (fill, font) in STATUS_STYLE.items()
 }
 
@@ -171,17 +174,42 @@ def set_widths(sheet: Any, rows: Iterable[Sequence[Any]], minimum: int = 8, cap:
 BLOCK_VALUE_WIDTH = 70  # column B: the header blocks' values, and the widest table column
 
 
-def label_block(sheet: Any, first_row: int, rows: Sequence[tuple[str, Any]]) -> None:
+MAX_ROW_HEIGHT = 409  # points: the most a spreadsheet row can be
+
+
+def label_block(
+    sheet: Any,
+    first_row: int,
+    rows: Sequence[tuple[str, Any]],
+    beside: Sequence[Sequence[Any]] = (),
+    beside_column: int = 4,
+) -> None:
     """Label / value rows; wrapped values get the row height they need (no application
-    recomputes heights of a streamed sheet)."""
+    recomputes heights of a streamed sheet), up to a row's maximum. `beside`: cells written on
+    the same rows from column `beside_column` on (a small table next to the block)."""
     for offset, (label, value) in enumerate(rows):
         text = str(display(value))
         lines = sum(max(1, -(-len(line) // (BLOCK_VALUE_WIDTH - 4))) for line in text.split("\n"))
         if lines > 1:
-            sheet.row_dimensions[first_row + offset].height = 15 * lines
+            height = min(MAX_ROW_HEIGHT, 15 * lines)
+            sheet.row_dimensions[first_row + offset].height = height
+        extra = list(beside[offset]) if offset < len(beside) else []
+        gap = [None] * (beside_column - 3) if extra else []
         sheet.append(
-            [cell(sheet, label, font=LABEL_FONT, alignment=TOP), cell(sheet, value, alignment=WRAP)]
+            [
+                cell(sheet, label, font=LABEL_FONT, alignment=TOP),
+                cell(sheet, value, alignment=WRAP),
+                *gap,
+                *extra,
+            ]
         )
+
+
+def is_utc_time(value: Any) -> bool:
+    """An ISO 8601 UTC time (written as an Excel date-time), or a datetime."""
+    if isinstance(value, datetime):
+        return True
+    return isinstance(value, str) and value[-1:] == "Z" and _ISO_UTC.match(value) is not None
 
 
 def wide_value_column(sheet: Any) -> None:
