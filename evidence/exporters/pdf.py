@@ -266,7 +266,7 @@ def accounts(report: Report) -> Iterator[Flowable]:
     yield Spacer(1, 4 * mm)
     yield grid(
         rows,
-        [22 * mm, 26 * mm, 13 * mm, 12 * mm, 12 * mm, 12 * mm, 14 * mm, 17 * mm, WIDTH - 128 * mm],
+        [24 * mm, 28 * mm, 14 * mm, 11 * mm, 11 * mm, 12 * mm, 14 * mm, 18 * mm, WIDTH - 132 * mm],
     )
 
 
