@@ -37,7 +37,10 @@ def main() -> None:
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         pages = len(PdfReader(pack.dir / name).pages)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"failing_items={failing} pages={pages} seconds={seconds:.1f} cpu_seconds={cpu:.1f} peak_rss_mb={peak_mb:.0f}")
+    print(
+        f"failing_items={failing} pages={pages} seconds={seconds:.1f} cpu_seconds={cpu:.1f}"
+        f" peak_rss_mb={peak_mb:.0f}"
+    )
 
 
 if __name__ == "__main__":

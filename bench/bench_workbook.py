@@ -1,8 +1,8 @@
 """Workbook at scale: a 100,000-item population written in write-only mode.
 
 Run: .venv/bin/python -m bench.bench_workbook [--rows N]
-Prints rows, wall and CPU seconds, rows per second and the process's peak RSS (the results document is held
-in memory as it is during a real run, so it counts).
+Prints rows, wall and CPU seconds, rows per second and the process's peak RSS (the results
+document is held in memory as it is during a real run, so it counts).
 """
 
 from __future__ import annotations
@@ -97,9 +97,7 @@ def synthetic(rows: int) -> tuple[dict[str, Any], RunInfo]:
     return document, run
 
 
-def synthetic_pack(
-    pack: PackBuilder, run: RunInfo, document: dict[str, Any] | None = None
-) -> None:
+def synthetic_pack(pack: PackBuilder, run: RunInfo, document: dict[str, Any] | None = None) -> None:
     """The files an exporter reads besides the document: a raw file, results.json, controls.
     With `document`, the raw file holds its first control's items as DescribeSnapshots pages of
     1,000 (as AWS pages them), so evidence pointers are looked up as in a real pack."""
@@ -156,8 +154,8 @@ def main() -> None:
         size = (pack.dir / name).stat().st_size
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
-        f"rows={rows} seconds={seconds:.1f} cpu_seconds={cpu:.1f} rows_per_second={rows / seconds:,.0f} "
-        f"file_mb={size / 1e6:.1f} peak_rss_mb={peak_mb:.0f}"
+        f"rows={rows} seconds={seconds:.1f} cpu_seconds={cpu:.1f}"
+        f" rows_per_second={rows / seconds:,.0f} file_mb={size / 1e6:.1f} peak_rss_mb={peak_mb:.0f}"
     )
 
 
