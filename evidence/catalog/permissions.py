@@ -15,6 +15,7 @@ ALWAYS = (CALLER_IDENTITY, ACCOUNT_ALIASES, ENABLED_REGIONS)
 _PREFIX = {"elbv2": "elasticloadbalancing", "s3control": "s3"}
 _RENAMED = {
     "s3:ListBuckets": "s3:ListAllMyBuckets",
+    "s3:ListObjectsV2": "s3:ListBucket",
     "s3:GetBucketEncryption": "s3:GetEncryptionConfiguration",
     "s3:GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock",
     "s3control:GetPublicAccessBlock": "s3:GetAccountPublicAccessBlock",

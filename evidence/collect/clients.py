@@ -109,7 +109,7 @@ class AccountClients:
         self.session = session
         self._settings = settings
         self._config = client_config(settings)
-        self._recorder = recorder
+        self.recorder = recorder
         self.home_region = home_region  # where global services (IAM, STS) are called
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
@@ -124,7 +124,7 @@ class AccountClients:
                     endpoint_url=self._settings.endpoint_url,
                     config=self._config,
                 )
-                self._clients[key] = self._recorder.attach(client)
+                self._clients[key] = self.recorder.attach(client)
             return self._clients[key]
 
     def context(
@@ -150,6 +150,9 @@ class ScopedClients:
 
     def client(self, service: str, region: str | None = None) -> Any:
         return self.clients.client(service, region or self.client_region)
+
+    def keep_body(self, operation: str, body: Any) -> None:
+        self.clients.recorder.keep_body(operation, body)
 
     def read(self, source: Any) -> Any:
         if self.reader is None:
