@@ -286,7 +286,8 @@ def _fetch_log_files(ctx: FetchContext, names: tuple[EventName, ...], start: dat
             for found in page.get("Contents", []):
                 key = str(found["Key"])
                 if key.endswith(".json.gz"):
-                    answer = s3.get_object(Bucket=trail.s3_bucket, Key=key)
+                    # IfMatch: the object read is the one listed (its ETag is in the evidence).
+                    answer = s3.get_object(Bucket=trail.s3_bucket, Key=key, IfMatch=found["ETag"])
                     ctx.keep_body("GetObject", matcher.read(answer["Body"]))
 
 
