@@ -218,7 +218,9 @@ def test_policy_weakened_and_restored_through_lookup_events(tmp_path: Path) -> N
     assert deviation["started_by"]["principal"] == ADMIN
     assert deviation["from"] == weakened.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert deviation["until"] == restored.strftime("%Y-%m-%dT%H:%M:%SZ")
-    assert [c["event_name"] for c in result.period["changes"]] == ["UpdateAccountPasswordPolicy"] * 2
+    assert [c["event_name"] for c in result.period["changes"]] == [
+        "UpdateAccountPasswordPolicy"
+    ] * 2
     assert any(e.path.endswith("global/cloudtrail.lookup_events.json") for e in result.evidence)
 
 

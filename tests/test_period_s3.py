@@ -139,7 +139,9 @@ def changes_in_period(snapshot: str) -> list[dict[str, Any]]:
             "ModifySnapshotAttribute",
             {**public, "createVolumePermission": {"remove": {"items": [{"group": "all"}]}}},
         ),
-        record(ADMIN, at(6, 9), "eu-west-1", ec2, "AuthorizeSecurityGroupIngress", open_22, rule_set),
+        record(
+            ADMIN, at(6, 9), "eu-west-1", ec2, "AuthorizeSecurityGroupIngress", open_22, rule_set
+        ),
         record(
             ADMIN,
             at(6, 10),
@@ -148,7 +150,9 @@ def changes_in_period(snapshot: str) -> list[dict[str, Any]]:
             "RevokeSecurityGroupIngress",
             {
                 "groupId": "sg-0a1b2c3d4e5f60718",
-                "securityGroupRuleIds": {"items": [{"securityGroupRuleId": "sgr-0123456789abcdef0"}]},
+                "securityGroupRuleIds": {
+                    "items": [{"securityGroupRuleId": "sgr-0123456789abcdef0"}]
+                },
             },
         ),
     ]
@@ -299,8 +303,22 @@ def test_organisation_trail_prefix(aws: Aws, collect: Any, tmp_path: Path) -> No
     aws.client("cloudtrail").update_trail(Name=TRAIL, IsOrganizationTrail=True)
     logs = LogBucket(aws.client("s3"), BUCKET, org_id="o-a1b2c3d4e5")
     changes = [
-        record(ADMIN, at(2, 10), "us-east-1", "cloudtrail.amazonaws.com", "StopLogging", {"name": TRAIL}),
-        record(ADMIN, at(3, 10), "us-east-1", "cloudtrail.amazonaws.com", "StartLogging", {"name": TRAIL}),
+        record(
+            ADMIN,
+            at(2, 10),
+            "us-east-1",
+            "cloudtrail.amazonaws.com",
+            "StopLogging",
+            {"name": TRAIL},
+        ),
+        record(
+            ADMIN,
+            at(3, 10),
+            "us-east-1",
+            "cloudtrail.amazonaws.com",
+            "StartLogging",
+            {"name": TRAIL},
+        ),
     ]
     write_logs(aws, changes, logs=logs)
     run = run_period(collect, tmp_path, "--only", "LOG-01")

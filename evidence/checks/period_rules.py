@@ -188,10 +188,10 @@ def root_effects(names: Mapping[str, tuple[State | None, State | None, str]]) ->
     """Root user events: those made by, or naming no user other than, the root user."""
 
     def effects(event: TrailEvent, params: Any) -> Iterator[Effect]:
-        if event.name in names and not event.request.get("userName"):
-            if event.principal.endswith(":root") or "Root" in event.principal:
-                before, after, what = names[event.name]
-                yield Effect("<root_account>", before, after, what)
+        by_root = event.principal.endswith(":root") or "Root" in event.principal
+        if event.name in names and not event.request.get("userName") and by_root:
+            before, after, what = names[event.name]
+            yield Effect("<root_account>", before, after, what)
 
     return effects
 

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 _AGENTS = (
-    "aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64.amzn.2023 prompt/off command/ec2.describe-instances",
+    "aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64.amzn.2023 prompt/off",
     "Boto3/1.34.69 md/Botocore#1.34.69 ua/2.0 os/linux#6.1 md/arch#x86_64 lang/python#3.11.8",
     "console.amazonaws.com",
     "terraform/1.7.5 (+https://www.terraform.io) terraform-provider-aws/5.42.0",
@@ -97,7 +97,9 @@ def record(
         "tlsDetails": {
             "tlsVersion": "TLSv1.3",
             "cipherSuite": "TLS_AES_128_GCM_SHA256",
-            "clientProvidedHostHeader": source.replace(".amazonaws.com", f".{region}.amazonaws.com"),
+            "clientProvidedHostHeader": source.replace(
+                ".amazonaws.com", f".{region}.amazonaws.com"
+            ),
         },
     }
     if error_code:
@@ -110,7 +112,9 @@ def noise(actor: Actor, when: datetime, region: str, index: int) -> dict[str, An
     """A read-only record of realistic size (about 1.3 KB): what most of a log file holds."""
     source, name = NOISE[index % len(NOISE)]
     request = {
-        "filterSet": {"items": [{"name": "tag:Environment", "valueSet": {"items": [{"value": "prod"}]}}]},
+        "filterSet": {
+            "items": [{"name": "tag:Environment", "valueSet": {"items": [{"value": "prod"}]}}]
+        },
         "instancesSet": {"items": [{"instanceId": f"i-{index:017x}"}]},
         "maxResults": 1000,
     }
@@ -121,7 +125,7 @@ def noise(actor: Actor, when: datetime, region: str, index: int) -> dict[str, An
 class LogBucket:
     """Where a trail delivers: bucket, optional key prefix, optional organisation id."""
 
-    s3: Any  # a boto3 S3 client
+    s3: Any  # a boto3 S3 client, or anything with put_object(Bucket, Key, Body)
     bucket: str
     prefix: str = ""
     org_id: str | None = None
@@ -149,7 +153,9 @@ class LogBucket:
         return key
 
 
-def hours(start: datetime, end: datetime, step: timedelta = timedelta(hours=1)) -> Iterator[datetime]:
+def hours(
+    start: datetime, end: datetime, step: timedelta = timedelta(hours=1)
+) -> Iterator[datetime]:
     moment = start
     while moment < end:
         yield moment
