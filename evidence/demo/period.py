@@ -58,7 +58,7 @@ class _BackendWriter:
     def put_object(self, Bucket: str, Key: str, Body: bytes) -> None:
         from moto.backends import get_backend
 
-        get_backend("s3")[DEMO_ACCOUNT]["global"].put_object(Bucket, Key, Body)  # type: ignore[index]
+        get_backend("s3")[DEMO_ACCOUNT]["global"].put_object(Bucket, Key, Body)
 
 
 def _at(entry: dict[str, Any]) -> datetime:
@@ -105,11 +105,11 @@ def _backdate(moment: datetime) -> None:
     from moto.backends import get_backend
 
     naive = moment.astimezone(UTC).replace(tzinfo=None)
-    for trail in get_backend("cloudtrail")[DEMO_ACCOUNT]["us-east-1"].trails.values():  # type: ignore[index]
+    for trail in get_backend("cloudtrail")[DEMO_ACCOUNT]["us-east-1"].trails.values():
         if trail.status.started is not None:
             trail.status.started = naive
-    for recorder in get_backend("config")[DEMO_ACCOUNT]["us-east-1"].recorders.values():  # type: ignore[index]
+    for recorder in get_backend("config")[DEMO_ACCOUNT]["us-east-1"].recorders.values():
         if recorder.status.last_start_time:
             recorder.status.last_start_time = int(moment.timestamp())
-    for detector in get_backend("guardduty")[DEMO_ACCOUNT]["us-east-1"].detectors.values():  # type: ignore[index]
+    for detector in get_backend("guardduty")[DEMO_ACCOUNT]["us-east-1"].detectors.values():
         detector.created_at = naive

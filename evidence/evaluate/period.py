@@ -216,7 +216,9 @@ def judge_item(
                     ),
                     "what": span.opened_by.effect.what
                     if span.opened_by
-                    else "not in effect at the period start",
+                    else "not in effect at the period start"
+                    if span.state is State.ABSENT
+                    else "did not meet the control from the period start (no change since)",
                 }
             )
         elif span.state is State.UNKNOWN:
