@@ -88,8 +88,8 @@ class StubbedAccount:
     def read(self, source: Source[Any]) -> Any:
         raise AssertionError("no dependencies here")
 
-    def keep_body(self, operation: str, body: Any) -> None:
-        self.recorder.keep_body(operation, body)
+    def keep_body(self, operation: str, body: Any, parameters: Any) -> None:
+        self.recorder.keep_body(operation, body, parameters)
 
 
 def cloudtrail_event(name: str, when: datetime, request: dict[str, Any]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ Nothing global: a run builds its own AccountClients and passes them down.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -151,8 +152,8 @@ class ScopedClients:
     def client(self, service: str, region: str | None = None) -> Any:
         return self.clients.client(service, region or self.client_region)
 
-    def keep_body(self, operation: str, body: Any) -> None:
-        self.clients.recorder.keep_body(operation, body)
+    def keep_body(self, operation: str, body: Any, parameters: Mapping[str, Any]) -> None:
+        self.clients.recorder.keep_body(operation, body, parameters)
 
     def read(self, source: Any) -> Any:
         if self.reader is None:

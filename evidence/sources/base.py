@@ -36,9 +36,10 @@ class FetchContext(Protocol):
         group in its own region, Support in us-east-1)."""
         ...
 
-    def keep_body(self, operation: str, body: Any) -> None:
-        """Keep, as the body of this source's last `operation` call, what the evidence needs
-        of a streamed response (a CloudTrail log file's matching records, not the whole file)."""
+    def keep_body(self, operation: str, body: Any, parameters: Mapping[str, Any]) -> None:
+        """Keep, as the body of this source's last `operation` call with these `parameters`,
+        what the evidence needs of a streamed response (a CloudTrail log file's matching
+        records, not the whole file)."""
         ...
 
     def read(self, source: Source[T]) -> T:

@@ -19,12 +19,14 @@ LookupEvents 2 requests per second per account per Region), "Finding your CloudT
 
 from __future__ import annotations
 
+import contextvars
 import json
 import re
 import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -49,6 +51,7 @@ GLOBAL_EVENT_SOURCES = frozenset(
 )
 GLOBAL_EVENTS_REGION = "us-east-1"
 LOOKUP_CALLS_PER_SECOND = 2.0
+LOG_READERS = 4  # log objects read at once per source
 _ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
 
 EventName = tuple[str, str]  # (eventSource, eventName)
@@ -278,17 +281,31 @@ def _fetch_log_files(ctx: FetchContext, names: tuple[EventName, ...], start: dat
     prefix = log_prefixes(ctx, trail, region)
     matcher = RecordMatcher(names)
     s3 = ctx.client("s3")
+    bucket = str(trail.s3_bucket)
+
+    def read(key: str, etag: str) -> None:
+        # IfMatch: the object read is the one listed (its ETag is in the evidence).
+        answer = s3.get_object(Bucket=bucket, Key=key, IfMatch=etag)
+        ctx.keep_body("GetObject", matcher.read(answer["Body"]), {"Key": key})
+
     end = datetime.now(UTC)
-    for day in days(start, end):
-        pages = s3.get_paginator("list_objects_v2")
-        day_prefix = f"{prefix}{day:%Y/%m/%d}/"
-        for page in pages.paginate(Bucket=trail.s3_bucket, Prefix=day_prefix):
-            for found in page.get("Contents", []):
-                key = str(found["Key"])
-                if key.endswith(".json.gz"):
-                    # IfMatch: the object read is the one listed (its ETag is in the evidence).
-                    answer = s3.get_object(Bucket=trail.s3_bucket, Key=key, IfMatch=found["ETag"])
-                    ctx.keep_body("GetObject", matcher.read(answer["Body"]))
+    # A few objects in flight at once: each GET waits mostly on the network. Each task runs in
+    # a copy of this thread's context, so its calls land in this source's recording.
+    with ThreadPoolExecutor(max_workers=LOG_READERS, thread_name_prefix="trail-logs") as pool:
+        pending = []
+        for day in days(start, end):
+            pages = s3.get_paginator("list_objects_v2")
+            day_prefix = f"{prefix}{day:%Y/%m/%d}/"
+            for page in pages.paginate(Bucket=bucket, Prefix=day_prefix):
+                for found in page.get("Contents", []):
+                    key = str(found["Key"])
+                    if key.endswith(".json.gz"):
+                        context = contextvars.copy_context()
+                        pending.append(pool.submit(context.run, read, key, str(found["ETag"])))
+            # Bounded memory: never more than a day's objects queued.
+            for future in pending:
+                future.result()
+            pending.clear()
 
 
 class RecordMatcher:
