@@ -162,9 +162,8 @@ def main() -> None:
                     raise SystemExit("the server process ended")
                 time.sleep(0.5)
             info = json.loads(url_file.read_text())
-            print(
-                f"seeded {args.days * args.files_per_day} files in {time.perf_counter() - seeded:.0f} s"
-            )
+            took = time.perf_counter() - seeded
+            print(f"seeded {args.days * args.files_per_day} files in {took:.0f} s")
             result = measure(info["url"], datetime.fromisoformat(info["start"]))
         finally:
             server.terminate()
