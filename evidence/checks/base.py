@@ -87,6 +87,23 @@ Evaluate = Callable[[ScopeContext[Any]], Iterable[Item | CollectionError]]
 
 
 @dataclass(frozen=True)
+class ChangeEvent:
+    """A CloudTrail event that changes a check's subject (its `eventSource` and `eventName`).
+
+    A period pack reads these events for the period and rebuilds each item's state from them.
+    """
+
+    source: str  # CloudTrail eventSource, e.g. iam.amazonaws.com
+    name: str  # CloudTrail eventName, the API operation, e.g. UpdateAccountPasswordPolicy
+
+
+def events(service: str, *names: str) -> tuple[ChangeEvent, ...]:
+    """ChangeEvents of one service: `events("iam", "CreateAccessKey")` names
+    iam.amazonaws.com's CreateAccessKey."""
+    return tuple(ChangeEvent(f"{service}.amazonaws.com", name) for name in names)
+
+
+@dataclass(frozen=True)
 class NoParams:
     """For checks without parameters."""
 
@@ -117,6 +134,8 @@ class Check:
     # The 2 to 4 item attributes an owner needs to act on a finding (the PDF's failing table,
     # the workbook's Findings sheet): names, or Shown for an actual value against a parameter.
     finding_attributes: tuple[str | Shown, ...] = ()
+    # The CloudTrail events that change what the check judges: read for a period pack.
+    change_events: tuple[ChangeEvent, ...] = ()
 
     @property
     def shown(self) -> tuple[Shown, ...]:
@@ -151,6 +170,7 @@ def check(
     optional_sources: Callable[[Any], tuple[Source[Any], ...]] | None = None,
     validate: Callable[[Any], str | None] | None = None,
     finding_attributes: tuple[str | Shown, ...] = (),
+    change_events: tuple[ChangeEvent, ...] = (),
 ) -> Callable[[Evaluate], Evaluate]:
     def register(evaluate: Evaluate) -> Evaluate:
         if name in CHECKS:
@@ -166,6 +186,7 @@ def check(
             optional_sources,
             validate,
             finding_attributes,
+            change_events,
         )
         return evaluate
 

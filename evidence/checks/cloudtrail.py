@@ -8,7 +8,7 @@ from typing import Any
 
 from ..model import Item, Status
 from ..sources.cloudtrail import ALARM_CHAIN, TRAILS, AlarmChain, Trail
-from .base import ScopeContext, check
+from .base import ScopeContext, check, events
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,15 @@ def trail_shortfalls(trail: Trail, params: TrailParams) -> list[str]:
     params=TrailParams,
     sources=(TRAILS,),
     finding_attributes=("name", "home_region", "is_logging", "log_file_validation"),
+    change_events=events(
+        "cloudtrail",
+        "CreateTrail",
+        "UpdateTrail",
+        "DeleteTrail",
+        "StartLogging",
+        "StopLogging",
+        "PutEventSelectors",
+    ),
 )
 def cloudtrail_enabled(ctx: ScopeContext[TrailParams]) -> Iterator[Item]:
     trails = ctx.get(TRAILS)
@@ -269,6 +278,12 @@ def alarm_for(chain: AlarmChain, words: tuple[str, ...]) -> tuple[Status, str, d
     sources=(ALARM_CHAIN,),
     validate=_validate_alarms,
     finding_attributes=("event", "metric_filters", "alarms"),
+    change_events=events("cloudtrail", "UpdateTrail", "DeleteTrail")
+    + events("logs", "PutMetricFilter", "DeleteMetricFilter", "DeleteLogGroup")
+    + events(
+        "monitoring", "PutMetricAlarm", "DeleteAlarms", "DisableAlarmActions", "EnableAlarmActions"
+    )
+    + events("sns", "Subscribe", "ConfirmSubscription", "Unsubscribe", "DeleteTopic"),
 )
 def security_alarms(ctx: ScopeContext[AlarmParams]) -> Iterator[Item]:
     chain = ctx.get(ALARM_CHAIN)

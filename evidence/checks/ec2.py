@@ -8,7 +8,7 @@ from typing import Any
 
 from ..model import Item, Status
 from ..sources.ec2 import EBS_ENCRYPTION_DEFAULT, EBS_SNAPSHOTS, INSTANCES, SECURITY_GROUPS
-from .base import NoParams, ScopeContext, check
+from .base import NoParams, ScopeContext, check, events
 
 
 @check(
@@ -23,6 +23,15 @@ from .base import NoParams, ScopeContext, check
     params=NoParams,
     sources=(EBS_SNAPSHOTS,),
     finding_attributes=("description", "volume_id", "volume_size_gib", "start_time"),
+    change_events=events(
+        "ec2",
+        "CreateSnapshot",
+        "CreateSnapshots",
+        "CopySnapshot",
+        "DeleteSnapshot",
+        "ModifySnapshotAttribute",
+        "ResetSnapshotAttribute",
+    ),
 )
 def snapshot_public(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
     data = ctx.get(EBS_SNAPSHOTS)
@@ -95,6 +104,14 @@ def rule_exposure(rule: Mapping[str, Any], ports: tuple[int, ...]) -> str | None
     params=OpenPortsParams,
     sources=(SECURITY_GROUPS,),
     finding_attributes=("group_name", "description", "ports", "source"),
+    change_events=events(
+        "ec2",
+        "CreateSecurityGroup",
+        "DeleteSecurityGroup",
+        "AuthorizeSecurityGroupIngress",
+        "RevokeSecurityGroupIngress",
+        "ModifySecurityGroupRules",
+    ),
 )
 def security_groups_open(ctx: ScopeContext[OpenPortsParams]) -> Iterator[Item]:
     data = ctx.get(SECURITY_GROUPS)
@@ -150,6 +167,7 @@ def security_groups_open(ctx: ScopeContext[OpenPortsParams]) -> Iterator[Item]:
     params=NoParams,
     sources=(EBS_ENCRYPTION_DEFAULT,),
     finding_attributes=("ebs_encryption_by_default",),
+    change_events=events("ec2", "EnableEbsEncryptionByDefault", "DisableEbsEncryptionByDefault"),
 )
 def ebs_encryption_default(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
     enabled = ctx.get(EBS_ENCRYPTION_DEFAULT)
@@ -189,6 +207,12 @@ def _instance_tags(instance: Mapping[str, Any]) -> dict[str, str]:
     params=InstanceSpreadParams,
     sources=(INSTANCES,),
     finding_attributes=("instances", "zones"),
+    change_events=events(
+        "ec2", "RunInstances", "StartInstances", "StopInstances", "TerminateInstances"
+    )
+    + events(
+        "autoscaling", "CreateAutoScalingGroup", "UpdateAutoScalingGroup", "DeleteAutoScalingGroup"
+    ),
 )
 def instances_multi_az(ctx: ScopeContext[InstanceSpreadParams]) -> Iterator[Item]:
     workloads: dict[str, list[Mapping[str, Any]]] = {}

@@ -17,7 +17,7 @@ from ..sources.iam import (
     PASSWORD_POLICY,
     CredentialRow,
 )
-from .base import NoParams, NotCollected, ScopeContext, Shown, check
+from .base import NoParams, NotCollected, ScopeContext, Shown, check, events
 
 # ---------------------------------------------------------------- password policy
 
@@ -90,6 +90,7 @@ def password_policy_shortfalls(
         Shown("max_password_age_days", required="max_age_days"),
         Shown("password_reuse_prevention", required="reuse_prevention"),
     ),
+    change_events=events("iam", "UpdateAccountPasswordPolicy", "DeleteAccountPasswordPolicy"),
 )
 def password_policy(ctx: ScopeContext[PasswordPolicyParams]) -> Iterator[Item]:
     policy = ctx.get(PASSWORD_POLICY)
@@ -131,6 +132,7 @@ def password_policy(ctx: ScopeContext[PasswordPolicyParams]) -> Iterator[Item]:
     params=NoParams,
     sources=(ACCOUNT_SUMMARY, CREDENTIAL_REPORT),
     finding_attributes=("mfa_per_account_summary", "mfa_per_credential_report"),
+    change_events=events("iam", "EnableMFADevice", "DeactivateMFADevice", "DeleteVirtualMFADevice"),
 )
 def root_mfa(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
     readings, missing = root_readings(
@@ -205,6 +207,16 @@ def describe_readings(
     params=NoParams,
     sources=(CREDENTIAL_REPORT,),
     finding_attributes=("password_last_used", "password_last_changed", "user_created"),
+    change_events=events(
+        "iam",
+        "CreateUser",
+        "DeleteUser",
+        "CreateLoginProfile",
+        "DeleteLoginProfile",
+        "EnableMFADevice",
+        "DeactivateMFADevice",
+        "DeleteVirtualMFADevice",
+    ),
 )
 def user_mfa(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
     for row in ctx.get(CREDENTIAL_REPORT).users:
@@ -241,6 +253,7 @@ class KeyRotationParams:
     params=KeyRotationParams,
     sources=(CREDENTIAL_REPORT,),
     finding_attributes=("key_slot", "last_rotated", "age_days", "last_used"),
+    change_events=events("iam", "CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey"),
 )
 def access_key_rotation(ctx: ScopeContext[KeyRotationParams]) -> Iterator[Item]:
     limit = ctx.params.max_age_days
@@ -285,6 +298,7 @@ def _iso(moment: Any) -> str | None:
     params=NoParams,
     sources=(ACCOUNT_SUMMARY, CREDENTIAL_REPORT),
     finding_attributes=("keys_per_account_summary", "keys_per_credential_report"),
+    change_events=events("iam", "CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey"),
 )
 def root_access_keys(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
     readings, missing = root_readings(
@@ -325,6 +339,15 @@ class UnusedCredentialParams:
     params=UnusedCredentialParams,
     sources=(CREDENTIAL_REPORT,),
     finding_attributes=("credential", "last_used", "created", "days_unused"),
+    change_events=events(
+        "iam",
+        "CreateAccessKey",
+        "UpdateAccessKey",
+        "DeleteAccessKey",
+        "CreateLoginProfile",
+        "UpdateLoginProfile",
+        "DeleteLoginProfile",
+    ),
 )
 def unused_credentials(ctx: ScopeContext[UnusedCredentialParams]) -> Iterator[Item]:
     limit = ctx.params.max_unused_days
@@ -433,6 +456,31 @@ def _admin_reasons(
     params=PrivilegedAccessParams,
     sources=(AUTHORIZATION_DETAILS,),
     finding_attributes=("principal_type", "admin_via"),
+    change_events=events(
+        "iam",
+        "CreateUser",
+        "DeleteUser",
+        "CreateGroup",
+        "DeleteGroup",
+        "CreateRole",
+        "DeleteRole",
+        "AddUserToGroup",
+        "RemoveUserFromGroup",
+        "AttachUserPolicy",
+        "DetachUserPolicy",
+        "AttachGroupPolicy",
+        "DetachGroupPolicy",
+        "AttachRolePolicy",
+        "DetachRolePolicy",
+        "PutUserPolicy",
+        "DeleteUserPolicy",
+        "PutGroupPolicy",
+        "DeleteGroupPolicy",
+        "PutRolePolicy",
+        "DeleteRolePolicy",
+        "CreatePolicyVersion",
+        "SetDefaultPolicyVersion",
+    ),
 )
 def privileged_access(ctx: ScopeContext[PrivilegedAccessParams]) -> Iterator[Item]:
     details = ctx.get(AUTHORIZATION_DETAILS)

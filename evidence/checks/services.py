@@ -13,7 +13,7 @@ from ..sources.services import (
     LISTENERS,
     TRUSTED_ADVISOR_LIMITS,
 )
-from .base import NoParams, ScopeContext, check
+from .base import NoParams, ScopeContext, check, events
 
 # ---------------------------------------------------------------- load balancer listeners
 
@@ -45,6 +45,15 @@ def _redirects_to_https(listener: Mapping[str, Any]) -> bool:
     params=ListenerParams,
     sources=(LISTENERS,),
     finding_attributes=("load_balancer", "port", "protocol", "default_actions"),
+    change_events=events(
+        "elasticloadbalancing",
+        "CreateListener",
+        "ModifyListener",
+        "DeleteListener",
+        "CreateRule",
+        "ModifyRule",
+        "DeleteRule",
+    ),
 )
 def tls_listeners(ctx: ScopeContext[ListenerParams]) -> Iterator[Item]:
     data = ctx.get(LISTENERS)
@@ -94,6 +103,13 @@ class RecorderParams:
     params=RecorderParams,
     sources=(CONFIG_RECORDERS,),
     finding_attributes=("recording", "all_supported", "last_status"),
+    change_events=events(
+        "config",
+        "PutConfigurationRecorder",
+        "StartConfigurationRecorder",
+        "StopConfigurationRecorder",
+        "DeleteConfigurationRecorder",
+    ),
 )
 def config_recorder(ctx: ScopeContext[RecorderParams]) -> Iterator[Item]:
     data = ctx.get(CONFIG_RECORDERS)
@@ -129,6 +145,7 @@ def config_recorder(ctx: ScopeContext[RecorderParams]) -> Iterator[Item]:
     params=NoParams,
     sources=(GUARDDUTY_DETECTORS,),
     finding_attributes=("finding_publishing_frequency",),
+    change_events=events("guardduty", "CreateDetector", "UpdateDetector", "DeleteDetector"),
 )
 def guardduty_enabled(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
     detectors = ctx.get(GUARDDUTY_DETECTORS)
@@ -177,6 +194,7 @@ def _number(value: Any) -> float | None:
         " (never a pass): watch service quotas another way and attach that evidence.",
     ),
     finding_attributes=("usage", "limit", "percent"),
+    change_events=events("servicequotas", "RequestServiceQuotaIncrease"),
 )
 def service_limits(ctx: ScopeContext[ServiceLimitParams]) -> Iterator[Item]:
     threshold = ctx.params.threshold_percent

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..assemble.finish import PackOutcome
 from ..catalog.loader import load_catalog
 from ..collect.clients import AwsSettings, StaticCredentials
 from ..collect.run import CollectRequest, collect
+from ..pack.period import EventsFrom
 from .company import REGIONS, seed_company
+from .period import demo_period, seed_period
 from .server import moto_server
 
 
@@ -16,6 +19,10 @@ def run_demo(controls: Path, output: Path) -> PackOutcome:
     load_catalog(controls)  # a bad catalogue fails before the emulator starts
     with moto_server() as endpoint:
         seed_company(endpoint)
+        # A Type II period: moto has no LookupEvents, so the trail's S3 log files are read.
+        now = datetime.now(UTC)
+        period = demo_period(now)
+        seed_period(period, now)
         request = CollectRequest(
             controls_path=controls,
             output_dir=output,
@@ -26,5 +33,7 @@ def run_demo(controls: Path, output: Path) -> PackOutcome:
                 credentials=StaticCredentials("demo", "demo"),
                 max_attempts=3,
             ),
+            period=period,
+            events_from=EventsFrom.S3,
         )
         return collect(request)

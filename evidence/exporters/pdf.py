@@ -61,6 +61,7 @@ from .pdf_layout import (
     subheading,
     text,
 )
+from .period_text import period_line
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,7 @@ def cover(report: Report) -> list[Flowable]:
                 ("Scope: accounts", accounts),
                 ("Scope: regions", ", ".join(meta["regions"]) or "global services only"),
                 ("As of (UTC)", meta["as_of"]),
+                ("Audit period", period_line(meta)),
                 ("Collection (UTC)", f"{meta['started']} to {meta['finished']}"),
                 ("Generated (UTC)", generated),
                 ("Collected by", meta["caller_arn"]),

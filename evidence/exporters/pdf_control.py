@@ -15,7 +15,7 @@ from typing import Any
 
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, PageBreak
+from reportlab.platypus import CondPageBreak, Flowable, PageBreak
 
 from .common import RawReader, params_text, sheet_names
 from .evidence_refs import EvidenceLocator, EvidenceRef
@@ -29,6 +29,7 @@ from .pdf_layout import (
     IDENT,
     PASSING_ROWS_SHOWN,
     SMALL,
+    SUBHEADING_ROOM,
     WIDTH,
     grid,
     heads,
@@ -37,8 +38,10 @@ from .pdf_layout import (
     shorten,
     status_chip,
     subheading,
+    subheading_paragraph,
     text,
 )
+from .period_pdf import period_section
 
 NOTE = ParagraphStyle("Note", parent=SMALL, spaceBefore=3)
 ID_CHARACTERS = 60  # a control id longer than this is shortened in headings
@@ -211,6 +214,14 @@ def _table(view: ControlView, items: list[Mapping[str, Any]], with_status: bool)
     )
 
 
+def period(view: ControlView) -> Iterator[Flowable]:
+    """The control over the audit period (packs collected with a period)."""
+    flowables = list(period_section(view.control, subheading_paragraph, lambda t: text(t, SMALL)))
+    if flowables:
+        yield CondPageBreak(SUBHEADING_ROOM)
+        yield from flowables
+
+
 CONTROL_PARTS: list[ControlPart] = [
     result_and_facts,
     test_performed,
@@ -220,6 +231,7 @@ CONTROL_PARTS: list[ControlPart] = [
     attached_files,
     failing_items,
     rest_of_population,
+    period,
 ]
 
 

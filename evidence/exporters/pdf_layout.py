@@ -229,9 +229,15 @@ SUBHEADING_ROOM = 28 * mm  # a subheading needs this much below it, or it starts
 def subheading(title: str) -> list[Flowable]:
     """A part of a section: in the outline; never alone at the foot of a page (it moves to the
     next page unless there is room for it and the first lines of what follows)."""
+    return [CondPageBreak(SUBHEADING_ROOM), subheading_paragraph(title)]
+
+
+def subheading_paragraph(title: str) -> Paragraph:
+    """The subheading itself, for code that lays out its own part (put a
+    CondPageBreak(SUBHEADING_ROOM) before it)."""
     paragraph = Paragraph(escape(title), H2)
     paragraph._soc_outline = Outline(1, title)
-    return [CondPageBreak(SUBHEADING_ROOM), paragraph]
+    return paragraph
 
 
 MONO, MONO_SIZE = "Courier", 6.5  # identifiers: ARNs, resource ids

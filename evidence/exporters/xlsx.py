@@ -36,6 +36,8 @@ from .common import (
 )
 from .evidence_refs import EvidenceLocator, describe, item_key
 from .findings import finding_columns, key_attributes
+from .period_text import period_line
+from .period_xlsx import append_period
 from .xlsx_cells import (
     LABEL_FONT,
     LINK_FONT,
@@ -134,6 +136,7 @@ def summary(book: Book) -> None:
         ("Caller ARN", run["caller_arn"]),
         ("Tool", f"{run['tool']} {run['tool_version']}"),
         ("As of (UTC)", run["as_of"]),
+        ("Audit period", period_line(run)),
         ("Collection started (UTC)", run["started"]),
         ("Collection finished (UTC)", run["finished"]),
         ("controls.yaml SHA-256", run["controls_sha256"]),
@@ -271,6 +274,7 @@ def _control_sheet(book: Book, name: str, control: Mapping[str, Any]) -> None:
     last = get_column_letter(len(headers))
     sheet.auto_filter.ref = f"A{table_top}:{last}{end}"
     colour_statuses(sheet, "C", table_top + 1, end, last)
+    append_period(sheet, control, cell, lambda sh, v: cell(sh, v, font=LABEL_FONT))
 
 
 def _utc_header(name: str, values: Sequence[Any]) -> str:
