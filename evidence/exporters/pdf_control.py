@@ -15,7 +15,7 @@ from typing import Any
 
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import CondPageBreak, Flowable, PageBreak
+from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, PageBreak
 
 from .common import RawReader, params_text, sheet_names
 from .evidence_refs import EvidenceLocator, EvidenceRef
@@ -218,8 +218,10 @@ def period(view: ControlView) -> Iterator[Flowable]:
     """The control over the audit period (packs collected with a period)."""
     flowables = list(period_section(view.control, subheading_paragraph, lambda t: text(t, SMALL)))
     if flowables:
+        # Its lines are separate paragraphs: kept together so that none is stranded alone on a
+        # page (a block longer than a page still splits).
         yield CondPageBreak(SUBHEADING_ROOM)
-        yield from flowables
+        yield KeepTogether(flowables)
 
 
 CONTROL_PARTS: list[ControlPart] = [
