@@ -6,14 +6,17 @@ from pathlib import Path
 
 from ..assemble.finish import PackOutcome
 from ..catalog.loader import load_catalog
+from ..catalog.requests import load_request_list
 from ..collect.clients import AwsSettings, StaticCredentials
 from ..collect.run import CollectRequest, collect
 from .company import REGIONS, seed_company
 from .server import moto_server
 
 
-def run_demo(controls: Path, output: Path) -> PackOutcome:
+def run_demo(controls: Path, output: Path, requests: Path | None = None) -> PackOutcome:
     load_catalog(controls)  # a bad catalogue fails before the emulator starts
+    if requests is not None:
+        load_request_list(requests)  # ...and so does a bad request list
     with moto_server() as endpoint:
         seed_company(endpoint)
         request = CollectRequest(
@@ -26,5 +29,6 @@ def run_demo(controls: Path, output: Path) -> PackOutcome:
                 credentials=StaticCredentials("demo", "demo"),
                 max_attempts=3,
             ),
+            requests=requests,
         )
         return collect(request)

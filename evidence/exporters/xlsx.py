@@ -37,6 +37,7 @@ from .common import (
     params_text,
     sheet_names,
 )
+from .requests_sheet import PlainSheet, SheetLink, requests_sheet
 
 MAX_CELL = 32_767  # Excel's limit on characters in a cell
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -73,6 +74,9 @@ def write_workbook(pack: PackBuilder, document: dict[str, Any], run: RunInfo) ->
     _accounts(workbook, document)
     _findings(workbook, controls, dict(zip((c["id"] for c in controls), sheets, strict=True)))
     _sources(workbook, raw)
+    requests = requests_sheet(document, dict(zip((c["id"] for c in controls), sheets, strict=True)))
+    if requests is not None:
+        plain_sheet(workbook, requests)
     workbook.save(pack.dir / name)
     return name
 
@@ -559,3 +563,39 @@ def _sources(workbook: Any, raw: RawReader) -> None:
             ]
         )
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{count + 1}"
+
+
+def plain_sheet(workbook: Any, table: PlainSheet) -> None:
+    """Write a sheet given as data (title, label/value lines, a table): every value through
+    cell(), links to other sheets as hyperlinks, the status column coloured."""
+    sheet = workbook.create_sheet(table.name)
+    shown = [[c.text if isinstance(c, SheetLink) else c for c in row] for row in table.rows]
+    set_widths(sheet, [table.headers, *shown[:200]])
+    sheet.column_dimensions["B"].width = max(sheet.column_dimensions["B"].width or 0, 50)
+    sheet.append([cell(sheet, table.title, font=TITLE_FONT)])
+    _block(sheet, 2, table.lines)
+    sheet.append([])
+    top = len(table.lines) + 3
+    sheet.freeze_panes = f"A{top + 1}"
+    sheet.append(header_row(sheet, table.headers))
+    for row in table.rows:
+        cells = []
+        for value in row:
+            if isinstance(value, SheetLink):
+                link = cell(sheet, value.text, font=LINK_FONT)
+                link.hyperlink = Hyperlink(
+                    ref="", location=f"'{value.sheet}'!A1", display=value.text
+                )
+                cells.append(link)
+            else:
+                cells.append(
+                    cell(sheet, value, alignment=WRAP)
+                    if isinstance(value, str)
+                    else cell(sheet, value)
+                )
+        sheet.append(cells)
+    last_row, last_col = top + len(table.rows), get_column_letter(len(table.headers))
+    sheet.auto_filter.ref = f"A{top}:{last_col}{last_row}"
+    if table.status_column is not None:
+        column = get_column_letter(table.status_column + 1)
+        colour_statuses(sheet, column, top + 1, last_row, last_col, tint_rows=False)
