@@ -105,6 +105,14 @@ def verify_bundle_command(path: Path) -> int:
 
 def requests_line(block: dict[str, Any]) -> str:
     """One line for the terminal summary: how many requests are answered, which are not."""
-    total, unanswered = len(block["requests"]), block["unanswered"]
-    line = f"Requests: {total - len(unanswered)} of {total} answered by a control"
-    return line + (f"; not answered: {', '.join(unanswered)}" if unanswered else "")
+    if block["file"] is None:
+        named = ", ".join(r["id"] for r in block["requests"])
+        return f"Requests named by controls (no --requests list given): {named}"
+    listed = sum(1 for r in block["requests"] if r["listed"])
+    unanswered, not_listed = block["unanswered"], block["not_listed"]
+    line = f"Requests: {listed - len(unanswered)} of {listed} on the list answered by a control"
+    if unanswered:
+        line += f"; not answered: {', '.join(unanswered)}"
+    if not_listed:
+        line += f"; named by controls but not on the list: {', '.join(not_listed)}"
+    return line

@@ -46,6 +46,7 @@ from ..pack.builder import PackBuilder
 from ..pack.raw import parse_utc
 from ..pack.runinfo import RunInfo
 from .common import RawReader, display, export_name, params_text, sheet_names
+from .trend import trend_section
 
 PASSING_ROWS_SHOWN = 200
 PAGE = A4
@@ -344,6 +345,7 @@ def _summary(document: Mapping[str, Any]) -> list[Flowable]:
             " MANUAL (procedural control, evidence attached).",
             SMALL,
         ),
+        *trend_section(document, STATUS_COLOURS, WIDTH),
         PageBreak(),
     ]
 
