@@ -147,6 +147,8 @@ def check_link(pack_dir: Path, beside: Path | None = None) -> ChainLink:
     if not isinstance(recorded, dict) or not recorded.get("name"):
         return ChainLink(LinkState.NONE, None, "no previous pack recorded")
     name, expected = str(recorded["name"]), str(recorded.get("manifest_sha256"))
+    if "/" in name or "\\" in name or name in (".", ".."):
+        return ChainLink(LinkState.CHANGED, name, f"previous pack {name!r}: not a pack name")
     target = folder / name
     if (target / MANIFEST).is_file():
         found = sha256_file(target / MANIFEST)
