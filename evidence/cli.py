@@ -32,6 +32,7 @@ from .collect.progress import BarProgress, progress_for
 from .collect.run import CollectRequest, collect, select_controls
 from .errors import EXIT_OK, EvidenceToolError
 from .exporters.terminal import accounts_table, catalog_table, results_table
+from .pack.period import EventsFrom, parse_period
 from .pack.verify import verify_pack
 
 DEFAULT_CONTROLS = Path("controls.yaml")
@@ -87,6 +88,19 @@ def build_parser() -> argparse.ArgumentParser:
         default=3,
         metavar="N",
         help="calls in flight per account and region (default 3)",
+    )
+    run.add_argument(
+        "--period",
+        metavar="START..END",
+        help="the audit period (SOC 2 Type II): UTC dates, inclusive (2026-07-01..2026-09-30)"
+        " or a quarter (2026Q3); without it the pack is point in time",
+    )
+    run.add_argument(
+        "--events-from",
+        choices=EventsFrom.CHOICES,
+        default=EventsFrom.AUTO,
+        help="where the period's CloudTrail events are read: auto (LookupEvents within 90"
+        " days, else the trail's S3 log files), lookup or s3 (default auto)",
     )
     run.add_argument("--quiet", action="store_true", help="no progress output")
     run.add_argument(
@@ -215,6 +229,8 @@ def _run(args: argparse.Namespace) -> int:
             max_workers=args.max_workers,
             max_in_flight=args.max_in_flight,
             requests=args.requests,
+            period=parse_period(args.period) if args.period else None,
+            events_from=args.events_from,
         )
         progress = progress_for(args.quiet)
         try:

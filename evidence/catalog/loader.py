@@ -11,7 +11,15 @@ from typing import Any
 from ..checks import CHECKS, MANUAL
 from ..checks.base import NoParams
 from ..errors import ConfigError
-from ..model import CollectionError, ControlResult, EvidenceFile, Item, control_status
+from ..model import (
+    CollectionError,
+    ControlResult,
+    EvidenceFile,
+    Item,
+    Status,
+    control_status,
+    with_period,
+)
 from .located_yaml import YamlNode, load_located_yaml
 from .params import build_params
 from .requests import control_requests
@@ -58,8 +66,12 @@ class Control:
         errors: Sequence[CollectionError],
         evidence: Sequence[EvidenceFile],
         notes: Sequence[str] = (),
+        period: tuple[Mapping[str, Any], Status] | None = None,
     ) -> ControlResult:
-        """This control's result: its identity, what was found, and the status that follows."""
+        """This control's result: its identity, what was found, and the status that follows
+        (with a period: the period block and the status over the period, which a deviation
+        makes `fail` whatever the as-of reading)."""
+        status = control_status(items, errors, manual=self.manual)
         return ControlResult(
             id=self.id,
             title=self.title,
@@ -69,11 +81,12 @@ class Control:
             references=self.references,
             params=params,
             procedure=procedure,
-            status=control_status(items, errors, manual=self.manual),
+            status=with_period(status, period[1] if period else None),
             items=tuple(items),
             errors=tuple(errors),
             evidence=tuple(evidence),
             notes=tuple(notes),
+            period=period[0] if period else None,
         )
 
 

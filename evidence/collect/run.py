@@ -17,6 +17,7 @@ from ..checks import CHECKS
 from ..errors import CredentialsError, EvidenceToolError, UsageError
 from ..model import GLOBAL_REGION
 from ..pack.builder import PackBuilder
+from ..pack.period import EventsFrom, Period, plan_events
 from ..pack.raw import utc_iso
 from ..pack.runinfo import RunInfo
 from ..sources.account import CALLER_IDENTITY, CallerIdentity
@@ -30,6 +31,7 @@ from .clients import (
     AwsSettings,
     make_session,
 )
+from .period_sources import period_sources
 from .recorder import Recorder
 from .runner import RawWriter, run_source
 from .scheduler import Scheduler
@@ -48,6 +50,8 @@ class CollectRequest:
     max_workers: int = 8
     max_in_flight: int = 3  # per account and region: production-safe
     requests: Path | None = None  # the auditor's request list (CSV or xlsx), mapped to controls
+    period: Period | None = None  # a Type II pack's audit period; None: point in time
+    events_from: str = EventsFrom.AUTO
 
 
 Clock = Callable[[], datetime]
@@ -89,8 +93,11 @@ def collect(
     if request.accounts and request.organization:
         raise UsageError("--accounts and --organization cannot be used together")
     started = clock()
+    events = plan_events(request.period, request.events_from, started) if request.period else None
     session = make_session(request.aws)
     sources = sources_for(catalog)
+    if events is not None:
+        sources = period_sources(catalog, sources, events)
     if any(s.scope is Scope.REGIONAL for s in sources) and not (
         request.regions or session.region_name
     ):
@@ -136,6 +143,8 @@ def collect(
             controls_sha256=catalog.sha256,
             control_ids=tuple(catalog.ids()),
             calls_per_operation=dict(recorder.calls_per_operation),
+            period=request.period,
+            events=events,
         )
         return finish_pack(pack, catalog, run, evaluated_at=clock())
 

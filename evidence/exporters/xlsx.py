@@ -38,6 +38,8 @@ from .common import (
     params_text,
     sheet_names,
 )
+from .period_text import period_line
+from .period_xlsx import append_period
 from .requests_sheet import PlainSheet, SheetLink, requests_sheet
 
 MAX_CELL = 32_767  # Excel's limit on characters in a cell
@@ -266,6 +268,7 @@ def _summary(
         ("Caller ARN", run["caller_arn"]),
         ("Tool", f"{run['tool']} {run['tool_version']}"),
         ("As of (UTC)", run["as_of"]),
+        ("Audit period", period_line(run)),
         ("Collection started (UTC)", run["started"]),
         ("Collection finished (UTC)", run["finished"]),
         ("controls.yaml SHA-256", run["controls_sha256"]),
@@ -383,6 +386,7 @@ def _control_sheet(workbook: Any, name: str, control: Mapping[str, Any], raw: Ra
     last = get_column_letter(len(headers))
     sheet.auto_filter.ref = f"A{table_top}:{last}{end}"
     colour_statuses(sheet, "C", table_top + 1, end, last)
+    append_period(sheet, control, cell, lambda sh, v: cell(sh, v, font=LABEL_FONT))
 
 
 def _item_row(item: Mapping[str, Any], attributes: Sequence[str]) -> list[Any]:
