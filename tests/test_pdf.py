@@ -352,7 +352,7 @@ def test_summary_charts_controls_by_status_and_by_criterion(
     criteria = {c for control in results["controls"] for c in control["criteria"]}
     for criterion in criteria:
         assert criterion in text
-    assert "pack by pack" not in text  # no history given: no trend
+    assert "across packs" not in text  # no history given: no trend
     image = render(path, summary + 1, tmp_path)
     for status, count in results["summary"].items():
         pixels = chart_pixels(image, CHART_COLOURS[status].hexval().replace("0x", "#"))
@@ -395,7 +395,7 @@ def test_status_trend_is_drawn_from_history_only_when_history_is_given(tmp_path:
         path = pack.dir / write_pdf(pack, document, run, history=history)
         texts = page_texts(path)
         image = render(path, 3, tmp_path)
-    (summary,) = [t for t in texts if "Controls by status, pack by pack" in t]
+    (summary,) = [t for t in texts if "Controls by status across packs" in t]
     # Every earlier pack and this one, oldest first, labelled by as-of date.
     dates = ["2026-08-22", "2026-09-22", "2026-10-22", "2026-11-22"]
     positions = [summary.index(d) for d in dates]
@@ -404,7 +404,7 @@ def test_status_trend_is_drawn_from_history_only_when_history_is_given(tmp_path:
     with PackBuilder(tmp_path / "without") as pack:
         synthetic_pack(pack, run)
         text = "".join(page_texts(pack.dir / write_pdf(pack, document, run)))
-    assert "pack by pack" not in text
+    assert "across packs" not in text
 
 
 def test_trend_chart_scales_to_many_packs_and_counts() -> None:

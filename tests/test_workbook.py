@@ -333,3 +333,23 @@ def test_text_of_any_length_in_the_workbook(tmp_path: Path) -> None:
         for cells in sheet.iter_rows():
             for value in cells:
                 assert not isinstance(value.value, str) or len(value.value) <= 32_767
+
+
+def test_workbooks_in_one_process_keep_their_own_styles() -> None:
+    """A freed workbook's id can be reused by the next one; its cached styles must not be (they
+    index into the old workbook's style tables: IndexError on save)."""
+    import gc
+    import io
+
+    from openpyxl import Workbook
+
+    from evidence.exporters.xlsx_cells import LABEL_FONT, WRAP, cell
+
+    for _ in range(20):
+        for styles in ({"font": LABEL_FONT}, {"alignment": WRAP}):
+            book = Workbook(write_only=True)
+            sheet = book.create_sheet("x")
+            sheet.append([cell(sheet, "a", **styles), cell(sheet, "b", alignment=WRAP)])
+            book.save(io.BytesIO())
+            del book, sheet
+            gc.collect()

@@ -22,6 +22,7 @@ from ..model import (
 )
 from .located_yaml import YamlNode, load_located_yaml
 from .params import build_params
+from .requests import control_requests
 
 _TOP_KEYS = {"organisation", "controls"}
 _REQUIRED = ("id", "title", "criteria", "check")
@@ -34,6 +35,7 @@ _CONTROL_KEYS = {
     "check",
     "params",
     "attachments",
+    "requests",
 }
 
 
@@ -49,6 +51,7 @@ class Control:
     line: int
     # Manual controls: evidence files as written in controls.yaml, and as resolved from its folder.
     attachments: tuple[tuple[str, Path], ...] = ()
+    requests: tuple[str, ...] = ()  # ids of the auditor's requests (PBC) this control answers
 
     @property
     def manual(self) -> bool:
@@ -231,4 +234,5 @@ def _control(node: YamlNode, file: str, path: str) -> Control:
         params=params,
         line=node.line,
         attachments=attachments,
+        requests=control_requests(fields.get("requests"), file, f"{path}.requests"),
     )

@@ -12,6 +12,7 @@ from typing import Any
 from .. import __version__
 from ..assemble.finish import PackOutcome, finish_pack, stamp
 from ..catalog.loader import Catalog, load_catalog
+from ..catalog.requests import load_request_list
 from ..checks import CHECKS
 from ..errors import CredentialsError, EvidenceToolError, UsageError
 from ..model import GLOBAL_REGION
@@ -48,6 +49,7 @@ class CollectRequest:
     role_name: str = DEFAULT_ROLE
     max_workers: int = 8
     max_in_flight: int = 3  # per account and region: production-safe
+    requests: Path | None = None  # the auditor's request list (CSV or xlsx), mapped to controls
     period: Period | None = None  # a Type II pack's audit period; None: point in time
     events_from: str = EventsFrom.AUTO
 
@@ -87,6 +89,7 @@ def collect(
     request: CollectRequest, progress: Progress | None = None, clock: Clock = _utcnow
 ) -> PackOutcome:
     catalog = select_controls(load_catalog(request.controls_path), request.only)
+    request_list = load_request_list(request.requests) if request.requests else None
     if request.accounts and request.organization:
         raise UsageError("--accounts and --organization cannot be used together")
     started = clock()
@@ -110,6 +113,8 @@ def collect(
             request.accounts, request.organization, base, caller, recorder, writer
         )
         copy_attachments(catalog, pack)
+        if request_list is not None:
+            pack.write_bytes(request_list.pack_path, request_list.content)
         collection = AccountCollection(
             sources=sources,
             regions=request.regions,

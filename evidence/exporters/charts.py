@@ -311,7 +311,7 @@ def status_trend(packs: Sequence[PackStatus], width: float, height: float = 150)
         String(
             0,
             height - TITLE_SIZE,
-            "Controls by status, pack by pack",
+            "Controls by status across packs",
             fontName=TITLE_FONT,
             fontSize=TITLE_SIZE,
             fillColor=INK,

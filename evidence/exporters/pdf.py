@@ -35,6 +35,7 @@ from .. import TOOL_NAME, __version__
 from ..evaluate.results import RESULTS_FILE
 from ..model import account_statuses
 from ..pack.builder import PackBuilder
+from ..pack.chain import history_points
 from ..pack.raw import parse_utc
 from ..pack.runinfo import RunInfo
 from .charts import PackStatus, accounts_chart, criteria_chart, status_chart, status_trend
@@ -75,6 +76,13 @@ class Report:
     workbook: str  # the workbook's file name, for pointers to its sheets
     history: Sequence[PackStatus]  # earlier packs, for the status trend (may be empty)
 
+    def earlier_packs(self) -> list[PackStatus]:
+        """The packs before this one for the trend: those passed in, else the history recorded
+        in results.json (pack.chain.history_points; its last point is this pack)."""
+        if self.history:
+            return list(self.history)
+        return [PackStatus(p.name, p.as_of, p.counts) for p in history_points(self.document)[:-1]]
+
     @property
     def run(self) -> Mapping[str, Any]:
         run: Mapping[str, Any] = self.document["run"]
@@ -92,8 +100,9 @@ def write_pdf(
 ) -> str:
     """Write the report into the pack folder and return its file name.
 
-    `history`: earlier packs of the same scope (name, as-of, controls per status), oldest or
-    newest first; when given, the summary shows the status trend across them and this pack.
+    `history`: earlier packs of the same scope (name, as-of, controls per status), in any
+    order; when given, or when results.json records a history (pack.chain), the summary shows
+    the status trend across them and this pack.
     """
     name = export_name(document, "pdf")
     raw = RawReader(pack.dir)
@@ -217,8 +226,9 @@ def summary(report: Report) -> Iterator[Flowable]:
         left,
     )
     yield Spacer(1, 4 * mm)
-    if report.history:
-        yield status_trend([*report.history, PackStatus.of(document)], WIDTH)
+    earlier = report.earlier_packs()
+    if earlier:
+        yield status_trend([*earlier, PackStatus.of(document)], WIDTH)
         yield Spacer(1, 4 * mm)
     yield from subheading("Controls")
     yield text(STATUS_WORDS, SMALL)

@@ -53,11 +53,17 @@ def contents(pack_dir: Path) -> str:
                 ],
             )
         )
-    for file in sorted(present):
+    if "requests" in present:
+        entries.append(("requests/", ["The auditor's request list, as received (--requests)."]))
+    described = {"raw", "controls.yaml", "attachments", "results.json", "requests", README_FILE}
+    for file in sorted(present - described):
         if file.startswith("evidence_") and file.endswith(".xlsx"):
             entries.append((file, ["The auditor workbook, built from results.json and raw/ only."]))
         elif file.startswith("evidence_") and file.endswith(".pdf"):
             entries.append((file, ["The evidence report, built from results.json and raw/ only."]))
+        elif file not in ("manifest.json", "SHA256SUMS"):  # anything else is named, unexplained
+            folder = (pack_dir / file).is_dir()
+            entries.append((file + ("/" if folder else ""), ["Written by this tool's run."]))
     entries.append(("manifest.json", ["Size and SHA-256 of every other file (written last)."]))
     entries.append(
         ("SHA256SUMS", ["The same hashes (and that of manifest.json) for `sha256sum -c`."])

@@ -38,10 +38,12 @@ from .evidence_refs import EvidenceLocator, describe, item_key
 from .findings import finding_columns, key_attributes
 from .period_text import period_line
 from .period_xlsx import append_period
+from .requests_sheet import PlainSheet, SheetLink, requests_sheet
 from .xlsx_cells import (
     LABEL_FONT,
     LINK_FONT,
     TITLE_FONT,
+    WRAP,
     cell,
     colour_statuses,
     header_row,
@@ -477,5 +479,48 @@ def sources(book: Book) -> None:
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(SOURCES_HEADERS))}{count + 1}"
 
 
+def requests(book: Book) -> None:
+    """The auditor's request list mapped to controls (when the pack has one)."""
+    table = requests_sheet(book.document, book.control_sheets)
+    if table is not None:
+        plain_sheet(book, table)
+
+
+def plain_sheet(book: Book, table: PlainSheet) -> None:
+    """Write a sheet given as data (title, label/value lines, a table): every value through
+    cell(), links to other sheets as hyperlinks, the status column coloured."""
+    top = len(table.lines) + 3
+    sheet = book.sheet(table.name, top)
+    shown = [[c.text if isinstance(c, SheetLink) else c for c in row] for row in table.rows]
+    set_widths(sheet, [table.headers, *shown[:200]])
+    sheet.column_dimensions["B"].width = max(sheet.column_dimensions["B"].width or 0, 50)
+    sheet.append([cell(sheet, table.title, font=TITLE_FONT)])
+    label_block(sheet, 2, table.lines)
+    sheet.append([])
+    sheet.freeze_panes = f"A{top + 1}"
+    sheet.append(header_row(sheet, table.headers))
+    for row in table.rows:
+        cells = []
+        for value in row:
+            if isinstance(value, SheetLink):
+                link = cell(sheet, value.text, font=LINK_FONT)
+                link.hyperlink = Hyperlink(
+                    ref="", location=f"'{value.sheet}'!A1", display=value.text
+                )
+                cells.append(link)
+            else:
+                cells.append(
+                    cell(sheet, value, alignment=WRAP)
+                    if isinstance(value, str)
+                    else cell(sheet, value)
+                )
+        sheet.append(cells)
+    last_row, last_col = top + len(table.rows), get_column_letter(len(table.headers))
+    sheet.auto_filter.ref = f"A{top}:{last_col}{last_row}"
+    if table.status_column is not None:
+        column = get_column_letter(table.status_column + 1)
+        colour_statuses(sheet, column, top + 1, last_row, last_col, tint_rows=False)
+
+
 # The workbook's sheets, in order.
-SHEETS: list[SheetWriter] = [summary, control_sheets, accounts, findings, sources]
+SHEETS: list[SheetWriter] = [summary, control_sheets, accounts, findings, sources, requests]

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from copy import copy
 from datetime import UTC, datetime
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -48,16 +49,20 @@ class _Styles:
     objects on every cell made style registration most of the cost of a large sheet."""
 
     def __init__(self) -> None:
-        self._arrays: dict[tuple[int, tuple[tuple[str, Any], ...]], Any] = {}
+        # Per workbook object, not per id(): a later workbook can reuse a freed one's id, and
+        # style arrays index into their own workbook's style tables (IndexError on save).
+        self._arrays: WeakKeyDictionary[Any, dict[tuple[tuple[str, Any], ...], Any]]
+        self._arrays = WeakKeyDictionary()
 
     def apply(self, sheet: Any, target: WriteOnlyCell, style: dict[str, Any]) -> None:
-        key = (id(sheet.parent), tuple(sorted((k, id(v)) for k, v in style.items())))
-        array = self._arrays.get(key)
+        arrays = self._arrays.setdefault(sheet.parent, {})
+        key = tuple(sorted((k, id(v)) for k, v in style.items()))
+        array = arrays.get(key)
         if array is None:
             template = WriteOnlyCell(sheet)
             for name, setting in style.items():
                 setattr(template, name, setting)
-            array = self._arrays[key] = template._style
+            array = arrays[key] = template._style
         target._style = copy(array)
 
 
