@@ -19,7 +19,7 @@ from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, PageBreak
 
 from .common import RawReader, params_text, sheet_names
 from .evidence_refs import EvidenceLocator, EvidenceRef
-from .findings import finding_columns
+from .finding_attributes import finding_columns
 from .pdf_items import items_table
 from .pdf_layout import (
     CELL,

@@ -18,7 +18,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import Flowable
 
 from .evidence_refs import EvidenceRef, item_key
-from .findings import FindingColumn, plain
+from .finding_attributes import FindingColumn, plain
 from .pdf_layout import (
     CELL_PADDING,
     MONO,

@@ -35,7 +35,7 @@ from .common import (
     sheet_names,
 )
 from .evidence_refs import EvidenceLocator, describe, item_key
-from .findings import finding_columns, key_attributes
+from .finding_attributes import finding_columns, key_attributes
 from .period_text import period_line
 from .period_xlsx import append_period
 from .requests_sheet import PlainSheet, SheetLink, requests_sheet
