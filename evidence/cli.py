@@ -22,7 +22,8 @@ from .collect.clients import AwsSettings
 from .collect.progress import BarProgress, progress_for
 from .collect.run import CollectRequest, collect, select_controls
 from .errors import EXIT_OK, EvidenceToolError
-from .exporters.terminal import accounts_table, catalog_table, results_table
+from .exporters.statuses import summary_line
+from .exporters.terminal import accounts_table, catalog_table, exception_notices, results_table
 from .pack.verify import verify_pack
 
 DEFAULT_CONTROLS = Path("controls.yaml")
@@ -229,8 +230,9 @@ def _print_outcome(outcome: PackOutcome) -> None:
     if len(document["run"]["accounts"]) > 1:
         print()
         print(accounts_table(document))
-    counts = ", ".join(f"{n} {status}" for status, n in document["summary"].items() if n)
-    print(f"\n{len(document['controls'])} controls: {counts}")
+    print(f"\n{summary_line(document)}")
+    for notice in exception_notices(document):
+        print(notice)
     print(f"Pack: {outcome.path}")
 
 

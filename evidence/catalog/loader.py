@@ -11,7 +11,16 @@ from typing import Any
 from ..checks import CHECKS, MANUAL
 from ..checks.base import NoParams
 from ..errors import ConfigError
-from ..model import CollectionError, ControlResult, EvidenceFile, Item, control_status
+from ..model import (
+    AcceptedRisk,
+    Attachment,
+    CollectionError,
+    ControlResult,
+    EvidenceFile,
+    Item,
+    control_status,
+)
+from .exceptions import EXCEPTIONS_KEY, parse_exceptions
 from .located_yaml import YamlNode, load_located_yaml
 from .params import build_params
 
@@ -26,6 +35,7 @@ _CONTROL_KEYS = {
     "check",
     "params",
     "attachments",
+    EXCEPTIONS_KEY,
 }
 
 
@@ -39,8 +49,10 @@ class Control:
     check: str
     params: Any  # an instance of the check's params dataclass
     line: int
-    # Manual controls: evidence files as written in controls.yaml, and as resolved from its folder.
+    # Evidence files as written in controls.yaml, and as resolved from its folder: the whole
+    # evidence of a manual control, supplementary evidence of a checked one.
     attachments: tuple[tuple[str, Path], ...] = ()
+    exceptions: tuple[AcceptedRisk, ...] = ()  # accepted risks, in file order
 
     @property
     def manual(self) -> bool:
@@ -55,8 +67,11 @@ class Control:
         errors: Sequence[CollectionError],
         evidence: Sequence[EvidenceFile],
         notes: Sequence[str] = (),
+        attachments: Sequence[Attachment] = (),
     ) -> ControlResult:
-        """This control's result: its identity, what was found, and the status that follows."""
+        """This control's result: its identity, what was found, and the status that follows.
+
+        Accepted exceptions are applied afterwards (evaluate/exceptions.py)."""
         return ControlResult(
             id=self.id,
             title=self.title,
@@ -71,6 +86,7 @@ class Control:
             errors=tuple(errors),
             evidence=tuple(evidence),
             notes=tuple(notes),
+            attachments=tuple(attachments),
         )
 
 
@@ -191,15 +207,7 @@ def _control(node: YamlNode, file: str, path: str) -> Control:
         raise ConfigError(file, line, f"{path}.params", problem)
     attachments: tuple[tuple[str, Path], ...] = ()
     if "attachments" in fields:
-        node_at = fields["attachments"]
-        if check_name != MANUAL:
-            raise ConfigError(
-                file,
-                node_at.line,
-                f"{path}.attachments",
-                "attachments are for `check: manual` controls",
-            )
-        names = _text_list(node_at, file, f"{path}.attachments")
+        names = _text_list(fields["attachments"], file, f"{path}.attachments")
         base = Path(file).parent
         attachments = tuple((name, (base / name).resolve()) for name in names)
     references: dict[str, tuple[str, ...]] = {}
@@ -218,4 +226,5 @@ def _control(node: YamlNode, file: str, path: str) -> Control:
         params=params,
         line=node.line,
         attachments=attachments,
+        exceptions=parse_exceptions(fields.get(EXCEPTIONS_KEY), file, f"{path}.{EXCEPTIONS_KEY}"),
     )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from .. import TOOL_NAME, __version__
+from .statuses import STATUS_LEGEND, summary_line
 
 README_FILE = "README.txt"
 
@@ -15,7 +17,7 @@ def pack_readme(name: str, document: dict[str, Any]) -> str:
         f"{a['account_id']}" + (f" ({a['alias']})" if a.get("alias") else "")
         for a in run["accounts"]
     )
-    counts = ", ".join(f"{n} {status}" for status, n in document["summary"].items() if n)
+    counts = summary_line(document).partition(": ")[2]
     return f"""SOC 2 evidence pack {name}
 {"=" * (len(name) + 22)}
 
@@ -36,7 +38,8 @@ raw/                    Every AWS API call the collection made, one JSON file pe
                         every page of it. raw/run.json describes the run. The IAM credential
                         report is also kept as its decoded CSV beside its JSON.
 controls.yaml           The control catalogue the results were evaluated against.
-attachments/            Evidence files of manual (procedural) controls, by control id.
+attachments/            Files attached to controls in controls.yaml, by control id: the evidence
+                        of manual (procedural) controls, supplementary evidence of others.
 results.json            One entry per control: status, population, every evaluated item, the
                         failing ones, what could not be collected and the raw files used.
 evidence_*.xlsx         The auditor workbook, built from results.json and raw/ only.
@@ -44,9 +47,7 @@ evidence_*.pdf          The evidence report, built from results.json and raw/ on
 manifest.json           Size and SHA-256 of every other file (written last).
 SHA256SUMS              The same hashes (and that of manifest.json) for `sha256sum -c`.
 
-Statuses: pass; fail (a resource breaks the control); error (evidence could not be
-collected: the operation and AWS error code are named; never counted as a pass); manual
-(procedural control: its evidence is the attached files).
+{_wrap(STATUS_LEGEND)}
 
 How to verify this pack
 -----------------------
@@ -57,3 +58,7 @@ Both recompute every hash; any changed, missing or added file is named. To re-ev
 re-export offline from raw/ (a new pack is written, this one is left as it is):
     soc-evidence export {name}
 """
+
+
+def _wrap(text: str) -> str:
+    return textwrap.fill(text, width=96)
