@@ -14,6 +14,7 @@ from types import FrameType
 
 from . import TOOL_NAME, __version__
 from .assemble.finish import PackOutcome
+from .audit import sample_command
 from .audit.export import export_pack
 from .catalog.loader import load_catalog
 from .catalog.permissions import policy
@@ -107,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="re-evaluate a pack's raw/ into a new pack")
     export.add_argument("pack", type=Path)
     _output_option(export, default=None)
+
+    sample_command.add_parser(commands)
 
     controls = commands.add_parser("controls", help="list the control catalogue")
     _controls_option(controls)
@@ -212,6 +215,8 @@ def _run(args: argparse.Namespace) -> int:
         outcome = export_pack(args.pack, output, datetime.now(UTC))
         _print_outcome(outcome)
         return outcome.exit_code
+    if args.command == "sample":
+        return sample_command.run(args)
     if args.command == "permissions":
         catalog = select_controls(load_catalog(args.controls), args.only)
         print(json.dumps(policy(catalog), indent=2))

@@ -20,21 +20,22 @@ REGISTER_INTRO = (
 def register_table(document: Mapping[str, Any]) -> DataTable:
     """One row per exception: control, what it covers, reason, owner, approver, approved,
     expires, days left, state, matched items, ticket, warning, and its line in controls.yaml."""
+    # Shares are millimetres of the PDF's 174 mm text width (headers and dates on one line).
     columns = (
-        Column("Control", 1.3, "ident"),
-        Column("Resource", 1.7, "ident"),
-        Column("Reason", 3.0),
-        Column("Owner", 1.2),
-        Column("Approved by", 1.2),
-        Column("Approved on", 1.4, "number"),
-        Column("Expires", 1.4, "number"),
-        Column("Days left", 0.9, "number"),
-        Column("State", 1.5, "status"),
-        Column("Matched items", 1.0, "number"),
-        Column("Matched item ids", 3.0, "ident", in_pdf=False),
-        Column("Ticket", 1.2, "ident"),
-        Column("Warning", 2.0),
-        Column("controls.yaml line", 1.0, "number", in_pdf=False),
+        Column("Control", 13, "ident"),
+        Column("Resource", 19, "ident"),
+        Column("Reason", 26),
+        Column("Owner", 13),
+        Column("Approver", 15.5),
+        Column("Approved", 17),
+        Column("Expires", 17),
+        Column("Days left", 10, "number"),
+        Column("State", 15, "status"),
+        Column("Matched items", 14.5, "number"),
+        Column("Matched item ids", 0, "ident", in_pdf=False),
+        Column("Ticket", 14, "ident"),
+        Column("Warning", 0, in_pdf=False),  # the PDF lists warnings under the table
+        Column("controls.yaml line", 0, "number", in_pdf=False),
     )
     rows = tuple(
         (
@@ -55,25 +56,31 @@ def register_table(document: Mapping[str, Any]) -> DataTable:
         )
         for control, exception in exception_register(document)
     )
+    warnings = tuple(
+        f"Warning: {control['id']} {exception_scope(exception)}: {exception['warning']}."
+        for control, exception in exception_register(document)
+        if exception.get("warning")
+    )
     return DataTable(
         REGISTER_TITLE,
         columns,
         rows,
         empty="No exceptions are recorded in controls.yaml.",
         intro=REGISTER_INTRO,
+        notes=warnings,
     )
 
 
 def excepted_items_table(control: Mapping[str, Any]) -> DataTable:
     """The control's items covered by an applied exception, each with that exception."""
     items = [i for i in control["items"] if i["status"] == "exception"]
-    columns = (
-        Column("Id", 1.0, "ident"),
-        Column("Resource", 1.5, "ident"),
-        Column("Account", 1.0, "ident"),
-        Column("Region", 0.9, "ident"),
-        Column("Detail", 2.0),
-        Column("Accepted exception", 3.2),
+    columns = (  # millimetres of the PDF's text width
+        Column("Id", 25, "ident"),
+        Column("Resource", 25, "ident"),
+        Column("Account", 20, "ident"),
+        Column("Region", 17, "ident"),
+        Column("Detail", 35),
+        Column("Accepted exception", 52),
     )
     rows = tuple(
         (

@@ -383,7 +383,7 @@ def data_grid(table: DataTable) -> list[Flowable]:
         for n, (_, column) in enumerate(shown)
         if column.kind == "ident"
     ]
-    return [grid(rows, widths, extra=fonts)]
+    return [grid(rows, widths, extra=fonts), *(text(note, SMALL) for note in table.notes)]
 
 
 def _accounts(document: Mapping[str, Any]) -> list[Flowable]:

@@ -55,7 +55,8 @@ def summary_line(document: Mapping[str, Any]) -> str:
         if status == "manual" and flags.get("evidence_missing"):
             part += f" ({flags['evidence_missing']} with no evidence)"
         parts.append(part)
-    line = f"{len(document['controls'])} controls: {', '.join(parts) or 'none'}"
+    count = len(document["controls"])
+    line = f"{count} control{'s' if count != 1 else ''}: {', '.join(parts) or 'none'}"
     applied = flags.get("exceptions_applied", 0)
     if applied or flags.get("items_excepted"):
         items = flags.get("items_excepted", 0)

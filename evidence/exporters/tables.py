@@ -28,6 +28,7 @@ class DataTable:
     rows: tuple[tuple[Any, ...], ...]
     empty: str = "None."
     intro: str = ""
+    notes: tuple[str, ...] = ()  # lines said under the table
 
     @property
     def headers(self) -> list[str]:
