@@ -163,12 +163,12 @@ def _workbook(sample: Sample, columns: list[str], rows: list[dict[str, Any]], pa
     block = parameters(sample)
     set_widths(sheet, [columns, *([row.get(c) for c in columns] for row in rows[:200])], cap=50)
     sheet.column_dimensions["B"].width = 70
+    top = len(block) + 3
+    sheet.freeze_panes = f"A{top + 1}"  # write-only sheets take it before the first row
     sheet.append([cell(sheet, f"Sample of {sample.control['id']}", font=TITLE_FONT)])
     for key, value in block:
         sheet.append([cell(sheet, key, font=LABEL_FONT), cell(sheet, value, alignment=WRAP)])
     sheet.append([])
-    top = len(block) + 3
-    sheet.freeze_panes = f"A{top + 1}"
     sheet.append(header_row(sheet, columns))
     for row in rows:
         sheet.append([cell(sheet, _upper_status(c, row.get(c))) for c in columns])
