@@ -16,6 +16,7 @@ from . import TOOL_NAME, __version__
 from .assemble.finish import PackOutcome
 from .audit import sample_command
 from .audit.export import export_pack
+from .catalog.exceptions import exception_warnings
 from .catalog.loader import load_catalog
 from .catalog.permissions import policy
 from .collect.accounts import DEFAULT_ROLE
@@ -225,6 +226,9 @@ def _run(args: argparse.Namespace) -> int:
         catalog = load_catalog(args.controls)
         print(f"{catalog.organisation}: {len(catalog.controls)} controls from {catalog.path}\n")
         print(catalog_table(catalog))
+        risks = ((c.id, risk) for c in catalog.controls for risk in c.exceptions)
+        for warning in exception_warnings(catalog.path, risks):
+            print(f"{TOOL_NAME}: warning: {warning}", file=sys.stderr)
         return EXIT_OK
     raise AssertionError(args.command)
 

@@ -244,7 +244,7 @@ def test_expiry_is_judged_at_the_pack_as_of_date_on_re_evaluation(
 
 
 def test_long_lived_exception_warns_and_still_applies(
-    aws: Aws, collect: Any, tmp_path: Path
+    aws: Aws, collect: Any, cli: Any, tmp_path: Path
 ) -> None:
     seed_users(aws, "legacy-vpn")
     body = mfa_control(exception("legacy-*", approved=-10, expires=400))
@@ -253,6 +253,11 @@ def test_long_lived_exception_warns_and_still_applies(
     warning = f"warning: exception controls.yaml:9: IAM-03 'legacy-*': expires {_day(400)}"
     assert warning in run.out and "more than a year after its approval" in run.out
     assert run.control("IAM-03")["exceptions"][0]["warning"].startswith("expires")
+    listed = cli("controls", "--controls", str(tmp_path / "controls.yaml"))
+    assert listed.code == 0
+    assert f"controls.yaml:9: control IAM-03 exception 'legacy-*': expires {_day(400)}" in (
+        listed.err
+    )
 
 
 # ---------------------------------------------------------------- bad entries

@@ -6,6 +6,7 @@ import csv
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from bench.bench_workbook import synthetic
 from evidence.audit.sample import draw, selection_key
@@ -342,12 +344,13 @@ def test_bad_requests_exit_2_and_write_nothing(users_pack: Path, cli: Any, tmp_p
     for args, words in (
         (("--control", "NOPE", "--size", "3"), "no control 'NOPE' in the pack"),
         (("--control", "IAM-03", "--size", "0"), "sample size must be at least 1"),
+        (("--control", "IAM-03", "--size", "3", "--seed", " "), "--seed must not be empty"),
         (
             ("--control", "IAM-03", "--size", "3", "--population", "events"),
             "populations there: items, failing",
         ),
     ):
-        run = sample_cli(cli, users_pack, *args, *base)
+        run = sample_cli(cli, users_pack, *base, *args)
         assert run.code == 2, args
         (line,) = run.err.strip().splitlines()
         assert words in line and "Traceback" not in run.err
@@ -443,3 +446,28 @@ def test_an_event_population_of_the_period(big_pack: Path, cli: Any, tmp_path: P
     assert rows[0]["event_name"] == "ModifySnapshotAttribute" and rows[0]["principal"]
     readme = (folder / "README.txt").read_text()
     assert "--population period.events" in readme
+
+
+def test_libreoffice_opens_the_sample_workbook(users_pack: Path, cli: Any, tmp_path: Path) -> None:
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("soffice is missing: .ci/run installs libreoffice-calc-nogui")
+        pytest.skip("LibreOffice not installed")
+    run = sample_cli(
+        cli, users_pack, "--control", "IAM-03", "--size", "4", "--seed", "lo", "--output",
+        str(tmp_path / "s"),
+    )  # fmt: skip
+    (folder,) = (tmp_path / "s").iterdir()
+    converted = tmp_path / "converted"
+    result = subprocess.run(
+        [soffice, f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}", "--headless",
+         "--convert-to", "pdf", "--outdir", str(converted), str(folder / "sample.xlsx")],
+        capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert run.code == 0 and result.returncode == 0, result.stderr
+    text = "".join(p.extract_text() for p in PdfReader(converted / "sample.pdf").pages)
+    flat = text.replace("\n", "")
+    for row in read_sample_csv(folder)[1]:
+        assert row["id"] in flat and row["resource"] in flat
+    assert "pack_manifest_sha256" in text and users_pack.name in flat

@@ -131,6 +131,8 @@ def draw_sample(request: SampleRequest, now: datetime) -> Sample:
     Raises NotAPackError if the pack does not verify, UsageError for an unknown control or
     population, or a size that cannot work.
     """
+    if not request.seed.strip():
+        raise UsageError("--seed must not be empty: the auditor picks it, any text")
     read_manifest(request.pack)
     report = verify_pack(request.pack)
     if not report.intact:

@@ -31,6 +31,7 @@ from ..exporters.xlsx import (
     FORMULA_STARTS,
     LABEL_FONT,
     TITLE_FONT,
+    TOP,
     WRAP,
     cell,
     colour_statuses,
@@ -161,13 +162,19 @@ def _workbook(sample: Sample, columns: list[str], rows: list[dict[str, Any]], pa
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Sample")
     block = parameters(sample)
-    set_widths(sheet, [columns, *([row.get(c) for c in columns] for row in rows[:200])], cap=50)
+    sample_rows = ([row.get(c) for c in columns] for row in rows[:200])
+    set_widths(sheet, [("pack_manifest_sha256",), columns, *sample_rows], cap=50)
     sheet.column_dimensions["B"].width = 70
     top = len(block) + 3
     sheet.freeze_panes = f"A{top + 1}"  # write-only sheets take it before the first row
+    _print_wide(sheet)
     sheet.append([cell(sheet, f"Sample of {sample.control['id']}", font=TITLE_FONT)])
-    for key, value in block:
-        sheet.append([cell(sheet, key, font=LABEL_FONT), cell(sheet, value, alignment=WRAP)])
+    for number, (key, value) in enumerate(block, 2):
+        lines = -(-len(str(value)) // 66)  # column B holds about 66 characters a line
+        if lines > 1:  # write-only sheets: no application recomputes heights of streamed rows
+            sheet.row_dimensions[number].height = 15 * lines
+        label = cell(sheet, key, font=LABEL_FONT, alignment=TOP)
+        sheet.append([label, cell(sheet, value, alignment=WRAP)])
     sheet.append([])
     sheet.append(header_row(sheet, columns))
     for row in rows:
@@ -181,6 +188,7 @@ def _population_sheet(book: Any, sample: Sample) -> None:
     """The whole population with each item's key and rank, so the auditor can see the sample
     is the lowest keys of all of it."""
     sheet = book.create_sheet("Population")
+    _print_wide(sheet)
     ranks = {s.item.get("id"): s.rank for s in sample.selected}
     headers = ["id", "selection_key", "sample_rank", "resource", "account", "region", "status"]
     set_widths(sheet, [headers, ["x" * 16, "x" * 64, "rank", "x" * 30, "x" * 12, "x" * 14]])
@@ -205,6 +213,14 @@ def _population_sheet(book: Any, sample: Sample) -> None:
     last = get_column_letter(len(headers))
     sheet.auto_filter.ref = f"A1:{last}{len(sample.population) + 1}"
     colour_statuses(sheet, "G", 2, len(sample.population) + 1, last, tint_rows=False)
+
+
+def _print_wide(sheet: Any) -> None:
+    """Printed (or converted to PDF) landscape, every column on the page's width."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
 
 
 def _upper_status(column: str, value: Any) -> Any:

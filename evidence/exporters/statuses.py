@@ -45,15 +45,18 @@ def status_label(control: Mapping[str, Any]) -> str:
 def summary_line(document: Mapping[str, Any]) -> str:
     """`19 controls: 10 pass, 3 fail (1 incomplete), ...; 2 exceptions apply (to 5 items)`."""
     flags = document.get("flags", {})
+    controls = document["controls"]
+    incomplete = sum(1 for c in controls if c["status"] == "fail" and c.get("incomplete"))
+    no_evidence = sum(1 for c in controls if c["status"] == "manual" and c.get("evidence_missing"))
     parts = []
     for status, count in document["summary"].items():
         if not count:
             continue
         part = f"{count} {status}"
-        if status == "fail" and flags.get("incomplete"):
-            part += f" ({flags['incomplete']} incomplete)"
-        if status == "manual" and flags.get("evidence_missing"):
-            part += f" ({flags['evidence_missing']} with no evidence)"
+        if status == "fail" and incomplete:
+            part += f" ({incomplete} incomplete)"
+        if status == "manual" and no_evidence:
+            part += f" ({no_evidence} with no evidence)"
         parts.append(part)
     count = len(document["controls"])
     line = f"{count} control{'s' if count != 1 else ''}: {', '.join(parts) or 'none'}"
