@@ -510,7 +510,10 @@ def _findings(
 def data_sheet(workbook: Any, name: str, table: DataTable) -> None:
     """A sheet holding one plain-data table (exporters/tables.py): title, intro, header, rows."""
     sheet = workbook.create_sheet(name)
-    set_widths(sheet, [table.headers, *table.rows[:200]], cap=50)
+    set_widths(sheet, [table.headers, *table.rows[:200]])
+    sheet.page_setup.orientation = "landscape"  # printed: every column on the page's width
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
     top = 4 if table.intro else 3
     sheet.freeze_panes = f"A{top + 1}"
     sheet.append([cell(sheet, table.title, font=TITLE_FONT)])
