@@ -207,6 +207,11 @@ def test_an_expired_exception_fails_again_with_the_reason(
     assert f"{ACCOUNT}" not in entry["matched_items"] and len(entry["matched_items"]) == 1
     assert "1 expired" in run.out
     assert "EXPIRED: the items it matches fail" in run.out
+    (path,) = run.pack.glob("evidence_*.xlsx")
+    sheet = load_workbook(path)["IAM-03"]
+    header_row = int(sheet.freeze_panes[1:]) - 1
+    row = next(r for r in sheet.iter_rows(min_row=header_row + 1) if r[0].value == "legacy-vpn")
+    assert row[2].value == "FAIL" and row[-1].value.startswith("EXPIRED, not applied: Vendor")
 
 
 def test_an_exception_approved_after_the_as_of_date_does_not_apply(

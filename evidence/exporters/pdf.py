@@ -492,9 +492,7 @@ def _control(
             f"{len(others)} items, too many to print: every one is listed on sheet"
             f" '{sheet}' of {workbook} in this pack."
         )
-    if control.get("attachments"):
-        yield Paragraph(f"Attached evidence ({len(control['attachments'])})", H2)
-        yield _attachments_table(control["attachments"])
+    yield from _attached(control)
     yield CondPageBreak(30 * mm)
     yield Paragraph("Raw evidence", H2)
     if not evidence:
@@ -552,19 +550,18 @@ def _hard_split(word: str, font: str, size: float, room: float) -> Iterator[str]
 
 
 def _attached(control: Mapping[str, Any]) -> Iterator[Flowable]:
-    """A manual control's evidence is its attached files."""
-    yield Paragraph(f"Attached evidence ({len(control['items'])})", H2)
-    if not control["items"]:
-        yield text("None attached yet.")
+    """Files attached to the control: a manual control's whole evidence, or supplementary."""
+    attachments = control.get("attachments", [])
+    if not attachments and control["check"] != "manual":
+        return
+    yield Paragraph(f"Attached evidence ({len(attachments)})", H2)
+    if not attachments:
+        yield text("None attached yet. Nothing evidences this procedural control.")
         return
     rows = [heads("File (as listed)", "In the pack", "SHA-256")]
     rows += [
-        [
-            text(i["resource"], IDENT),
-            text(i["detail"].removeprefix("attached as "), IDENT),
-            text(i["attributes"].get("sha256", ""), HASH),
-        ]
-        for i in control["items"]
+        [text(a["file"], IDENT), text(a["path"], IDENT), text(a["sha256"], HASH)]
+        for a in attachments
     ]
     yield grid(rows, [40 * mm, WIDTH - HASH_WIDTH - 40 * mm, HASH_WIDTH])
 
@@ -581,15 +578,6 @@ def _control_exceptions(control: Mapping[str, Any]) -> Iterator[Flowable]:
     register = register_table({"controls": [control]})
     yield Paragraph(f"Accepted exceptions ({len(register.rows)})", H2)
     yield from data_grid(register)
-
-
-def _attachments_table(attachments: Sequence[Mapping[str, Any]]) -> Table:
-    rows = [heads("File (as listed)", "In the pack", "SHA-256")]
-    rows += [
-        [text(a["file"], IDENT), text(a["path"], IDENT), text(a["sha256"], HASH)]
-        for a in attachments
-    ]
-    return grid(rows, [40 * mm, WIDTH - HASH_WIDTH - 40 * mm, HASH_WIDTH])
 
 
 def _items_table(items: Sequence[Mapping[str, Any]], with_status: bool) -> Table:

@@ -79,8 +79,9 @@ def summary_line(document: Mapping[str, Any]) -> str:
 def exception_text(exception: Mapping[str, Any]) -> str:
     """An accepted risk in one line, as shown beside the item it covers."""
     ticket = f"{exception['ticket']}: " if exception.get("ticket") else ""
+    prefix = _NOT_APPLIED.get(exception.get("state", "applied"), "")
     return (
-        f"{ticket}{exception['reason']} (owner {exception['owner']}; approved by"
+        f"{prefix}{ticket}{exception['reason']} (owner {exception['owner']}; approved by"
         f" {exception['approved_by']} on {exception['approved_on']}; expires"
         f" {exception['expires']})"
     )
@@ -91,6 +92,11 @@ def exception_scope(exception: Mapping[str, Any]) -> str:
     where = " / ".join(x for x in (exception.get("account"), exception.get("region")) if x)
     return str(exception["resource"]) + (f" in {where}" if where else "")
 
+
+_NOT_APPLIED = {
+    "expired": "EXPIRED, not applied: ",
+    "not_yet_approved": "NOT YET APPROVED at the as-of date, not applied: ",
+}
 
 STATE_WORDS = {
     "applied": "applies",
