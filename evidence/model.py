@@ -160,6 +160,16 @@ class EvidenceFile:
         }
 
 
+def with_period(status: Status, period: Status | None) -> Status:
+    """A control's status for a period pack: failing in the period fails it even if it passes
+    at the as-of time; what the period's events cannot show is an error, never a pass."""
+    if period is Status.FAIL:
+        return Status.FAIL
+    if period is Status.ERROR and status is not Status.FAIL:
+        return Status.ERROR
+    return status
+
+
 def control_status(
     items: Iterable[Item], errors: Iterable[CollectionError], manual: bool
 ) -> Status:
@@ -232,6 +242,8 @@ class ControlResult:
     notes: tuple[str, ...] = ()
     attachments: tuple[Attachment, ...] = ()
     exceptions: tuple[ExceptionOutcome, ...] = ()
+    # With a period: in effect since, changes and deviations per item (evaluate/period.py).
+    period: Mapping[str, Any] | None = None
 
     @property
     def failing(self) -> tuple[Item, ...]:
@@ -274,6 +286,7 @@ class ControlResult:
             "attachments": [a.to_json() for a in self.attachments],
             "exceptions": [e.to_json() for e in self.exceptions],
             "notes": list(self.notes),
+            "period": self.period,
         }
 
 

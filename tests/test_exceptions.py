@@ -354,8 +354,11 @@ def test_workbook_register_findings_and_the_exception_beside_each_item(
     assert (applied[7], applied[8], applied[9]) == (60, "APPLIED", 1)
     assert applied[11] == "SEC-1234"
     assert (stale[7], stale[8], stale[9]) == (-3, "STALE", 0)
-    state = register.cell(header_row + 1, 9)
-    assert state.fill.fgColor.rgb.endswith("DDEBF7")
+    rules = {str(cf.sqref): cf.rules for cf in register.conditional_formatting}
+    state_rules = rules[f"I{header_row + 1}:I{header_row + 2}"]
+    colours = {r.formula[0]: r.dxf.fill.fgColor.rgb[-6:] for r in state_rules}
+    assert (colours['"APPLIED"'], colours['"STALE"']) == ("DDEBF7", "F8CBAD")
+    assert register.cell(header_row + 1, 1).hyperlink.location == "'IAM-03'!A1"
 
     findings = book["Findings"]
     found = {r[4].value: r for r in findings.iter_rows(min_row=2)}

@@ -58,6 +58,9 @@ def big_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
             for n in range(120)
         ]
     }
+    # As the period block lists an event population: ids of the events of one name.
+    events = control["period"]["events"]
+    control["period"]["populations"] = {"ModifySnapshotAttribute": [e["id"] for e in events[:30]]}
     output = tmp_path_factory.mktemp("big")
     with PackBuilder(output) as pack:
         document["run"]["pack"] = "123456789012_20261122T001000Z"
@@ -471,3 +474,17 @@ def test_libreoffice_opens_the_sample_workbook(users_pack: Path, cli: Any, tmp_p
     for row in read_sample_csv(folder)[1]:
         assert row["id"] in flat and row["resource"] in flat
     assert "pack_manifest_sha256" in text and users_pack.name in flat
+
+
+def test_an_event_population_named_by_ids(big_pack: Path, cli: Any, tmp_path: Path) -> None:
+    population = "period.populations.ModifySnapshotAttribute"
+    run = sample_cli(cli, big_pack, "--control", "EC2-01", "--population", population,
+                     "--size", "5", "--seed", "7", "--output", str(tmp_path))  # fmt: skip
+    assert run.code == 0, run.err
+    (folder,) = tmp_path.iterdir()
+    block, rows = read_sample_csv(folder)
+    assert (block["population"], block["population_count"], len(rows)) == (population, "30", 5)
+    results = json.loads((big_pack / "results.json").read_text())
+    events = results["controls"][0]["period"]["events"][:30]
+    assert [r["id"] for r in rows] == expected_ids(events, "7", 5)
+    assert all(r["event_name"] == "ModifySnapshotAttribute" for r in rows)  # the events themselves

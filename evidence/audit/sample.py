@@ -71,15 +71,21 @@ def draw(population: Sequence[Mapping[str, Any]], size: int, seed: str) -> list[
 
 def populations(control: Mapping[str, Any]) -> dict[str, list[Mapping[str, Any]]]:
     """Every list of identified objects in a control's results.json entry, by dotted path
-    (`items`, `failing`, and whatever else a pack holds, e.g. `period.events`)."""
+    (`items`, `failing`, and whatever else a pack holds, e.g. `period.changes`), and every list
+    of ids naming such objects (e.g. `period.populations.CreateAccessKey`), resolved to them."""
     found: dict[str, list[Mapping[str, Any]]] = {}
+    references: dict[str, list[str]] = {}
     for path, value in _walk(control, ""):
-        if (
-            isinstance(value, list)
-            and value
-            and all(isinstance(v, Mapping) and isinstance(v.get("id"), str) for v in value)
-        ):
+        if not isinstance(value, list) or not value:
+            continue
+        if all(isinstance(v, Mapping) and isinstance(v.get("id"), str) for v in value):
             found[path] = value
+        elif all(isinstance(v, str) for v in value):
+            references[path] = value
+    index = {item["id"]: item for listed in found.values() for item in listed}
+    for path, ids in references.items():
+        if all(i in index for i in ids):
+            found[path] = [index[i] for i in ids]
     return found
 
 

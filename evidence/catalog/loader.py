@@ -18,11 +18,14 @@ from ..model import (
     ControlResult,
     EvidenceFile,
     Item,
+    Status,
     control_status,
+    with_period,
 )
 from .exceptions import EXCEPTIONS_KEY, parse_exceptions
 from .located_yaml import YamlNode, load_located_yaml
 from .params import build_params
+from .requests import control_requests
 
 _TOP_KEYS = {"organisation", "controls"}
 _REQUIRED = ("id", "title", "criteria", "check")
@@ -36,6 +39,7 @@ _CONTROL_KEYS = {
     "params",
     "attachments",
     EXCEPTIONS_KEY,
+    "requests",
 }
 
 
@@ -53,6 +57,7 @@ class Control:
     # evidence of a manual control, supplementary evidence of a checked one.
     attachments: tuple[tuple[str, Path], ...] = ()
     exceptions: tuple[AcceptedRisk, ...] = ()  # accepted risks, in file order
+    requests: tuple[str, ...] = ()  # ids of the auditor's requests (PBC) this control answers
 
     @property
     def manual(self) -> bool:
@@ -68,10 +73,13 @@ class Control:
         evidence: Sequence[EvidenceFile],
         notes: Sequence[str] = (),
         attachments: Sequence[Attachment] = (),
+        period: tuple[Mapping[str, Any], Status] | None = None,
     ) -> ControlResult:
-        """This control's result: its identity, what was found, and the status that follows.
-
-        Accepted exceptions are applied afterwards (evaluate/exceptions.py)."""
+        """This control's result: its identity, what was found, and the status that follows
+        (with a period: the period block and the status over the period, which a deviation
+        makes `fail` whatever the as-of reading). Accepted exceptions are applied afterwards
+        (evaluate/exceptions.py)."""
+        status = control_status(items, errors, manual=self.manual)
         return ControlResult(
             id=self.id,
             title=self.title,
@@ -81,12 +89,13 @@ class Control:
             references=self.references,
             params=params,
             procedure=procedure,
-            status=control_status(items, errors, manual=self.manual),
+            status=with_period(status, period[1] if period else None),
             items=tuple(items),
             errors=tuple(errors),
             evidence=tuple(evidence),
             notes=tuple(notes),
             attachments=tuple(attachments),
+            period=period[0] if period else None,
         )
 
 
@@ -227,4 +236,5 @@ def _control(node: YamlNode, file: str, path: str) -> Control:
         line=node.line,
         attachments=attachments,
         exceptions=parse_exceptions(fields.get(EXCEPTIONS_KEY), file, f"{path}.{EXCEPTIONS_KEY}"),
+        requests=control_requests(fields.get("requests"), file, f"{path}.requests"),
     )

@@ -15,6 +15,7 @@ from ..sources.base import Scope, Source
 from .attachments import attached_files, attachment_evidence
 from .exceptions import apply_exceptions
 from .manual import evaluate_manual
+from .period import control_period
 
 T = TypeVar("T")
 
@@ -122,6 +123,7 @@ def _evaluate_control(control: Control, evidence: EvidenceLookup, run: RunInfo) 
     lookup = ControlLookup(evidence)
     items: list[Item] = []
     errors: list[CollectionError] = []
+    scopes: list[tuple[ScopeContext[Any], list[Item]]] = []  # for the period, if any
     for account in run.accounts:
         if account.access_error is not None:
             errors.append(account.access_error)  # nothing of this account could be collected
@@ -151,6 +153,8 @@ def _evaluate_control(control: Control, evidence: EvidenceLookup, run: RunInfo) 
                 continue
             items.extend(o for o in outcome if isinstance(o, Item))
             errors.extend(o for o in outcome if isinstance(o, CollectionError))
+            scopes.append((ctx, [o for o in outcome if isinstance(o, Item)]))
+    period = control_period(check, scopes, run) if run.period is not None else None
     attachments, missing = attached_files(control, evidence.pack_dir)  # supplementary evidence
     return control.result(
         params=params_to_json(control.params),
@@ -160,4 +164,5 @@ def _evaluate_control(control: Control, evidence: EvidenceLookup, run: RunInfo) 
         evidence=(*lookup.evidence_files(), *attachment_evidence(attachments)),
         notes=check.notes,
         attachments=attachments,
+        period=period,
     )

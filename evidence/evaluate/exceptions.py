@@ -25,6 +25,7 @@ from ..model import (
     ItemException,
     Status,
     control_status,
+    with_period,
 )
 
 
@@ -103,4 +104,9 @@ def apply_exceptions(
         for risk, state, ids in zip(risks, states, matched, strict=True)
     )
     status = control_status(items, result.errors, manual=result.check == MANUAL_CHECK)
-    return dataclasses.replace(result, items=tuple(items), status=status, exceptions=outcomes)
+    # An exception covers what fails at the as-of time; a deviation inside the period still
+    # fails the control (and what the period's events cannot show is still an error).
+    period = Status(result.period["status"]) if result.period else None
+    return dataclasses.replace(
+        result, items=tuple(items), status=with_period(status, period), exceptions=outcomes
+    )

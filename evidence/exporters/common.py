@@ -122,7 +122,15 @@ def _summarise(calls: list[RawCall]) -> str:
     return ", ".join(parts) or "(no parameters)"
 
 
-RESERVED_SHEETS = ("Summary", "Accounts", "Findings", "Exceptions", "Sources", "History")
+RESERVED_SHEETS = (
+    "Summary",
+    "Accounts",
+    "Findings",
+    "Exceptions",
+    "Sources",
+    "History",
+    "Requests",
+)
 
 
 def sheet_names(control_ids: Sequence[str]) -> list[str]:

@@ -6,8 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .requests_sheet import PlainSheet, SheetLink
 from .statuses import STATE_WORDS, exception_register, exception_scope, exception_text
 from .tables import Column, DataTable
+
+EXCEPTIONS_SHEET = "Exceptions"
 
 REGISTER_TITLE = "Exceptions (accepted risks)"
 REGISTER_INTRO = (
@@ -68,6 +71,31 @@ def register_table(document: Mapping[str, Any]) -> DataTable:
         empty="No exceptions are recorded in controls.yaml.",
         intro=REGISTER_INTRO,
         notes=warnings,
+    )
+
+
+def exceptions_sheet(document: Mapping[str, Any], sheets: Mapping[str, str]) -> PlainSheet:
+    """The register as the workbook's "Exceptions" sheet, each control linked to its sheet."""
+    table = register_table(document)
+    rows = tuple(
+        (SheetLink(sheets[row[0]], row[0]) if row[0] in sheets else row[0], *row[1:])
+        for row in table.rows
+    )
+    flags = document.get("flags", {})
+    counts = ", ".join(
+        f"{flags.get(f'exceptions_{state}', 0)} {state.replace('_', ' ')}"
+        for state in ("applied", "expired", "not_yet_approved", "stale")
+    )
+    return PlainSheet(
+        name=EXCEPTIONS_SHEET,
+        title=table.title,
+        lines=(
+            ("How to read it", table.intro),
+            ("Exceptions", f"{len(rows)}: {counts}" if rows else table.empty),
+        ),
+        headers=tuple(table.headers),
+        rows=rows,
+        status_column=table.status_column(),
     )
 
 

@@ -47,8 +47,11 @@ from ..pack.raw import parse_utc
 from ..pack.runinfo import RunInfo
 from .common import RawReader, display, export_name, params_text, sheet_names
 from .exception_tables import excepted_items_table, register_table
+from .period_pdf import period_section
+from .period_text import period_line
 from .statuses import LABEL_COLOURS, STATUS_LEGEND, status_label, summary_line
 from .tables import DataTable
+from .trend import trend_section
 
 PASSING_ROWS_SHOWN = 200
 PAGE = A4
@@ -295,6 +298,7 @@ def _cover(meta: Mapping[str, Any], generated: str, results_sha: str) -> list[Fl
                 ("Scope: accounts", accounts),
                 ("Scope: regions", ", ".join(meta["regions"]) or "global services only"),
                 ("As of (UTC)", meta["as_of"]),
+                ("Audit period", period_line(meta)),
                 ("Collection (UTC)", f"{meta['started']} to {meta['finished']}"),
                 ("Generated (UTC)", generated),
                 ("Collected by", meta["caller_arn"]),
@@ -345,6 +349,7 @@ def _summary(document: Mapping[str, Any]) -> list[Flowable]:
         text(f"{summary_line(document)}."),
         grid(rows, [24 * mm, 56 * mm, 22 * mm, 26 * mm, 18 * mm, 14 * mm, 14 * mm]),
         text(STATUS_LEGEND, SMALL),
+        *trend_section(document, STATUS_COLOURS, WIDTH),
         *_register(document),
         PageBreak(),
     ]
@@ -493,6 +498,7 @@ def _control(
             f" '{sheet}' of {workbook} in this pack."
         )
     yield from _attached(control)
+    yield from period_section(control, lambda t: Paragraph(escape(t), H2), lambda t: text(t, SMALL))
     yield CondPageBreak(30 * mm)
     yield Paragraph("Raw evidence", H2)
     if not evidence:

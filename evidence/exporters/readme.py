@@ -6,9 +6,18 @@ import textwrap
 from typing import Any
 
 from .. import TOOL_NAME, __version__
+from .period_text import period_line
 from .statuses import STATUS_LEGEND, summary_line
 
 README_FILE = "README.txt"
+PERIOD_NOTE = (
+    "With an audit period, each control also has a `period` block in results.json (in effect"
+    " since, changes from CloudTrail, deviations): a deviation inside the period fails the control"
+    " even if it passes at the as-of time, and a period the events cannot fully show (missing log"
+    " files, LookupEvents refused) is an error, never a pass. The events read are under raw/"
+    " (cloudtrail.lookup_events or cloudtrail.log_files: every log object listed, with its ETag"
+    " and size, and the matching records)."
+)
 
 
 def pack_readme(name: str, document: dict[str, Any]) -> str:
@@ -25,6 +34,7 @@ Organisation:  {run["organisation"]}
 Accounts:      {accounts}
 Regions:       {", ".join(run["regions"]) or "global services only"}
 As of (UTC):   {run["as_of"]}   (collection started {run["started"]})
+Audit period:  {period_line(run)}
 Collected by:  {run["caller_arn"]}
 Tool:          {TOOL_NAME} {__version__}
 Controls:      {len(document["controls"])} ({counts})
@@ -47,7 +57,7 @@ evidence_*.pdf          The evidence report, built from results.json and raw/ on
 manifest.json           Size and SHA-256 of every other file (written last).
 SHA256SUMS              The same hashes (and that of manifest.json) for `sha256sum -c`.
 
-{_wrap(STATUS_LEGEND)}
+{_wrap(f"{STATUS_LEGEND} {PERIOD_NOTE}")}
 
 How to verify this pack
 -----------------------
