@@ -4,6 +4,7 @@ results.json, the terminal, the workbook's Exceptions and Findings sheets and th
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,8 @@ from pypdf import PdfReader
 
 from evidence.audit.export import export_pack
 from evidence.catalog.exceptions import long_lived, one_year_after
-from evidence.evaluate.exceptions import covers, state_on
-from evidence.model import AcceptedRisk, ExceptionState, Item, Status
+from evidence.evaluate.exceptions import apply_exceptions, covers, state_on
+from evidence.model import AcceptedRisk, ControlResult, ExceptionState, Item, Status
 from tests.conftest import ACCOUNT, Aws, write_controls
 from tests.test_checks_ec2_rds import snapshot
 from tests.test_checks_iam import console_user
@@ -104,6 +105,24 @@ def test_more_than_a_year_is_a_warning_a_year_is_not() -> None:
         == "expires 2027-06-02, more than a year after its approval on 2026-06-01"
     )
     assert one_year_after(date(2028, 2, 29)) == date(2029, 2, 28)
+
+
+def test_an_exception_does_not_hide_a_deviation_in_the_period() -> None:
+    """Exceptions cover what fails at the as-of time; a deviation inside the audit period still
+    fails the control (evaluate/period.py judges it from CloudTrail)."""
+    item = _item("legacy-vpn")
+    result = ControlResult(
+        "IAM-03", "t", "", "iam.user_mfa", ("CC6.1",), {}, {}, "", Status.FAIL, (item,), (), (),
+        period={"status": "fail"},
+    )  # fmt: skip
+    risk = _risk("legacy-*")
+    as_of = datetime(2026, 3, 1, tzinfo=UTC)
+    assert apply_exceptions(result, [risk], as_of).status is Status.FAIL
+    assert apply_exceptions(result, [risk], as_of).items[0].status is Status.EXCEPTION
+    without_period = dataclasses.replace(result, period=None)
+    assert apply_exceptions(without_period, [risk], as_of).status is Status.EXCEPTION
+    unknown = dataclasses.replace(result, period={"status": "error"})
+    assert apply_exceptions(unknown, [risk], as_of).status is Status.ERROR
 
 
 # ---------------------------------------------------------------- over a real pack
