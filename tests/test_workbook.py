@@ -61,7 +61,14 @@ def test_workbook_sheets_links_types_and_colours(seeded: Path) -> None:
     assert path.name == f"evidence_{pack.name}.xlsx"
     book = load_workbook(path)
     control_ids = ["IAM-01", "IAM-02", "IAM-03", "IAM-04", "EC2-01", "RDS-01", "RDS-02"]
-    assert book.sheetnames == ["Summary", *control_ids, "Accounts", "Findings", "Sources"]
+    assert book.sheetnames == [
+        "Summary",
+        *control_ids,
+        "Accounts",
+        "Findings",
+        "Exceptions",
+        "Sources",
+    ]
     assert book.properties.title.startswith("SOC 2 evidence: Example Corp")
     assert book.properties.creator.startswith("soc-evidence ")
     assert book.properties.subject and isinstance(book.properties.created, datetime)
@@ -95,7 +102,7 @@ def test_workbook_sheets_links_types_and_colours(seeded: Path) -> None:
 
     sheet = book["IAM-03"]
     header_row, headers = table(sheet)
-    assert headers[:6] == ["Resource", "Detail", "Status", "Account", "Region", "ARN"]
+    assert headers[:7] == ["Resource", "Detail", "Status", "Account", "Region", "ARN", "Id"]
     assert sheet.auto_filter.ref.startswith(f"A{header_row}:")
     labels = [sheet.cell(r, 1).value for r in range(1, header_row)]
     for label in (
@@ -159,24 +166,27 @@ def test_findings_and_sources_sheets(seeded: Path) -> None:
         "Owner",
         "Remediation",
         "Ticket",
+        "Item id",
         "Key attributes",
         "Evidence (raw/<account>/<region>/ file, call # or row)",
     ]
     assert findings.freeze_panes == "A2"
     results = json.loads((pack / "results.json").read_text())
-    expected = [(c["id"], i["resource"]) for c in results["controls"] for i in c["failing"]]
-    rows = [(r[0].value, r[4].value) for r in findings.iter_rows(min_row=2)]
+    expected = [
+        (c["id"], i["resource"], i["id"]) for c in results["controls"] for i in c["failing"]
+    ]
+    rows = [(r[0].value, r[4].value, r[11].value) for r in findings.iter_rows(min_row=2)]
     assert rows == expected and len(rows) >= 6
     assert all(r[8].value is None and r[10].value is None for r in findings.iter_rows(min_row=2))
     # What an owner needs to act: the check's declared attributes, and where the evidence is.
     by_resource = {r[4].value: r for r in findings.iter_rows(min_row=2)}
     user = by_resource["=1+2"]
-    assert "User created: 20" in user[11].value
-    assert user[12].value.startswith("iam.credential_report.json call ")
-    assert "; iam.credential_report.csv row " in user[12].value
+    assert "User created: 20" in user[12].value
+    assert user[13].value.startswith("iam.credential_report.json call ")
+    assert "; iam.credential_report.csv row " in user[13].value
     public = next(r for r in findings.iter_rows(min_row=2) if r[0].value == "EC2-01")
-    assert "Volume ID: vol-" in public[11].value and "Volume size (GiB): " in public[11].value
-    assert public[12].value.startswith("ec2.snapshots.json call ")
+    assert "Volume ID: vol-" in public[12].value and "Volume size (GiB): " in public[12].value
+    assert public[13].value.startswith("ec2.snapshots.json call ")
 
     sources = book["Sources"]
     header = [c.value for c in sources[1]]
@@ -216,7 +226,7 @@ def test_long_control_ids_in_a_real_pack(aws: Aws, collect: Any, tmp_path: Path)
     )
     run = collect(controls=write_controls(tmp_path / "controls.yaml", body))
     book = load_workbook(workbook_path(run.pack))
-    assert len(book.sheetnames) == 6
+    assert len(book.sheetnames) == 7
     assert all(len(n) <= 31 for n in book.sheetnames)
     summary = book["Summary"]
     links = [c.hyperlink.location for row in summary.iter_rows() for c in row if c.hyperlink]

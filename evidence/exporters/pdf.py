@@ -40,6 +40,7 @@ from ..pack.raw import parse_utc
 from ..pack.runinfo import RunInfo
 from .charts import PackStatus, accounts_chart, criteria_chart, status_chart, status_trend
 from .common import RawReader, export_name
+from .exception_tables import register_table
 from .pdf_control import controls_section
 from .pdf_doc import EvidenceDoc
 from .pdf_layout import (
@@ -62,7 +63,9 @@ from .pdf_layout import (
     subheading,
     text,
 )
+from .pdf_tables import data_grid
 from .period_text import period_line
+from .statuses import STATUS_LEGEND, status_label, summary_line
 
 
 @dataclass(frozen=True)
@@ -191,14 +194,6 @@ def contents(report: Report) -> list[Flowable]:
     return [Paragraph("Contents", ParagraphStyle("contents", parent=H1)), toc]
 
 
-STATUS_WORDS = (
-    "Statuses: PASS; FAIL (a resource breaks the control); ERROR (evidence could not be"
-    " collected; the operation and AWS error code are named; never counted as a pass);"
-    " EXCEPTION (a failing resource covered by an accepted, unexpired exception); MANUAL"
-    " (procedural control, evidence attached)."
-)
-
-
 def _side_by_side(left: Flowable, right: Flowable, left_width: float) -> Table:
     table = Table([[left, right]], colWidths=[left_width, WIDTH - left_width])
     table.setStyle(
@@ -216,9 +211,8 @@ def _side_by_side(left: Flowable, right: Flowable, left_width: float) -> Table:
 def summary(report: Report) -> Iterator[Flowable]:
     document = report.document
     controls = document["controls"]
-    counts = ", ".join(f"{n} {s}" for s, n in document["summary"].items() if n)
     yield section_heading("Summary")
-    yield text(f"{len(controls)} controls: {counts}.")
+    yield text(f"{summary_line(document)}.")
     left = 72 * mm
     yield _side_by_side(
         status_chart(document["summary"], left - 6 * mm),
@@ -231,20 +225,36 @@ def summary(report: Report) -> Iterator[Flowable]:
         yield status_trend([*earlier, PackStatus.of(document)], WIDTH)
         yield Spacer(1, 4 * mm)
     yield from subheading("Controls")
-    yield text(STATUS_WORDS, SMALL)
-    rows: list[list[Any]] = [heads("Control", "Title", "Criteria", "Status", "Items", "Failing")]
+    yield text(STATUS_LEGEND, SMALL)
+    rows: list[list[Any]] = [
+        heads("Control", "Title", "Criteria", "Status", "Items", "Failing", "Errors")
+    ]
     for c in controls:
         rows.append(
             [
                 text(shorten(c["id"], 60), IDENT),
                 text(shorten(c["title"], HEADING_CHARACTERS), CELL),
                 text(", ".join(c["criteria"]), CELL),
-                status_chip(c["status"]),
+                status_chip(status_label(c).lower()),
                 text(c["population"], CELL),
                 text(len(c["failing"]), CELL),
+                text(len(c["errors"]), CELL),
             ]
         )
-    yield grid(rows, [24 * mm, 80 * mm, 26 * mm, 16 * mm, 15 * mm, 13 * mm])
+    yield grid(rows, [22 * mm, 64 * mm, 24 * mm, 28 * mm, 12 * mm, 12 * mm, 12 * mm])
+    register = register_table(document)
+    if not register.rows:
+        yield Spacer(1, 3 * mm)
+        yield text(f"{register.title}: {register.empty}", SMALL)
+
+
+def exceptions_register(report: Report) -> Iterator[Flowable]:
+    """The accepted exceptions of every control, with their state at the as-of date."""
+    table = register_table(report.document)
+    if table.rows:
+        yield section_heading(table.title)
+        yield text(table.intro)
+        yield from data_grid(table)
 
 
 def accounts(report: Report) -> Iterator[Flowable]:
@@ -334,4 +344,12 @@ def appendix(report: Report) -> list[Flowable]:
 
 
 # The document, in reading order: each section starts on a new page.
-SECTIONS: list[Section] = [cover, contents, summary, accounts, controls, appendix]
+SECTIONS: list[Section] = [
+    cover,
+    contents,
+    summary,
+    exceptions_register,
+    accounts,
+    controls,
+    appendix,
+]

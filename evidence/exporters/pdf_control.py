@@ -19,6 +19,7 @@ from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, PageBreak
 
 from .common import RawReader, params_text, sheet_names
 from .evidence_refs import EvidenceLocator, EvidenceRef
+from .exception_tables import excepted_items_table, register_table
 from .finding_attributes import finding_columns
 from .pdf_items import items_table
 from .pdf_layout import (
@@ -41,7 +42,9 @@ from .pdf_layout import (
     subheading_paragraph,
     text,
 )
+from .pdf_tables import data_grid
 from .period_pdf import period_section
+from .statuses import status_label
 
 NOTE = ParagraphStyle("Note", parent=SMALL, spaceBefore=3)
 ID_CHARACTERS = 60  # a control id longer than this is shortened in headings
@@ -74,7 +77,7 @@ def result_and_facts(view: ControlView) -> Iterator[Flowable]:
     heading = control_heading(control)
     yield section_heading(heading)
     references = "; ".join(f"{k}: {', '.join(v)}" for k, v in control["references"].items())
-    pairs: list[tuple[str, Any]] = [("Result", status_chip(control["status"], SMALL))]
+    pairs: list[tuple[str, Any]] = [("Result", status_chip(status_label(control).lower(), SMALL))]
     if not heading.endswith(control["title"]):
         pairs.append(("Title", control["title"]))
     if len(control["id"]) > ID_CHARACTERS:
@@ -159,22 +162,19 @@ def could_not_collect(view: ControlView) -> Iterator[Flowable]:
 
 
 def attached_files(view: ControlView) -> Iterator[Flowable]:
-    """A manual control's evidence is its attached files."""
+    """Files attached to the control: a manual control's whole evidence, or supplementary."""
     control = view.control
-    if control["check"] != "manual":
+    attachments = control.get("attachments", [])
+    if not attachments and control["check"] != "manual":
         return
-    yield from subheading(f"Attached evidence ({len(control['items'])})")
-    if not control["items"]:
-        yield text("None attached yet.")
+    yield from subheading(f"Attached evidence ({len(attachments)})")
+    if not attachments:
+        yield text("None attached yet. Nothing evidences this procedural control.")
         return
     rows = [heads("File (as listed)", "In the pack", "SHA-256")]
     rows += [
-        [
-            text(i["resource"], IDENT),
-            text(i["detail"].removeprefix("attached as "), IDENT),
-            text(i["attributes"].get("sha256", ""), HASH),
-        ]
-        for i in control["items"]
+        [text(a["file"], IDENT), text(a["path"], IDENT), text(a["sha256"], HASH)]
+        for a in attachments
     ]
     yield grid(rows, [40 * mm, WIDTH - HASH_WIDTH - 40 * mm, HASH_WIDTH])
 
@@ -191,11 +191,26 @@ def failing_items(view: ControlView) -> Iterator[Flowable]:
         yield text("None.")
 
 
+def control_exceptions(view: ControlView) -> Iterator[Flowable]:
+    """Excepted items with the exception beside each, then the control's exceptions and their
+    state (expired and stale ones included)."""
+    control = view.control
+    if not control.get("exceptions"):
+        return
+    excepted = excepted_items_table(control)
+    if excepted.rows:
+        yield from subheading(excepted.title)
+        yield from data_grid(excepted)
+    register = register_table({"controls": [control]})
+    yield from subheading(f"Accepted exceptions ({len(register.rows)})")
+    yield from data_grid(register)
+
+
 def rest_of_population(view: ControlView) -> Iterator[Flowable]:
     control = view.control
     if control["check"] == "manual":
         return
-    others = [i for i in control["items"] if i["status"] != "fail"]
+    others = [i for i in control["items"] if i["status"] not in ("fail", "exception")]
     yield from subheading(f"Rest of the population ({len(others)})")
     if not others:
         yield text("None." if control["items"] else "The population is empty.")
@@ -232,6 +247,7 @@ CONTROL_PARTS: list[ControlPart] = [
     could_not_collect,
     attached_files,
     failing_items,
+    control_exceptions,
     rest_of_population,
     period,
 ]

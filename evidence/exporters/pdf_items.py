@@ -112,7 +112,18 @@ def items_table(
         )
     columns += [
         Column("Detail", lambda i: str(i["detail"] or "")),
-        Column("Evidence", lambda i: evidence_label(evidence.get(item_key(i), ()), numbers), MONO),
+        Column(
+            "Item id / evidence",
+            lambda i: "\n".join(
+                x
+                for x in (
+                    f"id {i['id']}" if i.get("id") else "",
+                    evidence_label(evidence.get(item_key(i), ()), numbers),
+                )
+                if x
+            ),
+            MONO,
+        ),
     ]
     values = [[column.value(item) for column in columns] for item in items]
     keep = [n for n in range(len(columns)) if any(row[n] for row in values)]

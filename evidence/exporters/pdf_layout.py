@@ -26,6 +26,7 @@ from reportlab.platypus import (
 )
 
 from .common import display
+from .statuses import LABEL_COLOURS
 
 PASSING_ROWS_SHOWN = 200
 PAGE = A4
@@ -38,6 +39,8 @@ STATUS_COLOURS = {
     "error": ("#FFEB9C", "#9C5700"),
     "manual": ("#D9D9D9", "#3A3A3A"),
     "exception": ("#DDEBF7", "#1F4E78"),
+    # Labels that are more than a plain status: flags, and states of accepted exceptions.
+    **{label: (f"#{fill}", f"#{ink}") for label, (fill, ink) in LABEL_COLOURS.items()},
 }
 NAVY = colors.HexColor("#1F3864")
 
@@ -125,7 +128,9 @@ def text(value: Any, style: ParagraphStyle = BODY) -> Paragraph:
 
 
 def status_chip(status: str, style: ParagraphStyle = CELL) -> Paragraph:
-    fill, ink = STATUS_COLOURS.get(status, ("#FFFFFF", "#000000"))
+    """A coloured status, or status label with its flags (`manual - no evidence`)."""
+    base = STATUS_COLOURS.get(status.split(" - ")[0], ("#FFFFFF", "#000000"))
+    fill, ink = STATUS_COLOURS.get(status, base)
     return Paragraph(
         f'<font color="{ink}"><b>{escape(status.upper())}</b></font>',
         ParagraphStyle(

@@ -4,14 +4,24 @@ written after it, are always there)."""
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Any
 
 from .. import TOOL_NAME, __version__
 from .period_text import period_line
+from .statuses import STATUS_LEGEND, summary_line
 
 README_FILE = "README.txt"
 COLUMN = 24  # where descriptions start
+PERIOD_NOTE = (
+    "With an audit period, each control also has a `period` block in results.json (in effect"
+    " since, changes from CloudTrail, deviations): a deviation inside the period fails the control"
+    " even if it passes at the as-of time, and a period the events cannot fully show (missing log"
+    " files, LookupEvents refused) is an error, never a pass. The events read are under raw/"
+    " (cloudtrail.lookup_events or cloudtrail.log_files: every log object listed, with its ETag"
+    " and size, and the matching records)."
+)
 
 
 def _entry(name: str, lines: list[str]) -> str:
@@ -41,7 +51,13 @@ def contents(pack_dir: Path) -> str:
         )
     if "attachments" in present:
         entries.append(
-            ("attachments/", ["Evidence files of manual (procedural) controls, by control id."])
+            (
+                "attachments/",
+                [
+                    "Files attached to controls in controls.yaml, by control id: the evidence",
+                    "of manual (procedural) controls, supplementary evidence of others.",
+                ],
+            )
         )
     if "results.json" in present:
         entries.append(
@@ -78,7 +94,7 @@ def pack_readme(name: str, document: dict[str, Any], pack_dir: Path) -> str:
         f"{a['account_id']}" + (f" ({a['alias']})" if a.get("alias") else "")
         for a in run["accounts"]
     )
-    counts = ", ".join(f"{n} {status}" for status, n in document["summary"].items() if n)
+    counts = summary_line(document).partition(": ")[2]
     return f"""SOC 2 evidence pack {name}
 {"=" * (len(name) + 22)}
 
@@ -96,14 +112,7 @@ What is in this folder
 ----------------------
 {contents(pack_dir)}
 
-Statuses: pass; fail (a resource breaks the control); error (evidence could not be
-collected: the operation and AWS error code are named; never counted as a pass); manual
-(procedural control: its evidence is the attached files). With an audit period, each control
-also has a `period` block in results.json (in effect since, changes from CloudTrail,
-deviations): a deviation inside the period fails the control even if it passes at the as-of
-time, and a period the events cannot fully show (missing log files, LookupEvents refused) is
-an error, never a pass. The events read are under raw/ (cloudtrail.lookup_events or
-cloudtrail.log_files: every log object listed, with its ETag and size, and the matching records).
+{_wrap(f"{STATUS_LEGEND} {PERIOD_NOTE}")}
 
 How to verify this pack
 -----------------------
@@ -114,3 +123,7 @@ Both recompute every hash; any changed, missing or added file is named. To re-ev
 re-export offline from raw/ (a new pack is written, this one is left as it is):
     soc-evidence export {name}
 """
+
+
+def _wrap(text: str) -> str:
+    return textwrap.fill(text, width=96)

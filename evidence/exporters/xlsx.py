@@ -1,4 +1,5 @@
-"""The auditor workbook: Summary, one sheet per control, Accounts, Findings, Sources.
+"""The auditor workbook: Summary, one sheet per control, Accounts, Findings, Exceptions, Sources
+(and Requests when the pack has a request list).
 
 Written in openpyxl's write-only mode so populations of 100,000 rows stream to disk. Every string
 that came from AWS is written as a string cell (never a formula), with Excel's quote prefix when it
@@ -35,10 +36,13 @@ from .common import (
     sheet_names,
 )
 from .evidence_refs import EvidenceLocator, describe, item_key
+from .exception_tables import control_exceptions_text, exceptions_sheet
 from .finding_attributes import finding_columns, key_attributes
+from .findings import findings as pack_findings
 from .period_text import period_line
 from .period_xlsx import append_period
 from .requests_sheet import PlainSheet, SheetLink, requests_sheet
+from .statuses import exception_text, status_label
 from .xlsx_cells import (
     LABEL_FONT,
     LINK_FONT,
@@ -55,6 +59,24 @@ from .xlsx_cells import (
 )
 from .xlsx_charts import status_chart, status_counts_rows
 from .xlsx_print import printable
+
+# The cell helpers other workbooks (diff, sample) build on are in xlsx_cells; named here too.
+__all__ = [
+    "LABEL_FONT",
+    "LINK_FONT",
+    "SHEETS",
+    "TITLE_FONT",
+    "WRAP",
+    "Book",
+    "SheetWriter",
+    "cell",
+    "colour_statuses",
+    "header_row",
+    "label_block",
+    "set_widths",
+    "status_cell",
+    "write_workbook",
+]
 
 
 @dataclass(frozen=True)
@@ -176,7 +198,7 @@ def summary(book: Book) -> None:
         cells = [
             link,
             *(cell(sheet, v) for v in row[1:4]),
-            status_cell(sheet, control["status"]),
+            status_cell(sheet, status_label(control).lower()),
             *(cell(sheet, v) for v in row[5:8]),
             cell(sheet, target),
         ]
@@ -191,7 +213,7 @@ def _summary_row(control: Mapping[str, Any]) -> list[Any]:
         control["title"],
         ", ".join(control["criteria"]),
         references,
-        control["status"].upper(),
+        status_label(control),
         control["population"],
         len(control["failing"]),
         len(control["errors"]),
@@ -242,12 +264,19 @@ def _control_sheet(book: Book, name: str, control: Mapping[str, Any]) -> None:
             or "nothing",
         ),
         ("Notes", "\n".join(control["notes"]) or "none"),
+        (
+            "Attached evidence",
+            "\n".join(f"{a['file']} -> {a['path']}" for a in control.get("attachments", []))
+            or "none",
+        ),
+        ("Accepted exceptions", control_exceptions_text(control) or "none"),
         ("Raw evidence (SHA-256)", "\n".join(f"{e['path']}  {e['sha256']}" for e in evidence)),
     ]
     items = control["items"]
     refs = book.evidence.for_control(control)
     attributes = attribute_columns(items)
-    sample = [_item_row(i, attributes, refs) for i in items[:200]]
+    excepted = any("exception" in i for i in items)
+    sample = [_item_row(i, attributes, refs, excepted) for i in items[:200]]
     headers = [
         "Resource",
         "Detail",
@@ -255,8 +284,10 @@ def _control_sheet(book: Book, name: str, control: Mapping[str, Any]) -> None:
         "Account",
         "Region",
         "ARN",
+        "Id",
         EVIDENCE_HEADER,
-        *(_utc_header(a, [row[7 + n] for row in sample]) for n, a in enumerate(attributes)),
+        *(_utc_header(a, [row[8 + n] for row in sample]) for n, a in enumerate(attributes)),
+        *(["Exception"] if excepted else []),
     ]
     table_top = len(block) + 4
     sheet = book.sheet(name, table_top)
@@ -264,12 +295,17 @@ def _control_sheet(book: Book, name: str, control: Mapping[str, Any]) -> None:
     wide_value_column(sheet)
     sheet.freeze_panes = f"A{table_top + 1}"
     sheet.append([cell(sheet, f"{control['id']}: {control['title']}", font=TITLE_FONT)])
-    sheet.append([cell(sheet, "Result", font=LABEL_FONT), status_cell(sheet, control["status"])])
+    sheet.append(
+        [
+            cell(sheet, "Result", font=LABEL_FONT),
+            status_cell(sheet, status_label(control).lower()),
+        ]
+    )
     label_block(sheet, 3, block)
     sheet.append([])
     sheet.append(header_row(sheet, headers))
     for item in items:
-        sheet.append([cell(sheet, value) for value in _item_row(item, attributes, refs)])
+        sheet.append([cell(sheet, value) for value in _item_row(item, attributes, refs, excepted)])
     if not items:
         sheet.append([cell(sheet, "(no resources in the population)")])
     end = table_top + max(len(items), 1)
@@ -285,9 +321,13 @@ def _utc_header(name: str, values: Sequence[Any]) -> str:
 
 
 def _item_row(
-    item: Mapping[str, Any], attributes: Sequence[str], refs: Mapping[str, Any]
+    item: Mapping[str, Any],
+    attributes: Sequence[str],
+    refs: Mapping[str, Any],
+    excepted: bool,
 ) -> list[Any]:
     values = item.get("attributes", {})
+    exception = item.get("exception")
     return [
         item["resource"],
         item["detail"],
@@ -295,8 +335,10 @@ def _item_row(
         item["account"],
         item["region"],
         item["arn"],
+        item.get("id"),
         describe(refs.get(item_key(item), ()), file_name_only=True),
         *(values.get(a) for a in attributes),
+        *([exception_text(exception) if exception else None] if excepted else []),
     ]
 
 
@@ -357,56 +399,71 @@ FINDINGS_HEADERS = [
     "Owner",
     "Remediation",
     "Ticket",
+    "Item id",
     "Key attributes",
     EVIDENCE_HEADER,
 ]
 
 
 def findings(book: Book) -> None:
-    """Every failing item, with the attributes its check says matter and where its evidence
-    is, and empty Owner, Remediation and Ticket columns to fill in."""
+    """Every failing item, every excepted item (its exception's owner, ticket and terms filled
+    in) and everything that could not be collected, with where; for items, the attributes
+    their check says matter and where their evidence is."""
     rows = []
-    for control in book.controls:
-        if not control["failing"]:
-            continue
-        columns = finding_columns(control)
-        refs = book.evidence.for_control(control, control["failing"])
-        for item in control["failing"]:
-            rows.append(
-                (
-                    control,
-                    [
-                        control["title"],
-                        item["account"],
-                        item["region"],
-                        item["resource"],
-                        item["arn"],
-                        item["detail"],
-                        item["status"].upper(),
-                        None,
-                        None,
-                        None,
-                        key_attributes(columns, item),
-                        describe(refs.get(item_key(item), ()), file_name_only=True),
-                    ],
-                )
-            )
-    sample = [[c["id"], *values] for c, values in rows[:200]]
+    for finding in pack_findings(book.controls):
+        control = finding.control
+        item = {
+            "id": finding.item_id,
+            "account": finding.account,
+            "region": finding.region,
+            "resource": finding.resource,
+        }
+        attributes = evidence = ""
+        if finding.item_id:  # an item, not something that could not be collected
+            found = next((i for i in control["items"] if i.get("id") == finding.item_id), None)
+            if found is not None:
+                attributes = key_attributes(finding_columns(control), found)
+            wanted = [i for i in control["items"] if i["status"] in ("fail", "exception", "error")]
+            refs = book.evidence.for_control(control, wanted)
+            evidence = describe(refs.get(item_key(found or item), ()), file_name_only=True)
+        rows.append(
+            [
+                control["id"],
+                control["title"],
+                finding.account,
+                finding.region,
+                finding.resource,
+                finding.arn,
+                finding.detail,
+                finding.status,
+                finding.owner,
+                finding.remediation,
+                finding.ticket,
+                finding.item_id,
+                attributes,
+                evidence,
+            ]
+        )
+    sample = [
+        [*r[:8], r[8] or "x" * 16, r[9] or "x" * 30, r[10] or "x" * 12, *r[11:]] for r in rows
+    ]
     sheet = book.sheet("Findings", 1)
-    set_widths(
-        sheet,
-        [FINDINGS_HEADERS, ["", "", "", "", "", "", "", "", "x" * 16, "x" * 30, "x" * 12], *sample],
-    )
+    set_widths(sheet, [FINDINGS_HEADERS, *sample[:200]])
     sheet.freeze_panes = "A2"
     sheet.append(header_row(sheet, FINDINGS_HEADERS))
-    for control, values in rows:
-        link = cell(sheet, control["id"], font=LINK_FONT)
-        target = book.control_sheets[control["id"]]
-        link.hyperlink = Hyperlink(ref="", location=f"'{target}'!A1", display=control["id"])
-        sheet.append([link, *(cell(sheet, v) for v in values)])
+    for row in rows:
+        link = cell(sheet, row[0], font=LINK_FONT)
+        target = book.control_sheets[row[0]]
+        link.hyperlink = Hyperlink(ref="", location=f"'{target}'!A1", display=row[0])
+        sheet.append([link, *(cell(sheet, v) for v in row[1:])])
     last = get_column_letter(len(FINDINGS_HEADERS))
     sheet.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
     colour_statuses(sheet, "H", 2, len(rows) + 1, last)
+
+
+def exceptions(book: Book) -> None:
+    """The register of accepted exceptions, with their state at the as-of date."""
+    plain_sheet(book, exceptions_sheet(book.document, book.control_sheets))
 
 
 SOURCES_HEADERS = [
@@ -494,10 +551,10 @@ def plain_sheet(book: Book, table: PlainSheet) -> None:
     shown = [[c.text if isinstance(c, SheetLink) else c for c in row] for row in table.rows]
     set_widths(sheet, [table.headers, *shown[:200]])
     sheet.column_dimensions["B"].width = max(sheet.column_dimensions["B"].width or 0, 50)
+    sheet.freeze_panes = f"A{top + 1}"  # a write-only sheet drops panes set after a row
     sheet.append([cell(sheet, table.title, font=TITLE_FONT)])
     label_block(sheet, 2, table.lines)
     sheet.append([])
-    sheet.freeze_panes = f"A{top + 1}"
     sheet.append(header_row(sheet, table.headers))
     for row in table.rows:
         cells = []
@@ -523,4 +580,12 @@ def plain_sheet(book: Book, table: PlainSheet) -> None:
 
 
 # The workbook's sheets, in order.
-SHEETS: list[SheetWriter] = [summary, control_sheets, accounts, findings, sources, requests]
+SHEETS: list[SheetWriter] = [
+    summary,
+    control_sheets,
+    accounts,
+    findings,
+    exceptions,
+    sources,
+    requests,
+]

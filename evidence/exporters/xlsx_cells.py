@@ -18,6 +18,7 @@ from ..pack.raw import parse_utc
 from .common import (
     display,
 )
+from .statuses import LABEL_COLOURS
 
 MAX_CELL = 32_767  # Excel's limit on characters in a cell
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -121,12 +122,14 @@ def _styled(sheet: Any, value: Any, style: dict[str, Any]) -> WriteOnlyCell:
 
 _STATUS_LOOK = {
     status: (PatternFill("solid", fgColor=fill), Font(name=FACE, bold=True, color=font))
-    for status, (fill, font) in STATUS_STYLE.items()
+    for status, (fill, font) in {**STATUS_STYLE, **LABEL_COLOURS}.items()
 }
 
 
 def status_cell(sheet: Any, status: str) -> WriteOnlyCell:
-    fill, font = _STATUS_LOOK.get(status, _STATUS_LOOK["manual"])
+    """A coloured status, or status label with its flags (`manual - no evidence`)."""
+    base = _STATUS_LOOK.get(status.split(" - ")[0], _STATUS_LOOK["manual"])
+    fill, font = _STATUS_LOOK.get(status, base)
     result: WriteOnlyCell = cell(sheet, status.upper(), fill=fill, font=font)
     return result
 
@@ -139,7 +142,7 @@ def colour_statuses(
     every spreadsheet application renders it."""
     if last_row < first:
         return
-    for status, (fill, font) in STATUS_STYLE.items():
+    for status, (fill, font) in {**STATUS_STYLE, **LABEL_COLOURS}.items():
         sheet.conditional_formatting.add(
             f"{column}{first}:{column}{last_row}",
             CellIsRule(
