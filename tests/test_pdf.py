@@ -600,6 +600,13 @@ def extreme_document() -> tuple[dict[str, Any], Any]:
             }
         ],
         "failing": [],
+        "attachments": [
+            {
+                "file": token("ATTACHMENT"),
+                "path": "attachments/MAN-01/" + token("ATTACHED"),
+                "sha256": "0" * 64,
+            }
+        ],
     }
     document["controls"].append(manual)
     document["summary"] = {"fail": 1, "manual": 1}
