@@ -410,22 +410,22 @@ def findings(book: Book) -> None:
     in) and everything that could not be collected, with where; for items, the attributes
     their check says matter and where their evidence is."""
     rows = []
+    per_control: dict[str, tuple[dict[str, Any], Mapping[str, Any], Any]] = {}
     for finding in pack_findings(book.controls):
         control = finding.control
-        item = {
-            "id": finding.item_id,
-            "account": finding.account,
-            "region": finding.region,
-            "resource": finding.resource,
-        }
-        attributes = evidence = ""
-        if finding.item_id:  # an item, not something that could not be collected
-            found = next((i for i in control["items"] if i.get("id") == finding.item_id), None)
-            if found is not None:
-                attributes = key_attributes(finding_columns(control), found)
+        if control["id"] not in per_control:  # once per control, not per finding
             wanted = [i for i in control["items"] if i["status"] in ("fail", "exception", "error")]
-            refs = book.evidence.for_control(control, wanted)
-            evidence = describe(refs.get(item_key(found or item), ()), file_name_only=True)
+            per_control[control["id"]] = (
+                {i["id"]: i for i in wanted if i.get("id")},
+                book.evidence.for_control(control, wanted),
+                finding_columns(control),
+            )
+        by_id, refs, columns = per_control[control["id"]]
+        attributes = evidence = ""
+        item = by_id.get(finding.item_id) if finding.item_id else None
+        if item is not None:  # an item, not something that could not be collected
+            attributes = key_attributes(columns, item)
+            evidence = describe(refs.get(item_key(item), ()), file_name_only=True)
         rows.append(
             [
                 control["id"],
