@@ -16,6 +16,33 @@ def pack_readme(name: str, document: dict[str, Any]) -> str:
         for a in run["accounts"]
     )
     counts = ", ".join(f"{n} {status}" for status, n in document["summary"].items() if n)
+    return _header(name, document, accounts, counts) + _failures(name, document) + _verify(name)
+
+
+def _failures(name: str, document: dict[str, Any]) -> str:
+    failures = document.get("export_failures") or []
+    if not failures:
+        return ""
+    lines = [
+        "",
+        "NOT WRITTEN: exports that failed",
+        "--------------------------------",
+        "The evidence (raw/) and results.json are complete; these files are missing from this",
+        "pack because the exporter failed (also listed in results.json, export_failures):",
+        "",
+    ]
+    lines += [f"  {f['exporter']}: {f['error']}" for f in failures]
+    lines += [
+        "",
+        "Rebuild them offline into a new pack once the cause is fixed:",
+        f"    soc-evidence export {name}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _header(name: str, document: dict[str, Any], accounts: str, counts: str) -> str:
+    run = document["run"]
     return f"""SOC 2 evidence pack {name}
 {"=" * (len(name) + 22)}
 
@@ -46,14 +73,26 @@ SHA256SUMS              The same hashes (and that of manifest.json) for `sha256s
 
 Statuses: pass; fail (a resource breaks the control); error (evidence could not be
 collected: the operation and AWS error code are named; never counted as a pass); manual
-(procedural control: its evidence is the attached files).
+(procedural control: its evidence is the attached files); exception (a failing item covered
+by an accepted, unexpired exception: never counted as a pass).
+"""
 
+
+def _verify(name: str) -> str:
+    return f"""
 How to verify this pack
 -----------------------
     cd {name} && sha256sum -c SHA256SUMS
     soc-evidence verify {name}
 
-Both recompute every hash; any changed, missing or added file is named. To re-evaluate and
-re-export offline from raw/ (a new pack is written, this one is left as it is):
+`sha256sum -c` recomputes the hash of every file listed in SHA256SUMS (manifest.json
+included) and names each one changed or missing. It does not notice a file added to the
+folder, and it follows symbolic links, so a file replaced by a link to an identical copy
+elsewhere passes it. `soc-evidence verify` checks the same hashes and also names every added
+file, every symbolic link (a pack holds regular files only) and any disagreement between
+SHA256SUMS and manifest.json.
+
+To re-evaluate and re-export offline from raw/ (a new pack is written, this one is left as
+it is):
     soc-evidence export {name}
 """
