@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import dataclasses
 
 from ..assemble.finish import PackOutcome
 from ..catalog.loader import load_catalog
+from ..collect.accounts import Progress
 from ..collect.clients import AwsSettings, StaticCredentials
-from ..collect.run import CollectRequest, collect
+from ..collect.run import CollectRequest, collect, select_controls
 from .company import REGIONS, seed_company
 from .server import moto_server
 
 
-def run_demo(controls: Path, output: Path) -> PackOutcome:
-    load_catalog(controls)  # a bad catalogue fails before the emulator starts
+def run_demo(request: CollectRequest, progress: Progress | None = None) -> PackOutcome:
+    """Collect `request` (catalogue, --only, regions, output, share mode) from a freshly seeded
+    emulated account. Its AWS settings are replaced by the emulator's; no region means the two
+    seeded ones. Every usage error is raised before the emulator starts."""
+    select_controls(load_catalog(request.controls_path), request.only)
     with moto_server() as endpoint:
         seed_company(endpoint)
-        request = CollectRequest(
-            controls_path=controls,
-            output_dir=output,
-            regions=REGIONS,
+        demo = dataclasses.replace(
+            request,
+            regions=request.regions or REGIONS,
             aws=AwsSettings(
                 region=REGIONS[0],
                 endpoint_url=endpoint,
@@ -27,4 +30,4 @@ def run_demo(controls: Path, output: Path) -> PackOutcome:
                 max_attempts=3,
             ),
         )
-        return collect(request)
+        return collect(demo, progress)
