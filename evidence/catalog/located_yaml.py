@@ -110,7 +110,7 @@ def _syntax_error(exc: yaml.MarkedYAMLError, name: str) -> ConfigError:
     problem_line = exc.problem_mark.line + 1 if exc.problem_mark else None
     context_line = exc.context_mark.line + 1 if exc.context_mark else None
     if exc.context and context_line is not None and context_line != problem_line:
-        if "end of stream" in problem:
+        if "end of stream" in problem or "<stream end>" in problem:
             return ConfigError(
                 name, context_line, "", f"not valid YAML: {_one_line(exc.context)} never closed"
             )
