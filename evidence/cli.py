@@ -45,11 +45,18 @@ EXIT_BROKEN_PIPE = 141  # as a process killed by SIGPIPE: `soc-evidence controls
 log = logging.getLogger("evidence")
 
 
+def printable(text: str) -> str:
+    """`text` on one line: a newline, tab or other control character a user or AWS put in a
+    value is shown escaped, so an error message is always one line."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with its errors as one line (no usage block) and exit 2."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        text = printable(f"{message} (see {self.prog} --help)")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {text}\n")
 
 
 # (code, meaning) per command, shown in each --help and kept in step with README's table.
@@ -334,7 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _run(args, sealed)
     except EvidenceToolError as exc:
-        print(f"{TOOL_NAME}: error: {exc}", file=sys.stderr)
+        print(f"{TOOL_NAME}: error: {printable(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:
         # The reader (`| head`) has gone: say nothing more, and don't let the interpreter's

@@ -9,6 +9,7 @@ from ..catalog.loader import load_catalog
 from ..collect.accounts import Progress
 from ..collect.clients import AwsSettings, StaticCredentials
 from ..collect.run import CollectRequest, collect, select_controls
+from ..pack.builder import writable_output
 from .company import REGIONS, seed_company
 from .server import moto_server
 
@@ -18,6 +19,7 @@ def run_demo(request: CollectRequest, progress: Progress | None = None) -> PackO
     emulated account. Its AWS settings are replaced by the emulator's; no region means the two
     seeded ones. Every usage error is raised before the emulator starts."""
     select_controls(load_catalog(request.controls_path), request.only)
+    writable_output(request.output_dir)
     with moto_server() as endpoint:
         seed_company(endpoint)
         demo = dataclasses.replace(

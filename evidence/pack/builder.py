@@ -93,6 +93,20 @@ class SealedPacks:
         return [path for path in self._paths if (path / MANIFEST).is_file()]
 
 
+def writable_output(output_dir: Path) -> Path:
+    """`output_dir`, created if needed; UsageError when it is a file or cannot be written."""
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryDirectory(prefix=_PARTIAL_PREFIX, dir=output_dir).cleanup()
+    except FileExistsError:
+        raise UsageError(f"--output {output_dir}: is a file, not a folder") from None
+    except OSError as exc:
+        raise UsageError(
+            f"--output {output_dir}: cannot write there ({exc.strerror or exc})"
+        ) from None
+    return output_dir
+
+
 class PackDiscardedError(RuntimeError):
     """A write arrived after the run was abandoned."""
 
@@ -105,15 +119,7 @@ class PackBuilder:
     ) -> None:
         """Raises UsageError when `output_dir` is not a folder that can be written to: checked
         before anything is collected, so no evidence is gathered for nothing."""
-        try:
-            output_dir.mkdir(parents=True, exist_ok=True)
-            self.dir = Path(tempfile.mkdtemp(prefix=_PARTIAL_PREFIX, dir=output_dir))
-        except FileExistsError:
-            raise UsageError(f"--output {output_dir}: is a file, not a folder") from None
-        except OSError as exc:
-            raise UsageError(
-                f"--output {output_dir}: cannot write there ({exc.strerror or exc})"
-            ) from None
+        self.dir = Path(tempfile.mkdtemp(prefix=_PARTIAL_PREFIX, dir=writable_output(output_dir)))
         self.output_dir = output_dir
         self.mode = mode
         self._ledger = ledger
