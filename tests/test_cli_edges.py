@@ -3,6 +3,7 @@ collected; regions; the default catalogue; init; --quiet, --debug; each --help."
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -161,7 +162,9 @@ def test_the_packaged_seed_is_the_repository_catalogue() -> None:
 def test_every_command_has_quiet_debug_exit_codes_and_an_example(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    parser = build_parser()
+    (subcommands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    commands: dict[str, argparse.ArgumentParser] = subcommands.choices
     assert set(commands) >= {"collect", "demo", "verify", "export", "controls", "permissions"}
     for name in commands:
         assert main([name, "--help"]) == 0

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from evidence.assemble.finish import PackOutcome
 from evidence.audit.export import export_pack
@@ -150,6 +151,9 @@ def test_readme_says_truthfully_what_sha256sum_checks_and_what_only_verify_does(
     assert "does not notice a file added" in readme
     assert "follows symbolic links" in readme
     assert "detects added files" not in readme and "any changed, missing or added" not in readme
+    (pdf,) = pack.glob("evidence_*.pdf")
+    appendix = " ".join(" ".join(page.extract_text() for page in PdfReader(pdf).pages).split())
+    assert "It does not notice a file added to the folder" in appendix  # the PDF says the same
     # ...and that is what happens: an added file passes sha256sum -c, not verify.
     (pack / "added.txt").write_text("slipped in")
     sums = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=pack, capture_output=True)

@@ -46,6 +46,7 @@ from ..pack.builder import PackBuilder
 from ..pack.raw import parse_utc
 from ..pack.runinfo import RunInfo
 from .common import RawReader, display, export_name, params_text, sheet_names
+from .readme import WHAT_VERIFY_CHECKS
 
 PASSING_ROWS_SHOWN = 200
 PAGE = A4
@@ -587,9 +588,9 @@ def _appendix(raw: RawReader, meta: Mapping[str, Any]) -> list[Flowable]:
             ]
         ),
         text(
-            "Both recompute every hash and name any changed, missing or added file. Each raw file"
-            " holds, per AWS call: service, operation, parameters, UTC time, request id, HTTP"
-            " status, retries and the response as AWS returned it."
+            WHAT_VERIFY_CHECKS + " Each raw file holds, per AWS call: service, operation,"
+            " parameters, UTC time, request id, HTTP status, retries and the response as AWS"
+            " returned it."
         ),
         grid(rows, [WIDTH - HASH_WIDTH - 15 * mm, 15 * mm, HASH_WIDTH]),
         Spacer(1, 4 * mm),

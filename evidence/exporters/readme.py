@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from .. import TOOL_NAME, __version__
 
 README_FILE = "README.txt"
+
+# What each way of verifying checks, said the same in README.txt and in the PDF's appendix.
+WHAT_VERIFY_CHECKS = (
+    "`sha256sum -c` recomputes the hash of every file listed in SHA256SUMS (manifest.json"
+    " included) and names each one changed or missing. It does not notice a file added to the"
+    " folder, and it follows symbolic links, so a file replaced by a link to an identical copy"
+    " elsewhere passes it. `soc-evidence verify` checks the same hashes and also names every"
+    " added file, every symbolic link (a pack holds regular files only) and any disagreement"
+    " between SHA256SUMS and manifest.json."
+)
 
 
 def pack_readme(name: str, document: dict[str, Any]) -> str:
@@ -85,12 +96,7 @@ How to verify this pack
     cd {name} && sha256sum -c SHA256SUMS
     soc-evidence verify {name}
 
-`sha256sum -c` recomputes the hash of every file listed in SHA256SUMS (manifest.json
-included) and names each one changed or missing. It does not notice a file added to the
-folder, and it follows symbolic links, so a file replaced by a link to an identical copy
-elsewhere passes it. `soc-evidence verify` checks the same hashes and also names every added
-file, every symbolic link (a pack holds regular files only) and any disagreement between
-SHA256SUMS and manifest.json.
+{textwrap.fill(WHAT_VERIFY_CHECKS, width=92)}
 
 To re-evaluate and re-export offline from raw/ (a new pack is written, this one is left as
 it is):
