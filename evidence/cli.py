@@ -254,7 +254,8 @@ def _account_list(text: str) -> tuple[str, ...]:
     accounts = tuple(part.strip() for part in text.split(",") if part.strip())
     bad = [a for a in accounts if not ACCOUNT_ID.fullmatch(a)]
     if bad or not accounts:
-        raise argparse.ArgumentTypeError(f"not a 12-digit account id: {', '.join(bad) or text!r}")
+        shown = ", ".join(bad) or repr(text)
+        raise argparse.ArgumentTypeError(f"not a 12-digit account id: {shown}")
     return accounts
 
 
@@ -334,12 +335,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a usage error already printed
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    if args.debug:
-        _debug_logging()
     sealed = SealedPacks()
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        return _run(args, sealed)
+        with _debug_logging(args.debug):
+            return _run(args, sealed)
     except EvidenceToolError as exc:
         print(f"{TOOL_NAME}: error: {printable(str(exc))}", file=sys.stderr)
         return exc.exit_code
@@ -386,13 +386,25 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
     raise Terminated(128 + signum)
 
 
-def _debug_logging() -> None:
+@contextlib.contextmanager
+def _debug_logging(enabled: bool) -> Iterator[None]:
+    """botocore's and the tool's debug log on stderr for the length of one command."""
+    if not enabled:
+        yield
+        return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-    for name in ("evidence", "botocore", "boto3", "urllib3"):
-        logger = logging.getLogger(name)
+    loggers = [logging.getLogger(name) for name in ("evidence", "botocore", "boto3", "urllib3")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
         logger.setLevel(logging.DEBUG)
         logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.removeHandler(handler)
+            logger.setLevel(level)
 
 
 @dataclass

@@ -205,8 +205,16 @@ def test_a_catalogue_over_the_size_limit_is_refused_before_parsing(
     [
         (b"organisation:\n  name: Caf\xe9 Co\ncontrols: []\n", 2, "not UTF-8 text (byte 0xe9)"),
         (b"organisation:\n  name: Co\n\n\n  x: \x00\n", 5, "control character #x0000"),
-        (b'organisation:\n  name: "Co\ncontrols:\n  - id: X\n', 2, "quoted scalar never closed"),
-        (b"organisation:\n  name: Co\ncontrols: [\n  a, b\n\n", 3, "flow sequence never closed"),
+        (
+            b'organisation:\n  name: "Co\ncontrols:\n  - id: X\n',
+            2,
+            "quoted scalar opened here",
+        ),
+        (
+            b"organisation:\n  name: Co\ncontrols: [\n  a, b\n\n",
+            3,
+            "flow sequence opened here",
+        ),
         (b"organisation:\n  name: Co\n  x: 2024-13-45\n", 3, "not a valid value"),
         (b"organisation:\n  name: Co\nx: " + b"[" * 20000, None, "nested too deeply"),
         (b"organisation:\n  name: Co\n? [a, b]\n: 1\n", 3, "a key is a list or mapping"),

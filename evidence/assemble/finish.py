@@ -6,6 +6,7 @@ always be rebuilt offline from its raw evidence.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ from ..pack.runinfo import RUN_FILE, RunInfo
 from ..sources.account import ACCOUNT_ALIASES
 
 CONTROLS_COPY = "controls.yaml"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,7 @@ def write_exports(
                 export(pack, document, run)
                 outputs[label] = outputs.get(label, set()) | (set(pack_files(pack.dir)) - before)
             except Exception as exc:  # any exporter bug: the evidence is kept all the same
+                log.debug("exporter %s failed", label, exc_info=True)  # --debug: the traceback
                 for partial in (set(pack_files(pack.dir)) - before) | outputs.pop(label, set()):
                     pack.remove(partial)
                 failures[label] = {

@@ -111,8 +111,10 @@ def _syntax_error(exc: yaml.MarkedYAMLError, name: str) -> ConfigError:
     context_line = exc.context_mark.line + 1 if exc.context_mark else None
     if exc.context and context_line is not None and context_line != problem_line:
         if "end of stream" in problem or "<stream end>" in problem:
+            opened = _one_line(exc.context).removeprefix("while parsing ")
+            opened = opened.removeprefix("while scanning ")
             return ConfigError(
-                name, context_line, "", f"not valid YAML: {_one_line(exc.context)} never closed"
+                name, context_line, "", f"not valid YAML: {opened} opened here is never closed"
             )
         problem += f" ({_one_line(exc.context)} from line {context_line})"
     return ConfigError(name, problem_line or context_line, "", f"not valid YAML: {problem}")

@@ -8,6 +8,7 @@ made it only) unless a wider PackMode is asked for: it holds the account's confi
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
 import stat
@@ -22,6 +23,7 @@ from .. import TOOL_NAME, __version__
 from ..errors import UsageError
 from .raw import json_bytes
 
+log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
 _SEAL_FILES = {MANIFEST, SUMS}
@@ -204,6 +206,7 @@ class PackBuilder:
         if self._ledger is not None:
             self._ledger.sealing(final)
         os.rename(self.dir, final)
+        log.debug("sealed %s: %d files", final, len(entries))
         return final
 
 
