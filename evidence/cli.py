@@ -24,6 +24,14 @@ from typing import Any, NoReturn
 
 from . import TOOL_NAME, __version__
 from .assemble.finish import PackOutcome
+from .audit.bundle import is_bundle
+from .audit.commands import (
+    add_audit_commands,
+    export_oscal,
+    requests_line,
+    run_audit_command,
+    verify_bundle_command,
+)
 from .audit.export import export_pack
 from .catalog.loader import Catalog, load_catalog
 from .catalog.permissions import policy
@@ -36,6 +44,7 @@ from .collect.run import ACCOUNT_ID, LIMITS, CollectRequest, collect, select_con
 from .errors import EXIT_OK, EXIT_USAGE, EvidenceToolError, UsageError
 from .exporters.terminal import accounts_table, catalog_table, results_table
 from .pack.builder import SHARE_MODES, SealedPacks
+from .pack.period import EventsFrom, parse_period
 from .pack.verify import verify_pack
 
 DEFAULT_OUTPUT = Path("output")
@@ -77,15 +86,18 @@ def _command(
 ) -> argparse.ArgumentParser:
     """A subcommand with the shared options (--quiet, --debug) and an epilog listing its exit
     codes and an example. New subcommands are made with this too."""
+    parser: argparse.ArgumentParser = commands.add_parser(name, help=summary, description=summary)
+    _conventions(parser, exits, example)
+    return parser
+
+
+def _conventions(
+    parser: argparse.ArgumentParser, exits: Sequence[tuple[int, str]], example: str
+) -> None:
+    """The options every command shares, and its exit codes and example in --help."""
     epilog = "exit codes:\n" + "".join(f"  {code}  {meaning}\n" for code, meaning in exits)
-    epilog += f"\nexample:\n  {example}\n"
-    parser: argparse.ArgumentParser = commands.add_parser(
-        name,
-        help=summary,
-        description=summary,
-        epilog=epilog,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser.epilog = epilog + f"\nexample:\n  {example}\n"
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument(
         "--quiet", action="store_true", help="no progress and no notes: results and errors only"
     )
@@ -95,7 +107,6 @@ def _command(
         help="log botocore's and the tool's debug messages to stderr (AWS requests and"
         " responses, temporary credentials included: never into the pack)",
     )
-    return parser
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -141,6 +152,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help=f"role assumed in each other account (default {DEFAULT_ROLE})",
     )
+    run.add_argument(
+        "--period",
+        metavar="START..END",
+        help="the audit period (SOC 2 Type II): UTC dates, inclusive (2026-07-01..2026-09-30)"
+        " or a quarter (2026Q3); without it the pack is point in time",
+    )
+    run.add_argument(
+        "--events-from",
+        choices=EventsFrom.CHOICES,
+        default=EventsFrom.AUTO,
+        help="where the period's CloudTrail events are read: auto (LookupEvents within 90"
+        " days, else the trail's S3 log files), lookup or s3 (default auto)",
+    )
+    _requests_option(run)
     _bounded_option(run, "--max-in-flight", 3, "calls in flight per account and region")
     _bounded_option(run, "--max-attempts", 10, "attempts per AWS call with adaptive retries")
     _bounded_option(run, "--max-workers", 8, "sources collected concurrently")
@@ -159,11 +184,12 @@ def build_parser() -> argparse.ArgumentParser:
     _region_option(demo, "default: the two seeded regions, us-east-1 and eu-west-1")
     _output_option(demo)
     _share_mode_option(demo)
+    _requests_option(demo)
 
     verify = _command(
         commands,
         "verify",
-        "recompute every hash of a pack; name every changed, missing or added file",
+        "recompute every hash of a pack (or bundle zip); name every changed, missing or added file",
         (
             (0, "intact"),
             (1, "changed, missing or added files, symbolic links, or a damaged manifest"),
@@ -171,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         f"{TOOL_NAME} verify output/123456789012_20250101T000000Z",
     )
-    verify.add_argument("pack", type=Path, help="the pack's folder")
+    verify.add_argument("pack", type=Path, help="the pack's folder, or a bundle zip")
 
     export = _command(
         commands,
@@ -183,6 +209,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("pack", type=Path, help="the pack's folder (it must verify)")
     _output_option(export, default=None, shown="beside the pack, in the pack's own folder")
     _share_mode_option(export)
+    export.add_argument(
+        "--oscal",
+        action="store_true",
+        help="instead, write the pack's results as OSCAL assessment results beside it",
+    )
 
     controls = _command(
         commands,
@@ -218,7 +249,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to write it (default: ./controls.yaml)",
     )
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+    add_audit_commands(commands)
+    for name, parser_of in commands.choices.items():
+        if name in AUDIT_EXITS:
+            _conventions(parser_of, *AUDIT_EXITS[name])
     return parser
+
+
+# Exit codes and an example of the commands audit/commands.py adds (diff, history, bundle).
+AUDIT_EXITS: dict[str, tuple[tuple[tuple[int, str], ...], str]] = {
+    "diff": (
+        ((0, "nothing got worse"), (1, "new failing items or expired exceptions"), (2, "usage")),
+        f"{TOOL_NAME} diff output/PACK_Q2 output/PACK_Q3 --xlsx q3-changes.xlsx",
+    ),
+    "history": (
+        ((0, "history shown, chain intact"), (1, "the hash chain is broken"), (2, "usage")),
+        f"{TOOL_NAME} history output/",
+    ),
+    "bundle": (
+        ((0, "bundle written"), (2, "usage error, or not a pack")),
+        f"{TOOL_NAME} bundle output/123456789012_20250101T000000Z",
+    ),
+}
 
 
 # ---------------------------------------------------------------- option types and helpers
@@ -275,6 +328,15 @@ def _endpoint_url(text: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise argparse.ArgumentTypeError(f"expected an http:// or https:// URL, got {text!r}")
     return text
+
+
+def _requests_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--requests",
+        type=Path,
+        metavar="FILE",
+        help="the auditor's request list (CSV or xlsx: id, description) mapped in the workbook",
+    )
 
 
 def _controls_option(parser: argparse.ArgumentParser) -> None:
@@ -444,7 +506,8 @@ def _run(args: argparse.Namespace, sealed: SealedPacks) -> int:
         "permissions": _permissions,
         "init": _init,
     }
-    code = handlers[args.command](context)
+    handler = handlers.get(args.command)
+    code = handler(context) if handler else run_audit_command(args)
     context.note_catalog()
     return code
 
@@ -452,7 +515,15 @@ def _run(args: argparse.Namespace, sealed: SealedPacks) -> int:
 def _request(context: _Context, aws: AwsSettings) -> CollectRequest:
     args = context.args
     # collect's own options; demo has none of them and keeps CollectRequest's defaults.
-    collect_only = ("accounts", "organization", "role_name", "max_workers", "max_in_flight")
+    collect_only = (
+        "accounts",
+        "organization",
+        "role_name",
+        "max_workers",
+        "max_in_flight",
+        "events_from",
+    )
+    period = getattr(args, "period", None)
     return CollectRequest(
         controls_path=context.catalog_path(),
         output_dir=args.output,
@@ -461,6 +532,8 @@ def _request(context: _Context, aws: AwsSettings) -> CollectRequest:
         aws=aws,
         share_mode=SHARE_MODES[args.share_mode],
         ledger=context.sealed,
+        requests=args.requests,
+        period=parse_period(period) if period else None,
         **{name: getattr(args, name) for name in collect_only if hasattr(args, name)},
     )
 
@@ -502,6 +575,8 @@ def _demo(context: _Context) -> int:
 def _export(context: _Context) -> int:
     args = context.args
     output = args.output if args.output is not None else args.pack.parent
+    if args.oscal:
+        return export_oscal(args.pack, output)
     outcome = export_pack(
         args.pack, output, datetime.now(UTC), SHARE_MODES[args.share_mode], context.sealed
     )
@@ -546,6 +621,8 @@ def _print_outcome(outcome: PackOutcome, quiet: bool) -> None:
             print(accounts_table(document))
         counts = ", ".join(f"{n} {status}" for status, n in document["summary"].items() if n)
         print(f"\n{len(document['controls'])} controls: {counts}")
+        if document.get("requests"):
+            print(requests_line(document["requests"]))
     for failure in document.get("export_failures", []):
         print(
             f"{TOOL_NAME}: export failed: {failure['exporter']}: {failure['error']}; the pack is"
@@ -557,6 +634,8 @@ def _print_outcome(outcome: PackOutcome, quiet: bool) -> None:
 
 def _verify(context: _Context) -> int:
     pack: Path = context.args.pack
+    if is_bundle(pack):
+        return verify_bundle_command(pack)
     report = verify_pack(pack)
     for label, names in (
         ("changed", report.changed),
@@ -566,6 +645,8 @@ def _verify(context: _Context) -> int:
         for name in names:
             reason = report.reasons.get(name)
             print(f"{label}: {name}" + (f" ({reason})" if reason else ""))
+    if report.chain is not None:
+        print(f"chain: {report.chain.message}")
     if report.intact:
         if not context.args.quiet:
             print(f"{pack}: intact ({report.checked} files verified)")

@@ -3,25 +3,36 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime
 
 from ..assemble.finish import PackOutcome
 from ..catalog.loader import load_catalog
+from ..catalog.requests import load_request_list
 from ..collect.accounts import Progress
 from ..collect.clients import AwsSettings, StaticCredentials
 from ..collect.run import CollectRequest, collect, select_controls
 from ..pack.builder import writable_output
+from ..pack.period import EventsFrom
 from .company import REGIONS, seed_company
+from .period import demo_period, seed_period
 from .server import moto_server
 
 
 def run_demo(request: CollectRequest, progress: Progress | None = None) -> PackOutcome:
-    """Collect `request` (catalogue, --only, regions, output, share mode) from a freshly seeded
-    emulated account. Its AWS settings are replaced by the emulator's; no region means the two
-    seeded ones. Every usage error is raised before the emulator starts."""
+    """Collect `request` (catalogue, --only, regions, output, share mode, request list) from a
+    freshly seeded emulated account, with a Type II period. Its AWS settings are replaced by
+    the emulator's; no region means the two seeded ones. Every usage error is raised before the
+    emulator starts."""
     select_controls(load_catalog(request.controls_path), request.only)
+    if request.requests is not None:
+        load_request_list(request.requests)  # a bad request list fails before the emulator
     writable_output(request.output_dir)
     with moto_server() as endpoint:
         seed_company(endpoint)
+        # A Type II period: moto has no LookupEvents, so the trail's S3 log files are read.
+        now = datetime.now(UTC)
+        period = demo_period(now)
+        seed_period(period, now)
         demo = dataclasses.replace(
             request,
             regions=request.regions or REGIONS,
@@ -31,5 +42,7 @@ def run_demo(request: CollectRequest, progress: Progress | None = None) -> PackO
                 credentials=StaticCredentials("demo", "demo"),
                 max_attempts=3,
             ),
+            period=period,
+            events_from=EventsFrom.S3,
         )
         return collect(demo, progress)

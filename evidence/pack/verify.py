@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 
 from ..errors import NotAPackError
 from .builder import FILE, MANIFEST, SUMS, SYMLINK, pack_entries, sha256_file
+from .chain import ChainLink, check_link
 from .runinfo import RUN_FILE
 
 _PACK_MARKERS = (SUMS, RUN_FILE)
@@ -28,10 +29,12 @@ class VerifyReport:
     extra: list[str] = field(default_factory=list)
     # Why a file is named, where a hash alone does not say it (a symbolic link, a bad manifest).
     reasons: dict[str, str] = field(default_factory=dict)
+    chain: ChainLink | None = None  # the link to the previous pack of the same scope
 
     @property
     def intact(self) -> bool:
-        return not (self.changed or self.missing or self.extra)
+        broken_chain = self.chain is not None and self.chain.broken
+        return not (self.changed or self.missing or self.extra or broken_chain)
 
     def change(self, relative: str, reason: str | None = None) -> None:
         if relative not in self.changed:
@@ -77,6 +80,7 @@ def verify_pack(pack_dir: Path) -> VerifyReport:
     listed = _listed(manifest, report)
     _check_files(pack_dir, entries, listed, report)
     _verify_sums(pack_dir, entries, report, listed)
+    report.chain = check_link(pack_dir)
     return report
 
 
