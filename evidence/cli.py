@@ -645,7 +645,7 @@ def _verify(context: _Context) -> int:
         for name in names:
             reason = report.reasons.get(name)
             print(f"{label}: {name}" + (f" ({reason})" if reason else ""))
-    if report.chain is not None:
+    if report.chain is not None and (report.chain.broken or not context.args.quiet):
         print(f"chain: {report.chain.message}")
     if report.intact:
         if not context.args.quiet:
