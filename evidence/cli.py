@@ -24,6 +24,7 @@ from typing import Any, NoReturn
 
 from . import TOOL_NAME, __version__
 from .assemble.finish import PackOutcome
+from .audit import sample_command
 from .audit.bundle import is_bundle
 from .audit.commands import (
     add_audit_commands,
@@ -33,6 +34,7 @@ from .audit.commands import (
     verify_bundle_command,
 )
 from .audit.export import export_pack
+from .catalog.exceptions import exception_warnings
 from .catalog.loader import Catalog, load_catalog
 from .catalog.permissions import policy
 from .catalog.seed import LOCAL_CATALOG, CatalogChoice, choose_catalog, seed_catalog_bytes
@@ -42,7 +44,8 @@ from .collect.progress import BarProgress, PlainProgress, progress_for
 from .collect.regions import region_problem, split_regions
 from .collect.run import ACCOUNT_ID, LIMITS, CollectRequest, collect, select_controls
 from .errors import EXIT_OK, EXIT_USAGE, EvidenceToolError, UsageError
-from .exporters.terminal import accounts_table, catalog_table, results_table
+from .exporters.statuses import summary_line
+from .exporters.terminal import accounts_table, catalog_table, exception_notices, results_table
 from .pack.builder import SHARE_MODES, SealedPacks
 from .pack.period import EventsFrom, parse_period
 from .pack.verify import verify_pack
@@ -251,13 +254,14 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
 
     add_audit_commands(commands)
+    sample_command.add_parser(commands)
     for name, parser_of in commands.choices.items():
         if name in AUDIT_EXITS:
             _conventions(parser_of, *AUDIT_EXITS[name])
     return parser
 
 
-# Exit codes and an example of the commands audit/commands.py adds (diff, history, bundle).
+# Exit codes and an example of the commands audit/ adds (diff, history, bundle, sample).
 AUDIT_EXITS: dict[str, tuple[tuple[tuple[int, str], ...], str]] = {
     "diff": (
         ((0, "nothing got worse"), (1, "new failing items or expired exceptions"), (2, "usage")),
@@ -270,6 +274,10 @@ AUDIT_EXITS: dict[str, tuple[tuple[tuple[int, str], ...], str]] = {
     "bundle": (
         ((0, "bundle written"), (2, "usage error, or not a pack")),
         f"{TOOL_NAME} bundle output/123456789012_20250101T000000Z",
+    ),
+    "sample": (
+        ((0, "sample drawn and written beside the pack"), (2, "usage error, or not a pack")),
+        f"{TOOL_NAME} sample output/PACK --control IAM-03 --frequency quarterly --seed 4471",
     ),
 }
 
@@ -507,7 +515,12 @@ def _run(args: argparse.Namespace, sealed: SealedPacks) -> int:
         "init": _init,
     }
     handler = handlers.get(args.command)
-    code = handler(context) if handler else run_audit_command(args)
+    if handler is not None:
+        code = handler(context)
+    elif args.command == "sample":
+        code = sample_command.run(args)
+    else:
+        code = run_audit_command(args)
     context.note_catalog()
     return code
 
@@ -594,6 +607,9 @@ def _controls(context: _Context) -> int:
     catalog = context.catalog()
     print(f"{catalog.organisation}: {len(catalog.controls)} controls from {catalog.path}\n")
     print(catalog_table(catalog))
+    risks = ((c.id, risk) for c in catalog.controls for risk in c.exceptions)
+    for warning in exception_warnings(catalog.path, risks):
+        print(f"{TOOL_NAME}: warning: {warning}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -619,8 +635,9 @@ def _print_outcome(outcome: PackOutcome, quiet: bool) -> None:
         if len(document["run"]["accounts"]) > 1:
             print()
             print(accounts_table(document))
-        counts = ", ".join(f"{n} {status}" for status, n in document["summary"].items() if n)
-        print(f"\n{len(document['controls'])} controls: {counts}")
+        print(f"\n{summary_line(document)}")
+        for notice in exception_notices(document):
+            print(notice)
         if document.get("requests"):
             print(requests_line(document["requests"]))
     for failure in document.get("export_failures", []):

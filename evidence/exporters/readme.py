@@ -7,9 +7,9 @@ from typing import Any
 
 from .. import TOOL_NAME, __version__
 from .period_text import period_line
+from .statuses import STATUS_LEGEND, summary_line
 
 README_FILE = "README.txt"
-
 # What each way of verifying checks, said the same in README.txt and in the PDF's appendix.
 WHAT_VERIFY_CHECKS = (
     "`sha256sum -c` recomputes the hash of every file listed in SHA256SUMS (manifest.json"
@@ -19,6 +19,14 @@ WHAT_VERIFY_CHECKS = (
     " added file, every symbolic link (a pack holds regular files only) and any disagreement"
     " between SHA256SUMS and manifest.json."
 )
+PERIOD_NOTE = (
+    "With an audit period, each control also has a `period` block in results.json (in effect"
+    " since, changes from CloudTrail, deviations): a deviation inside the period fails the control"
+    " even if it passes at the as-of time, and a period the events cannot fully show (missing log"
+    " files, LookupEvents refused) is an error, never a pass. The events read are under raw/"
+    " (cloudtrail.lookup_events or cloudtrail.log_files: every log object listed, with its ETag"
+    " and size, and the matching records)."
+)
 
 
 def pack_readme(name: str, document: dict[str, Any]) -> str:
@@ -27,11 +35,12 @@ def pack_readme(name: str, document: dict[str, Any]) -> str:
         f"{a['account_id']}" + (f" ({a['alias']})" if a.get("alias") else "")
         for a in run["accounts"]
     )
-    counts = ", ".join(f"{n} {status}" for status, n in document["summary"].items() if n)
+    counts = summary_line(document).partition(": ")[2]
     return _header(name, document, accounts, counts) + _failures(name, document) + _verify(name)
 
 
 def _failures(name: str, document: dict[str, Any]) -> str:
+    """The exports that failed (results.json `export_failures`), and how to rebuild them."""
     failures = document.get("export_failures") or []
     if not failures:
         return ""
@@ -76,7 +85,8 @@ raw/                    Every AWS API call the collection made, one JSON file pe
                         every page of it. raw/run.json describes the run. The IAM credential
                         report is also kept as its decoded CSV beside its JSON.
 controls.yaml           The control catalogue the results were evaluated against.
-attachments/            Evidence files of manual (procedural) controls, by control id.
+attachments/            Files attached to controls in controls.yaml, by control id: the evidence
+                        of manual (procedural) controls, supplementary evidence of others.
 results.json            One entry per control: status, population, every evaluated item, the
                         failing ones, what could not be collected and the raw files used.
 evidence_*.xlsx         The auditor workbook, built from results.json and raw/ only.
@@ -84,15 +94,7 @@ evidence_*.pdf          The evidence report, built from results.json and raw/ on
 manifest.json           Size and SHA-256 of every other file (written last).
 SHA256SUMS              The same hashes (and that of manifest.json) for `sha256sum -c`.
 
-Statuses: pass; fail (a resource breaks the control); error (evidence could not be
-collected: the operation and AWS error code are named; never counted as a pass); manual
-(procedural control: its evidence is the attached files); exception (a failing item covered
-by an accepted, unexpired exception: never counted as a pass). With an audit period, each
-control also has a `period` block in results.json (in effect since, changes from CloudTrail,
-deviations): a deviation inside the period fails the control even if it passes at the as-of
-time, and a period the events cannot fully show (missing log files, LookupEvents refused) is
-an error, never a pass. The events read are under raw/ (cloudtrail.lookup_events or
-cloudtrail.log_files: every log object listed, with its ETag and size, and the matching records).
+{_wrap(f"{STATUS_LEGEND} {PERIOD_NOTE}")}
 """
 
 
@@ -103,9 +105,13 @@ How to verify this pack
     cd {name} && sha256sum -c SHA256SUMS
     soc-evidence verify {name}
 
-{textwrap.fill(WHAT_VERIFY_CHECKS, width=92)}
+{_wrap(WHAT_VERIFY_CHECKS)}
 
 To re-evaluate and re-export offline from raw/ (a new pack is written, this one is left as
 it is):
     soc-evidence export {name}
 """
+
+
+def _wrap(text: str) -> str:
+    return textwrap.fill(text, width=96)
