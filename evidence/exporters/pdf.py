@@ -65,6 +65,7 @@ from .pdf_layout import (
 )
 from .pdf_tables import data_grid
 from .period_text import period_line
+from .readme import WHAT_VERIFY_CHECKS
 from .statuses import STATUS_LEGEND, status_label, summary_line
 
 
@@ -329,9 +330,9 @@ def appendix(report: Report) -> list[Flowable]:
             ]
         ),
         text(
-            "Both recompute every hash and name any changed, missing or added file. Each raw file"
-            " holds, per AWS call: service, operation, parameters, UTC time, request id, HTTP"
-            " status, retries and the response as AWS returned it."
+            WHAT_VERIFY_CHECKS + " Each raw file holds, per AWS call: service, operation,"
+            " parameters, UTC time, request id, HTTP status, retries and the response as AWS"
+            " returned it."
         ),
         grid(rows, [WIDTH - HASH_WIDTH - 15 * mm, 15 * mm, HASH_WIDTH]),
         Spacer(1, 4 * mm),
