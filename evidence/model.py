@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 GLOBAL_REGION = "global"
 ROOT_USER = "<root_account>"
@@ -115,6 +115,12 @@ def control_status(
     return Status.PASS
 
 
+class JsonBlock(Protocol):
+    """A block of a control's results.json entry built by a later stage (the IPE block)."""
+
+    def to_json(self) -> dict[str, Any]: ...
+
+
 @dataclass(frozen=True)
 class ControlResult:
     id: str
@@ -130,6 +136,8 @@ class ControlResult:
     errors: tuple[CollectionError, ...]
     evidence: tuple[EvidenceFile, ...]
     notes: tuple[str, ...] = ()
+    # Completeness of the population as an auditor tests IPE (evaluate/ipe.py); None: manual.
+    ipe: JsonBlock | None = None
 
     @property
     def failing(self) -> tuple[Item, ...]:
@@ -156,6 +164,7 @@ class ControlResult:
             "errors": [error.to_json() for error in self.errors],
             "evidence": [f.to_json() for f in self.evidence],
             "notes": list(self.notes),
+            "ipe": None if self.ipe is None else self.ipe.to_json(),
         }
 
 

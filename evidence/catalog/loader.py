@@ -11,7 +11,14 @@ from typing import Any
 from ..checks import CHECKS, MANUAL
 from ..checks.base import NoParams
 from ..errors import ConfigError
-from ..model import CollectionError, ControlResult, EvidenceFile, Item, control_status
+from ..model import (
+    CollectionError,
+    ControlResult,
+    EvidenceFile,
+    Item,
+    JsonBlock,
+    control_status,
+)
 from .located_yaml import YamlNode, load_located_yaml
 from .params import build_params
 
@@ -55,6 +62,7 @@ class Control:
         errors: Sequence[CollectionError],
         evidence: Sequence[EvidenceFile],
         notes: Sequence[str] = (),
+        ipe: JsonBlock | None = None,
     ) -> ControlResult:
         """This control's result: its identity, what was found, and the status that follows."""
         return ControlResult(
@@ -71,6 +79,7 @@ class Control:
             errors=tuple(errors),
             evidence=tuple(evidence),
             notes=tuple(notes),
+            ipe=ipe,
         )
 
 

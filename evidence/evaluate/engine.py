@@ -7,11 +7,13 @@ from typing import Any, TypeVar
 from ..catalog.loader import Catalog, Control
 from ..catalog.params import params_to_json
 from ..checks import CHECKS, NotCollected, ScopeContext
+from ..checks.base import Exclusion
 from ..model import GLOBAL_REGION, CollectionError, ControlResult, EvidenceFile, Item
 from ..pack.builder import sha256_file
 from ..pack.raw import RawSource, RawStore, raw_path
 from ..pack.runinfo import RunInfo
 from ..sources.base import Scope, Source
+from .ipe import build_ipe
 from .manual import evaluate_manual
 
 T = TypeVar("T")
@@ -92,12 +94,20 @@ class ControlLookup:
         self._used: dict[str, tuple[Source[Any] | None, RawSource | None]] = {}
 
     def get(self, source: Source[T], account: str, region: str) -> T:
+        self.raw(source, account, region)
+        return self._evidence.parsed(source, account, region)
+
+    def raw(self, source: Source[Any], account: str, region: str) -> RawSource | None:
         raw = self._evidence.raw(source, account, region)
         if raw is not None:
             self._used[raw_path(source.name, account, region)] = (source, raw)
             for extra in raw.extra_files:
                 self._used[extra] = (None, None)
-        return self._evidence.parsed(source, account, region)
+        return raw
+
+    def used_raw(self) -> list[RawSource]:
+        """Every raw file read so far, in path order."""
+        return [raw for _, (_, raw) in sorted(self._used.items()) if raw is not None]
 
     def evidence_files(self) -> tuple[EvidenceFile, ...]:
         return tuple(
@@ -117,6 +127,7 @@ def _evaluate_control(control: Control, evidence: EvidenceLookup, run: RunInfo) 
     lookup = ControlLookup(evidence)
     items: list[Item] = []
     errors: list[CollectionError] = []
+    exclusions: list[Exclusion] = []
     for account in run.accounts:
         if account.access_error is not None:
             errors.append(account.access_error)  # nothing of this account could be collected
@@ -146,6 +157,9 @@ def _evaluate_control(control: Control, evidence: EvidenceLookup, run: RunInfo) 
                 continue
             items.extend(o for o in outcome if isinstance(o, Item))
             errors.extend(o for o in outcome if isinstance(o, CollectionError))
+            exclusions.extend(ctx.exclusions)
+    # Before the evidence list: the IPE block reads independent counts and enabled regions.
+    ipe = build_ipe(check, control.params, run.accounts, lookup, exclusions)
     return control.result(
         params=params_to_json(control.params),
         procedure=check.procedure,
@@ -153,4 +167,5 @@ def _evaluate_control(control: Control, evidence: EvidenceLookup, run: RunInfo) 
         errors=errors,
         evidence=lookup.evidence_files(),
         notes=check.notes,
+        ipe=ipe,
     )

@@ -46,6 +46,7 @@ from ..pack.builder import PackBuilder
 from ..pack.raw import parse_utc
 from ..pack.runinfo import RunInfo
 from .common import RawReader, display, export_name, params_text, sheet_names
+from .pdf_ipe import PdfKit, cover_notice, ipe_section
 
 PASSING_ROWS_SHOWN = 200
 PAGE = A4
@@ -128,6 +129,7 @@ def write_pdf(pack: PackBuilder, document: dict[str, Any], run: RunInfo) -> str:
     )
     story = [
         *_cover(meta, generated, results_sha),
+        *cover_notice(document["controls"], IPE_KIT),
         NextPageTemplate("body"),
         PageBreak(),
         *_contents(),
@@ -270,6 +272,9 @@ def key_values(pairs: Sequence[tuple[str, Any]], label_width: float = 42 * mm) -
 
 def heads(*names: str) -> list[Paragraph]:
     return [Paragraph(escape(n), HEAD_CELL) for n in names]
+
+
+IPE_KIT = PdfKit(text, grid, heads, H2, BODY, SMALL, CELL, IDENT, WIDTH)
 
 
 # ---------------------------------------------------------------- sections
@@ -433,6 +438,7 @@ def _control(
             for e in control["errors"]
         ]
         yield grid(rows, [24 * mm, 20 * mm, 36 * mm, 30 * mm, WIDTH - 110 * mm])
+    yield from ipe_section(control, IPE_KIT)
     if control["check"] == "manual":
         yield from _attached(control)
         return

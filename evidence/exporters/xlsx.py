@@ -37,6 +37,7 @@ from .common import (
     params_text,
     sheet_names,
 )
+from .xlsx_ipe import ipe_block, summary_rows
 
 MAX_CELL = 32_767  # Excel's limit on characters in a cell
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -262,6 +263,7 @@ def _summary(
         ("controls.yaml SHA-256", run["controls_sha256"]),
         ("results.json SHA-256", results_sha),
         ("API calls made", run["total_calls"]),
+        *summary_rows(controls),
     ]
     headers = [
         "Control",
@@ -353,6 +355,7 @@ def _control_sheet(workbook: Any, name: str, control: Mapping[str, Any], raw: Ra
         ("Notes", "\n".join(control["notes"]) or "none"),
         ("Raw evidence (SHA-256)", "\n".join(f"{e['path']}  {e['sha256']}" for e in evidence)),
     ]
+    block += ipe_block(control)
     items = control["items"]
     attributes = attribute_columns(items)
     headers = ["Resource", "Detail", "Status", "Account", "Region", "ARN", *attributes]
