@@ -96,6 +96,19 @@ def test_a_listing_cut_short_did_not_run_to_the_end(aws: Aws, collect: Any) -> N
     assert run.control("RDS-02")["status"] == "error"
 
 
+def test_not_configured_is_an_answer_and_a_refusal_is_not(aws: Aws, collect: Any) -> None:
+    aws.client("s3").create_bucket(Bucket="data")
+    aws.proxy.fail("GetBucketEncryption", "AccessDenied", status=403)
+    run = collect("--only", "IAM-01", "--only", "ENC-03")
+    # No password policy: AWS answers NoSuchEntity (HTTP 404), the evidence that none is set.
+    (policy,) = queries(ipe(run, "IAM-01"), "GetAccountPasswordPolicy")
+    assert (policy["complete"], policy["errors"], policy["items"]) == (True, ["NoSuchEntity"], 0)
+    (refused,) = queries(ipe(run, "ENC-03"), "GetBucketEncryption")
+    assert (refused["complete"], refused["errors"]) == (False, ["AccessDenied"])
+    (listing,) = queries(ipe(run, "ENC-03"), "ListBuckets")
+    assert listing["complete"] is True
+
+
 # ---------------------------------------------------------------- reconciliations
 
 

@@ -159,6 +159,12 @@ def build_ipe(
         if check.scope is Scope.REGIONAL
         else ()
     )
+    # Every file the control needs, read or not: a check that stopped at a failed source still
+    # shows the listing it had and the query that failed.
+    for account in reachable:
+        for source in check.sources_for(params):
+            for region in _regions_of(source, account):
+                lookup.raw(source, account.account_id, region)
     return Ipe(
         scope=check.scope,
         queries=tuple(queries_of_all(lookup.used_raw())),
@@ -179,16 +185,16 @@ def group_exclusions(exclusions: Sequence[Exclusion]) -> tuple[ExclusionGroup, .
     )
 
 
+def _regions_of(source: Source[Any], account: AccountRun) -> tuple[str, ...]:
+    return (GLOBAL_REGION,) if source.scope is Scope.GLOBAL else account.regions
+
+
 def _reconcile(
     reconciliation: Reconciliation, account: AccountRun, lookup: IpeLookup
 ) -> list[ReconciliationResult]:
-    if reconciliation.listed.scope is Scope.GLOBAL:
-        regions: tuple[str, ...] = (GLOBAL_REGION,)
-    else:
-        regions = account.regions
     return [
         result
-        for region in regions
+        for region in _regions_of(reconciliation.listed, account)
         if (result := _reconcile_in(reconciliation, account.account_id, region, lookup))
     ]
 
