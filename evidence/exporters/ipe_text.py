@@ -133,7 +133,7 @@ def _lookups(where: str, label: str, queries: Sequence[Mapping[str, Any]]) -> Qu
         label,
         f"{', '.join(parts)} (one query per resource, {len(queries)} queries)",
         sum(int(q["pages"]) for q in queries),
-        f"{sum(1 for q in queries if q['pages'] > len(q['errors']))} answered",
+        f"{done} answered",
         f"{done} of {len(queries)}" + _errors(errors),
         done < len(queries),
     )
@@ -158,7 +158,10 @@ def parameters_text(parameters: Mapping[str, Any]) -> str:
 def records_text(query: Mapping[str, Any]) -> str:
     records: Mapping[str, int] = query["records"]
     if not records:
-        return "1 answer" if query["items"] else "no answer"
+        if query["items"]:
+            return "1 answer"
+        # A 404 is an answer: the thing asked about is not configured.
+        return f"answered {query['errors'][-1]}" if query["complete"] else "no answer"
     if len(records) == 1:
         ((key, count),) = records.items()
         return f"{count} {key}"
