@@ -113,7 +113,7 @@ def test_every_raw_call_records_who_what_when_and_the_response(aws: Aws, collect
     run = collect(*CORE, "--region", "us-east-1")
     files = sorted((run.pack / "raw").rglob("*.json"))
     assert len(files) > 5
-    seen_operations = set()
+    seen_operations: set[str] = set()
     for path in files:
         if path.name == "run.json":
             continue
