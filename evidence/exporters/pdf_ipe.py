@@ -48,8 +48,11 @@ def _flagged(value: str, style: ParagraphStyle, flag: bool) -> Paragraph:
 
 
 def _part(title: str, kit: PdfKit) -> Paragraph:
-    style = ParagraphStyle(f"ipe-part-{kit.body.name}", parent=kit.body, spaceBefore=5)
-    return Paragraph(f"<b>{escape(title)}</b>", style)
+    # The section heading's font, smaller; not named H2, so it stays out of the outline.
+    style = ParagraphStyle(
+        "ipe-part", parent=kit.h2, fontSize=8.5, leading=11, spaceBefore=5, spaceAfter=2
+    )
+    return Paragraph(escape(title), style)
 
 
 def ipe_section(control: Mapping[str, Any], kit: PdfKit) -> Iterator[Flowable]:
