@@ -17,10 +17,13 @@ from ..model import (
     EvidenceFile,
     Item,
     JsonBlock,
+    Status,
     control_status,
+    with_period,
 )
 from .located_yaml import YamlNode, load_located_yaml
 from .params import build_params
+from .requests import control_requests
 
 _TOP_KEYS = {"organisation", "controls"}
 _REQUIRED = ("id", "title", "criteria", "check")
@@ -33,6 +36,7 @@ _CONTROL_KEYS = {
     "check",
     "params",
     "attachments",
+    "requests",
 }
 
 
@@ -48,6 +52,7 @@ class Control:
     line: int
     # Manual controls: evidence files as written in controls.yaml, and as resolved from its folder.
     attachments: tuple[tuple[str, Path], ...] = ()
+    requests: tuple[str, ...] = ()  # ids of the auditor's requests (PBC) this control answers
 
     @property
     def manual(self) -> bool:
@@ -63,8 +68,12 @@ class Control:
         evidence: Sequence[EvidenceFile],
         notes: Sequence[str] = (),
         ipe: JsonBlock | None = None,
+        period: tuple[Mapping[str, Any], Status] | None = None,
     ) -> ControlResult:
-        """This control's result: its identity, what was found, and the status that follows."""
+        """This control's result: its identity, what was found, and the status that follows
+        (with a period: the period block and the status over the period, which a deviation
+        makes `fail` whatever the as-of reading)."""
+        status = control_status(items, errors, manual=self.manual)
         return ControlResult(
             id=self.id,
             title=self.title,
@@ -74,12 +83,13 @@ class Control:
             references=self.references,
             params=params,
             procedure=procedure,
-            status=control_status(items, errors, manual=self.manual),
+            status=with_period(status, period[1] if period else None),
             items=tuple(items),
             errors=tuple(errors),
             evidence=tuple(evidence),
             notes=tuple(notes),
             ipe=ipe,
+            period=period[0] if period else None,
         )
 
 
@@ -227,4 +237,5 @@ def _control(node: YamlNode, file: str, path: str) -> Control:
         params=params,
         line=node.line,
         attachments=attachments,
+        requests=control_requests(fields.get("requests"), file, f"{path}.requests"),
     )

@@ -15,6 +15,7 @@ from ..pack.runinfo import RunInfo
 from ..sources.base import Scope, Source
 from .ipe import build_ipe
 from .manual import evaluate_manual
+from .period import control_period
 
 T = TypeVar("T")
 
@@ -128,6 +129,7 @@ def _evaluate_control(control: Control, evidence: EvidenceLookup, run: RunInfo) 
     items: list[Item] = []
     errors: list[CollectionError] = []
     exclusions: list[Exclusion] = []
+    scopes: list[tuple[ScopeContext[Any], list[Item]]] = []  # for the period, if any
     for account in run.accounts:
         if account.access_error is not None:
             errors.append(account.access_error)  # nothing of this account could be collected
@@ -158,6 +160,8 @@ def _evaluate_control(control: Control, evidence: EvidenceLookup, run: RunInfo) 
             items.extend(o for o in outcome if isinstance(o, Item))
             errors.extend(o for o in outcome if isinstance(o, CollectionError))
             exclusions.extend(ctx.exclusions)
+            scopes.append((ctx, [o for o in outcome if isinstance(o, Item)]))
+    period = control_period(check, scopes, run) if run.period is not None else None
     # Before the evidence list: the IPE block reads independent counts and enabled regions.
     ipe = build_ipe(check, control.params, run.accounts, lookup, exclusions)
     return control.result(
@@ -168,4 +172,5 @@ def _evaluate_control(control: Control, evidence: EvidenceLookup, run: RunInfo) 
         evidence=lookup.evidence_files(),
         notes=check.notes,
         ipe=ipe,
+        period=period,
     )
