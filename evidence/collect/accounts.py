@@ -20,10 +20,10 @@ from ..sources.account import ACCOUNT_ALIASES, ENABLED_REGIONS, ORGANIZATION, Ca
 from ..sources.base import FetchContext, Scope, Source
 from .clients import AccountClients, AwsSettings, StaticCredentials, make_session
 from .recorder import Recorder
+from .regions import ALL_REGIONS, NO_REGION_HINT
 from .runner import PackDependencies, RawWriter, Task, run_source
 from .scheduler import Scheduler
 
-ALL_REGIONS = "all"
 DEFAULT_ROLE = "OrganizationAccountAccessRole"
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 
@@ -170,7 +170,7 @@ class AccountCollection:
             return (), None
         explicit = tuple(dict.fromkeys(r for r in self.regions if r != ALL_REGIONS))
         if not explicit and ALL_REGIONS not in self.regions and not self.session_region:
-            raise UsageError("no region: pass --region (repeatable, or `all`) or set AWS_REGION")
+            raise UsageError(NO_REGION_HINT)
         # Listed on every run, not only for `all`: each regional control's IPE block compares
         # the regions collected with those enabled, and names any left out.
         raw = run_source(
