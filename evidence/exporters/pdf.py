@@ -41,8 +41,9 @@ from ..pack.runinfo import RunInfo
 from .charts import PackStatus, accounts_chart, criteria_chart, status_chart, status_trend
 from .common import RawReader, export_name
 from .exception_tables import register_table
-from .pdf_control import controls_section
+from .pdf_control import IPE_KIT, controls_section
 from .pdf_doc import EvidenceDoc
+from .pdf_ipe import cover_notice
 from .pdf_layout import (
     BODY,
     CELL,
@@ -183,6 +184,7 @@ def cover(report: Report) -> list[Flowable]:
             " raw/ folder; the appendix explains how to verify the pack's integrity.",
             SMALL,
         ),
+        *cover_notice(report.document["controls"], IPE_KIT),
     ]
 
 

@@ -21,9 +21,12 @@ from .common import RawReader, params_text, sheet_names
 from .evidence_refs import EvidenceLocator, EvidenceRef
 from .exception_tables import excepted_items_table, register_table
 from .finding_attributes import finding_columns
+from .pdf_ipe import PdfKit, ipe_section
 from .pdf_items import items_table
 from .pdf_layout import (
+    BODY,
     CELL,
+    H2,
     HASH,
     HASH_WIDTH,
     HEADING_CHARACTERS,
@@ -161,6 +164,18 @@ def could_not_collect(view: ControlView) -> Iterator[Flowable]:
     yield grid(rows, [24 * mm, 20 * mm, 36 * mm, 30 * mm, WIDTH - 110 * mm])
 
 
+# The report's building blocks for the IPE section (pdf_ipe), so it looks like the rest.
+IPE_KIT = PdfKit(text, grid, heads, H2, BODY, SMALL, CELL, IDENT, WIDTH)
+
+
+def ipe(view: ControlView) -> Iterator[Flowable]:
+    """Completeness of the population: queries as made, reconciliations, exclusions, regions."""
+    flowables = list(ipe_section(view.control, IPE_KIT))
+    if flowables:
+        yield CondPageBreak(SUBHEADING_ROOM)  # its heading never alone at a page foot
+        yield from flowables
+
+
 def attached_files(view: ControlView) -> Iterator[Flowable]:
     """Files attached to the control: a manual control's whole evidence, or supplementary."""
     control = view.control
@@ -245,6 +260,7 @@ CONTROL_PARTS: list[ControlPart] = [
     raw_evidence,
     notes,
     could_not_collect,
+    ipe,
     attached_files,
     failing_items,
     control_exceptions,

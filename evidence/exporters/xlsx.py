@@ -58,6 +58,7 @@ from .xlsx_cells import (
     wide_value_column,
 )
 from .xlsx_charts import status_chart, status_counts_rows
+from .xlsx_ipe import ipe_block, summary_rows
 from .xlsx_print import printable
 
 # The cell helpers other workbooks (diff, sample) build on are in xlsx_cells; named here too.
@@ -166,6 +167,7 @@ def summary(book: Book) -> None:
         ("controls.yaml SHA-256", run["controls_sha256"]),
         ("results.json SHA-256", book.results_sha256),
         ("API calls made", run["total_calls"]),
+        *summary_rows(controls),
     ]
     headers = [
         "Control",
@@ -272,6 +274,7 @@ def _control_sheet(book: Book, name: str, control: Mapping[str, Any]) -> None:
         ("Accepted exceptions", control_exceptions_text(control) or "none"),
         ("Raw evidence (SHA-256)", "\n".join(f"{e['path']}  {e['sha256']}" for e in evidence)),
     ]
+    block += ipe_block(control)
     items = control["items"]
     refs = book.evidence.for_control(control)
     attributes = attribute_columns(items)
