@@ -97,16 +97,29 @@ class EvidenceFile:
 
 
 def control_status(
-    items: Iterable[Item], errors: Iterable[CollectionError], manual: bool
+    items: Iterable[Item],
+    errors: Iterable[CollectionError],
+    manual: bool,
+    existential: bool = False,
 ) -> Status:
     """A control fails if any item fails; else is in error if anything could not be collected.
 
-    Partly collected is never `pass`.
+    Partly collected is never `pass`. An existential control (its requirement holds when *some*
+    resource meets it, e.g. "a multi-region trail is logging") passes on one fully proven
+    passing item, whatever else failed or could not be read; without one it is `error` if
+    anything could not be read (the unread resource might have been the one), else `fail`.
     """
     statuses = {item.status for item in items}
+    has_errors = Status.ERROR in statuses or any(True for _ in errors)
+    if existential:
+        if Status.PASS in statuses:
+            return Status.PASS
+        if has_errors:
+            return Status.ERROR
+        return Status.EXCEPTION if Status.EXCEPTION in statuses else Status.FAIL
     if Status.FAIL in statuses:
         return Status.FAIL
-    if Status.ERROR in statuses or any(True for _ in errors):
+    if has_errors:
         return Status.ERROR
     if manual:
         return Status.MANUAL
@@ -130,6 +143,7 @@ class ControlResult:
     errors: tuple[CollectionError, ...]
     evidence: tuple[EvidenceFile, ...]
     notes: tuple[str, ...] = ()
+    quantifier: str = "every"  # "some": existential (see control_status)
 
     @property
     def failing(self) -> tuple[Item, ...]:
@@ -156,6 +170,7 @@ class ControlResult:
             "errors": [error.to_json() for error in self.errors],
             "evidence": [f.to_json() for f in self.evidence],
             "notes": list(self.notes),
+            "quantifier": self.quantifier,
         }
 
 
@@ -164,9 +179,14 @@ def account_statuses(control: Mapping[str, Any], account: str) -> Status:
     items = [i for i in control["items"] if i["account"] == account]
     errors = [e for e in control["errors"] if e["account"] == account]
     statuses = {Status(i["status"]) for i in items}
+    has_errors = bool(errors) or Status.ERROR in statuses
+    if control.get("quantifier") == "some":
+        if Status.PASS in statuses:
+            return Status.PASS
+        return Status.ERROR if has_errors else Status.FAIL
     if Status.FAIL in statuses:
         return Status.FAIL
-    if errors or Status.ERROR in statuses:
+    if has_errors:
         return Status.ERROR
     if control["check"] == "manual":
         return Status.MANUAL

@@ -1,4 +1,10 @@
-"""CloudTrail and the CIS alarm chain: pass, fail, error over HTTP."""
+"""CloudTrail and the CIS alarm chain: pass, fail, error over HTTP.
+
+Issue 9 kinds here: event selectors read as CloudTrail applies them (classic and advanced,
+ExcludeManagementEventSources), delivery errors, one trail's failure isolated to that trail
+(cloudtrail.enabled is existential), and the alarm chain judged by behaviour from a qualifying
+trail.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import ACCOUNT, Aws, write_controls
+
+ALL_MANAGEMENT = [{"ReadWriteType": "All", "IncludeManagementEvents": True}]
+
+
+def trail_arn(name: str) -> str:
+    return f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/{name}"
 
 
 def trail(
@@ -15,6 +27,8 @@ def trail(
     logging: bool = True,
     validation: bool = True,
     log_group: str | None = None,
+    selectors: list[dict[str, Any]] | None = None,
+    advanced: list[dict[str, Any]] | None = None,
 ) -> None:
     aws.client("s3").create_bucket(Bucket=f"{name}-bucket")
     extra: dict[str, Any] = {}
@@ -33,9 +47,12 @@ def trail(
         EnableLogFileValidation=validation,
         **extra,
     )
-    cloudtrail.put_event_selectors(
-        TrailName=name, EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True}]
-    )
+    if advanced is not None:
+        cloudtrail.put_event_selectors(TrailName=name, AdvancedEventSelectors=advanced)
+    else:
+        cloudtrail.put_event_selectors(
+            TrailName=name, EventSelectors=ALL_MANAGEMENT if selectors is None else selectors
+        )
     if logging:
         cloudtrail.start_logging(Name=name)
 
@@ -45,11 +62,15 @@ def test_cloudtrail_passes_with_one_complete_trail(aws: Aws, collect: Any) -> No
     trail(aws, "org-trail")
     control = collect("--only", "LOG-01").control("LOG-01")
     assert control["status"] == "pass"
-    (item,) = control["items"]
-    assert item["resource"] == f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/org-trail"
+    assert control["quantifier"] == "some"
+    items = {i["resource"]: i for i in control["items"]}  # every trail is an item
+    item = items[trail_arn("org-trail")]
+    assert item["status"] == "pass"
     assert item["attributes"]["name"] == "org-trail"
     assert item["attributes"]["s3_bucket"] == "org-trail-bucket"
     assert item["attributes"]["trails_found"] == 2
+    # Existential: the legacy trail fails on its own, without failing the control.
+    assert items[trail_arn("legacy")]["status"] == "fail"
 
 
 def test_cloudtrail_fails_naming_every_shortfall(aws: Aws, collect: Any) -> None:
@@ -125,10 +146,10 @@ def test_alarm_chain_pass_and_where_it_breaks(aws: Aws, collect: Any, tmp_path: 
     assert items["root_account_use"]["status"] == "pass"
     assert "notifies email:cto@example.com" in items["root_account_use"]["detail"]
     assert items["cloudtrail_changes"]["detail"].endswith(
-        "metric filter without an alarm on its metric"
+        "metric filter TrailChanges counts the right events but no alarm watches its metric"
     )
     assert items["nacl_changes"]["detail"].endswith(
-        "no metric filter on a trail log group matches the pattern"
+        "no metric filter on the log group of a qualifying trail (trail-logs)"
     )
     calls = run.results["run"]["calls_per_operation"]
     assert calls["cloudtrail:DescribeTrails"] == 1  # read once, by the trail source only

@@ -13,6 +13,7 @@ import boto3
 from botocore.stub import Stubber
 
 from evidence.checks import CHECKS, ScopeContext
+from evidence.collect.per_resource import each_resource
 from evidence.collect.recorder import Recorder
 from evidence.collect.runner import run_source
 from evidence.model import CollectionError, Item
@@ -57,6 +58,9 @@ class StubbedAccount:
 
     def read(self, source: Source[Any]) -> Any:
         return self.collected[source.name]
+
+    def each_resource(self, kind: str, resources: Any, call: Any) -> dict[str, Any]:
+        return each_resource(self.recorder, kind, resources, call)
 
     def collect(self, source: Source[Any]) -> RawSource:
         raw = run_source(source, self, self.recorder, f"arn:aws:iam::{ACCOUNT}:user/auditor")
@@ -131,7 +135,9 @@ def test_no_account_level_block_is_a_finding_and_buckets_stand_alone() -> None:
         i.resource: i for i in evaluate(account, "s3.public_access_block") if isinstance(i, Item)
     }
     assert items[ACCOUNT].status == "fail"
-    assert items[ACCOUNT].detail == "account-level Block Public Access: not configured"
+    assert items[ACCOUNT].detail == (
+        "account-level Block Public Access: not configured; 1 bucket(s) without all four in effect"
+    )
     assert items["blocked"].status == "pass"
     assert items["open-bucket"].status == "fail"
 

@@ -55,8 +55,10 @@ class Control:
         errors: Sequence[CollectionError],
         evidence: Sequence[EvidenceFile],
         notes: Sequence[str] = (),
+        quantifier: str = "every",
     ) -> ControlResult:
-        """This control's result: its identity, what was found, and the status that follows."""
+        """This control's result: its identity, what was found, and the status that follows
+        (`quantifier` "some" for an existential check: see model.control_status)."""
         return ControlResult(
             id=self.id,
             title=self.title,
@@ -66,11 +68,14 @@ class Control:
             references=self.references,
             params=params,
             procedure=procedure,
-            status=control_status(items, errors, manual=self.manual),
+            status=control_status(
+                items, errors, manual=self.manual, existential=quantifier == "some"
+            ),
             items=tuple(items),
             errors=tuple(errors),
             evidence=tuple(evidence),
             notes=tuple(notes),
+            quantifier=quantifier,
         )
 
 

@@ -7,12 +7,14 @@ items. The IAM actions a check needs are those of its sources.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar
 
 from ..model import CollectionError, Item, Status, item_id
+from ..pack.raw import ResourceFailure
 from ..sources.base import Scope, Source
 
 P = TypeVar("P")
@@ -72,6 +74,28 @@ class ScopeContext(Generic[P]):
             id=item_id(self.check, self.account, self.region, resource, key),
         )
 
+    def unread(
+        self, resource: str, failure: ResourceFailure, arn: str = "", **attributes: Any
+    ) -> Iterator[Item | CollectionError]:
+        """A resource that could not be read: an `error` item of its own (named by the operation
+        and AWS error code), and the same failure among what could not be collected."""
+        yield self.item(
+            resource,
+            Status.ERROR,
+            f"could not be read: {failure.operation} failed with {failure.code}: {failure.message}",
+            arn,
+            error_operation=failure.operation,
+            error_code=failure.code,
+            **attributes,
+        )
+        yield CollectionError(
+            self.account,
+            self.region,
+            failure.operation,
+            failure.code,
+            f"{failure.kind} {failure.resource}: {failure.message}",
+        )
+
     def age_days(self, moment: datetime) -> int:
         return (self.as_of - moment).days
 
@@ -84,6 +108,14 @@ class ScopeContext(Generic[P]):
 # A check yields items, and may also yield what it could not collect while still judging the
 # rest (e.g. bucket-level settings when the account-level one could not be read).
 Evaluate = Callable[[ScopeContext[Any]], Iterable[Item | CollectionError]]
+
+
+class Quantifier(StrEnum):
+    """Whether a check's requirement must hold for every resource of its population, or for
+    some resource (see model.control_status)."""
+
+    EVERY = "every"  # universal: one failing resource fails it; partly collected is never pass
+    SOME = "some"  # existential: one fully proven resource passes it, unreadable ones shown
 
 
 @dataclass(frozen=True)
@@ -104,6 +136,7 @@ class Check:
     optional_sources: Callable[[Any], tuple[Source[Any], ...]] | None = None
     # Rules on parameters beyond their types: returns a problem, or None when they are fine.
     validate: Callable[[Any], str | None] | None = None
+    quantifier: Quantifier = Quantifier.EVERY
 
     def sources_for(self, params: Any) -> tuple[Source[Any], ...]:
         extra = self.optional_sources(params) if self.optional_sources else ()
@@ -133,12 +166,22 @@ def check(
     notes: tuple[str, ...] = (),
     optional_sources: Callable[[Any], tuple[Source[Any], ...]] | None = None,
     validate: Callable[[Any], str | None] | None = None,
+    quantifier: Quantifier = Quantifier.EVERY,
 ) -> Callable[[Evaluate], Evaluate]:
     def register(evaluate: Evaluate) -> Evaluate:
         if name in CHECKS:
             raise ValueError(f"check {name} registered twice")
         CHECKS[name] = Check(
-            name, summary, procedure, params, sources, evaluate, notes, optional_sources, validate
+            name,
+            summary,
+            procedure,
+            params,
+            sources,
+            evaluate,
+            notes,
+            optional_sources,
+            validate,
+            quantifier,
         )
         return evaluate
 

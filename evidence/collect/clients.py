@@ -6,8 +6,9 @@ Nothing global: a run builds its own AccountClients and passes them down.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import boto3
 import botocore.session
@@ -16,32 +17,14 @@ from botocore.exceptions import ProfileNotFound
 
 from .. import __version__
 from ..errors import CredentialsError
+from .failures import CREDENTIAL_ERROR_CODES, CREDENTIAL_EXCEPTIONS
+from .per_resource import each_resource
 from .recorder import Recorder
 
-# Error codes that mean "these credentials cannot be used", not "this call was refused".
-CREDENTIAL_ERROR_CODES = frozenset(
-    {
-        "ExpiredToken",
-        "ExpiredTokenException",
-        "InvalidClientTokenId",
-        "SignatureDoesNotMatch",
-        "UnrecognizedClientException",
-        "InvalidAccessKeyId",
-        "AuthFailure",
-        "RequestExpired",
-    }
-)
-CREDENTIAL_EXCEPTIONS = frozenset(
-    {
-        "NoCredentialsError",
-        "PartialCredentialsError",
-        "CredentialRetrievalError",
-        "SSOTokenLoadError",
-        "UnauthorizedSSOTokenError",
-        "TokenRetrievalError",
-        "ProfileNotFound",
-    }
-)
+__all__ = ["CREDENTIAL_ERROR_CODES", "CREDENTIAL_EXCEPTIONS", "AccountClients", "AwsSettings"]
+
+R = TypeVar("R")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -110,6 +93,7 @@ class AccountClients:
         self._settings = settings
         self._config = client_config(settings)
         self._recorder = recorder
+        self.recorder = recorder
         self.home_region = home_region  # where global services (IAM, STS) are called
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
@@ -150,6 +134,11 @@ class ScopedClients:
 
     def client(self, service: str, region: str | None = None) -> Any:
         return self.clients.client(service, region or self.client_region)
+
+    def each_resource(
+        self, kind: str, resources: Mapping[str, R], call: Callable[[R], T]
+    ) -> dict[str, T]:
+        return each_resource(self.clients.recorder, kind, resources, call)
 
     def read(self, source: Any) -> Any:
         if self.reader is None:

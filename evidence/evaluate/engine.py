@@ -153,4 +153,5 @@ def _evaluate_control(control: Control, evidence: EvidenceLookup, run: RunInfo) 
         errors=errors,
         evidence=lookup.evidence_files(),
         notes=check.notes,
+        quantifier=str(check.quantifier),
     )
