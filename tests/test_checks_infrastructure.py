@@ -9,7 +9,6 @@ from tests.conftest import Aws
 from tests.test_checks_ec2_rds import database
 from tests.test_checks_s3 import statuses
 
-
 # GetDetector reports the foundational data sources as Features; moto echoes what it was given.
 FOUNDATIONAL = [
     {"Name": name, "Status": "ENABLED"} for name in ("CLOUD_TRAIL", "DNS_LOGS", "FLOW_LOGS")

@@ -272,13 +272,27 @@ def alarm_for(chain: AlarmChain, trails: Sequence[Trail], spec: AlarmSpec) -> Ch
     correct = [key for key, b in judged.items() if b.correct]
     found: dict[str, Any] = {}
     if not correct:
-        metric, closest = min(
-            judged.items(), key=lambda pair: len(pair[1].missed) + len(pair[1].wrongly)
+        # The closest metric: among those that count any of the events at all (rightly or
+        # wrongly), the one missing fewest events it must count, then counting fewest wrong.
+        related = [
+            pair
+            for pair in judged.items()
+            if len(pair[1].missed) < len(spec.must_match) or pair[1].wrongly or pair[1].unreadable
+        ]
+        if not related:
+            return _broken(
+                f"no metric filter on {', '.join(g for _, g in sorted(groups))} counts any of"
+                f" these events ({len(filters)} filter(s) judged)",
+                unknowns,
+                found,
+            )
+        nearest, closest = min(
+            related, key=lambda pair: (len(pair[1].missed), len(pair[1].wrongly))
         )
-        names = ", ".join(f.name for f in by_metric[metric])
-        found["metric_filters"] = [f.name for f in by_metric[metric]]
         if closest.unreadable:
-            unknowns.append(_describe(closest))
+            unknowns.append(_describe(Behaviour((), (), closest.unreadable)))
+        names = ", ".join(f.name for f in by_metric[nearest])
+        found["metric_filters"] = [f.name for f in by_metric[nearest]]
         return _broken(
             f"no metric filter counts exactly these events; closest, {names}: {_describe(closest)}",
             unknowns,

@@ -46,14 +46,20 @@ def management_coverage(selectors: Mapping[str, Any] | None) -> ManagementCovera
     return ManagementCoverage(False, False, ("no event selectors: no management events logged",))
 
 
-def _coverage(missing: Mapping[str, Sequence[str]]) -> ManagementCoverage:
-    """From the sources not logged per kind (read/write) to coverage and words."""
+def _coverage(
+    missing: Mapping[str, Sequence[str]], logged: Mapping[str, Sequence[str]] | None = None
+) -> ManagementCoverage:
+    """From the sources not logged per kind (read/write) to coverage and words; `logged` are
+    the named sources that are (when every other source is not)."""
     gaps = []
     for _, kind in KINDS:
         sources = missing[kind]
         if sources:
             named = [s for s in sources if s != OTHER_SOURCES]
-            if OTHER_SOURCES in sources and not named:
+            only = (logged or {}).get(kind, ())
+            if OTHER_SOURCES in sources and not named and only:
+                gaps.append(f"{kind} management events are logged only from {', '.join(only)}")
+            elif OTHER_SOURCES in sources and not named:
                 gaps.append(f"{kind} management events are not logged")
             else:
                 more = " and every other source" if OTHER_SOURCES in sources else ""
@@ -122,14 +128,16 @@ def _advanced(selectors: Sequence[Mapping[str, Any]]) -> ManagementCoverage:
     }
     witnesses = [*sorted(named), OTHER_SOURCES]
     missing: dict[str, list[str]] = {}
+    logged: dict[str, list[str]] = {}
     for read_only, kind in KINDS:
-        missing[kind] = [
-            source
-            for source in witnesses
-            if not any(
+        admitted = {
+            source: any(
                 _admits(fields.get("readOnly", {}), read_only)
                 and _admits(fields.get("eventSource", {}), source)
                 for fields in usable
             )
-        ]
-    return _coverage(missing)
+            for source in witnesses
+        }
+        missing[kind] = [source for source, yes in admitted.items() if not yes]
+        logged[kind] = [s for s, yes in admitted.items() if yes and s != OTHER_SOURCES]
+    return _coverage(missing, logged)
