@@ -87,7 +87,7 @@ def test_snapshots_owned_by_other_accounts_are_not_in_the_population(
 
 
 def test_ebs_snapshot_error_names_region_operation_and_code(aws: Aws, collect: Any) -> None:
-    snapshot(aws)
+    snapshot_id = snapshot(aws)
     aws.proxy.fail("DescribeSnapshotAttribute", "UnauthorizedOperation", status=403)
     run = collect("--only", "EC2-01", "--region", "us-east-1")
     control = run.control("EC2-01")
@@ -99,7 +99,7 @@ def test_ebs_snapshot_error_names_region_operation_and_code(aws: Aws, collect: A
         "region": "us-east-1",
         "operation": "DescribeSnapshotAttribute",
         "code": "UnauthorizedOperation",
-        "message": "injected by the test proxy",
+        "message": f"snapshot {snapshot_id}: injected by the test proxy",
     }
 
 

@@ -160,9 +160,7 @@ class RecorderParams:
     require_all_resource_types: bool = True
 
 
-def recorder_problems(
-    recorder: Mapping[str, Any], status: Mapping[str, Any], channels: int, all_types: bool
-) -> list[str]:
+def recorder_problems(status: Mapping[str, Any], channels: int, all_types: bool) -> list[str]:
     """Why a recorder does not record now: not recording, its last recording attempt failed
     (lastStatus Failure, with AWS's error code), no delivery channel to deliver to. AWS Config
     Developer Guide, "Managing the configuration recorder"; API DescribeConfigurationRecorder
@@ -202,7 +200,6 @@ def config_recorder(ctx: ScopeContext[RecorderParams]) -> Iterator[Item]:
         status = data.status.get(name, {})
         all_types = bool((recorder.get("recordingGroup") or {}).get("allSupported"))
         problems = recorder_problems(
-            recorder,
             status,
             len(data.delivery_channels),
             all_types or not ctx.params.require_all_resource_types,
