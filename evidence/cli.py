@@ -14,6 +14,15 @@ from types import FrameType
 
 from . import TOOL_NAME, __version__
 from .assemble.finish import PackOutcome
+from .audit.bundle import is_bundle
+from .audit.commands import (
+    AUDIT_COMMANDS,
+    add_audit_commands,
+    export_oscal,
+    requests_line,
+    run_audit_command,
+    verify_bundle_command,
+)
 from .audit.export import export_pack
 from .catalog.loader import load_catalog
 from .catalog.permissions import policy
@@ -23,6 +32,7 @@ from .collect.progress import BarProgress, progress_for
 from .collect.run import CollectRequest, collect, select_controls
 from .errors import EXIT_OK, EvidenceToolError
 from .exporters.terminal import accounts_table, catalog_table, results_table
+from .pack.period import EventsFrom, parse_period
 from .pack.verify import verify_pack
 
 DEFAULT_CONTROLS = Path("controls.yaml")
@@ -79,6 +89,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="calls in flight per account and region (default 3)",
     )
+    run.add_argument(
+        "--period",
+        metavar="START..END",
+        help="the audit period (SOC 2 Type II): UTC dates, inclusive (2026-07-01..2026-09-30)"
+        " or a quarter (2026Q3); without it the pack is point in time",
+    )
+    run.add_argument(
+        "--events-from",
+        choices=EventsFrom.CHOICES,
+        default=EventsFrom.AUTO,
+        help="where the period's CloudTrail events are read: auto (LookupEvents within 90"
+        " days, else the trail's S3 log files), lookup or s3 (default auto)",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress output")
     run.add_argument(
         "--max-attempts",
@@ -95,17 +118,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="sources collected concurrently (default 8)",
     )
     _output_option(run)
+    _requests_option(run)
 
     demo = commands.add_parser("demo", help="run against an embedded emulated account (no AWS)")
     _controls_option(demo)
     _output_option(demo)
+    _requests_option(demo)
 
-    verify = commands.add_parser("verify", help="recompute every hash of a pack")
+    verify = commands.add_parser("verify", help="recompute every hash of a pack (or bundle zip)")
     verify.add_argument("pack", type=Path)
 
     export = commands.add_parser("export", help="re-evaluate a pack's raw/ into a new pack")
     export.add_argument("pack", type=Path)
     _output_option(export, default=None)
+    export.add_argument(
+        "--oscal",
+        action="store_true",
+        help="instead, write the pack's results as OSCAL assessment results beside it",
+    )
+    add_audit_commands(commands)
 
     controls = commands.add_parser("controls", help="list the control catalogue")
     _controls_option(controls)
@@ -131,6 +162,15 @@ def _controls_option(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_CONTROLS,
         metavar="FILE",
         help="control catalogue (default: ./controls.yaml)",
+    )
+
+
+def _requests_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--requests",
+        type=Path,
+        metavar="FILE",
+        help="the auditor's request list (CSV or xlsx: id, description) mapped in the workbook",
     )
 
 
@@ -188,6 +228,9 @@ def _run(args: argparse.Namespace) -> int:
             role_name=args.role_name,
             max_workers=args.max_workers,
             max_in_flight=args.max_in_flight,
+            requests=args.requests,
+            period=parse_period(args.period) if args.period else None,
+            events_from=args.events_from,
         )
         progress = progress_for(args.quiet)
         try:
@@ -200,7 +243,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "demo":
         from .demo import run_demo
 
-        outcome = run_demo(args.controls, args.output)
+        outcome = run_demo(args.controls, args.output, args.requests)
         _print_outcome(outcome)
         print("This pack was collected from an emulated demo account; its findings are seeded.")
         return EXIT_OK
@@ -208,9 +251,13 @@ def _run(args: argparse.Namespace) -> int:
         return _verify(args.pack)
     if args.command == "export":
         output = args.output if args.output is not None else args.pack.parent
+        if args.oscal:
+            return export_oscal(args.pack, output)
         outcome = export_pack(args.pack, output, datetime.now(UTC))
         _print_outcome(outcome)
         return outcome.exit_code
+    if args.command in AUDIT_COMMANDS:
+        return run_audit_command(args)
     if args.command == "permissions":
         catalog = select_controls(load_catalog(args.controls), args.only)
         print(json.dumps(policy(catalog), indent=2))
@@ -231,10 +278,14 @@ def _print_outcome(outcome: PackOutcome) -> None:
         print(accounts_table(document))
     counts = ", ".join(f"{n} {status}" for status, n in document["summary"].items() if n)
     print(f"\n{len(document['controls'])} controls: {counts}")
+    if document.get("requests"):
+        print(requests_line(document["requests"]))
     print(f"Pack: {outcome.path}")
 
 
 def _verify(pack: Path) -> int:
+    if is_bundle(pack):
+        return verify_bundle_command(pack)
     report = verify_pack(pack)
     for label, names in (
         ("changed", report.changed),
@@ -243,6 +294,8 @@ def _verify(pack: Path) -> int:
     ):
         for name in names:
             print(f"{label}: {name}")
+    if report.chain is not None:
+        print(f"chain: {report.chain.message}")
     if report.intact:
         print(f"{pack}: intact ({report.checked} files verified)")
         return EXIT_OK

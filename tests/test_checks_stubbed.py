@@ -62,6 +62,9 @@ class StubbedAccount:
     def each_resource(self, kind: str, resources: Any, call: Any) -> dict[str, Any]:
         return each_resource(self.recorder, kind, resources, call)
 
+    def keep_body(self, operation: str, body: Any, parameters: Any) -> None:
+        self.recorder.keep_body(operation, body, parameters)
+
     def collect(self, source: Source[Any]) -> RawSource:
         raw = run_source(source, self, self.recorder, f"arn:aws:iam::{ACCOUNT}:user/auditor")
         # Through JSON and back, as evaluation reads it from the pack.

@@ -12,14 +12,17 @@ from pathlib import Path
 from typing import Any
 
 from ..catalog.loader import Catalog
+from ..catalog.requests import read_packed_request_list
 from ..evaluate.engine import evaluate
 from ..evaluate.results import RESULTS_FILE, exit_code, results_document
 from ..exporters import write_exports
 from ..exporters.readme import README_FILE, pack_readme
 from ..pack.builder import PackBuilder
+from ..pack.chain import chain_fields
 from ..pack.raw import RawStore, utc_iso
 from ..pack.runinfo import RUN_FILE, RunInfo
 from ..sources.account import ACCOUNT_ALIASES
+from .requests import requests_block
 
 CONTROLS_COPY = "controls.yaml"
 
@@ -64,6 +67,12 @@ def finish_pack(
     document = results_document(
         run, controls, account_aliases(store, run), name, utc_iso(evaluated_at)
     )
+    chain = chain_fields(pack.output_dir, run.scope)  # the hash chain to the pack before it
+    document["run"]["previous_pack"] = chain["previous_pack"]
+    document["history"] = chain["history"]
+    requests = requests_block(catalog, read_packed_request_list(pack.dir), controls)
+    if requests is not None:
+        document["requests"] = requests
     pack.write_json(RESULTS_FILE, document)
     write_exports(pack, document, run)
     pack.write_bytes(README_FILE, pack_readme(name, document).encode("utf-8"))

@@ -16,7 +16,7 @@ from ..sources.cloudtrail import (
     Trail,
     log_group_key,
 )
-from .base import Quantifier, ScopeContext, check
+from .base import Quantifier, ScopeContext, check, events
 from .cis_alarms import ALARMS, AlarmSpec, Probe
 from .filter_pattern import FilterPatternError, compile_pattern
 
@@ -103,6 +103,15 @@ def _trail_attributes(trail: Trail) -> dict[str, Any]:
         " fully proven trail passes it. Trails that do not meet every requirement are listed as"
         " failing items and trails that could not be read as error items; neither fails the"
         " control while another trail passes.",
+    ),
+    change_events=events(
+        "cloudtrail",
+        "CreateTrail",
+        "UpdateTrail",
+        "DeleteTrail",
+        "StartLogging",
+        "StopLogging",
+        "PutEventSelectors",
     ),
 )
 def cloudtrail_enabled(ctx: ScopeContext[TrailParams]) -> Iterator[Item | CollectionError]:
@@ -364,6 +373,19 @@ def _broken(detail: str, unknowns: list[str], found: dict[str, Any]) -> ChainRes
     params=AlarmParams,
     sources=(TRAILS, ALARM_CHAIN),
     validate=_validate_alarms,
+    change_events=events(
+        "cloudtrail",
+        "UpdateTrail",
+        "DeleteTrail",
+        "StartLogging",
+        "StopLogging",
+        "PutEventSelectors",
+    )
+    + events("logs", "PutMetricFilter", "DeleteMetricFilter", "DeleteLogGroup")
+    + events(
+        "monitoring", "PutMetricAlarm", "DeleteAlarms", "DisableAlarmActions", "EnableAlarmActions"
+    )
+    + events("sns", "Subscribe", "ConfirmSubscription", "Unsubscribe", "DeleteTopic"),
 )
 def security_alarms(ctx: ScopeContext[AlarmParams]) -> Iterator[Item | CollectionError]:
     trails = ctx.get(TRAILS)

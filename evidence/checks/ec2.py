@@ -15,7 +15,7 @@ from ..sources.ec2 import (
     SECURITY_GROUPS,
     PrefixLists,
 )
-from .base import NoParams, ScopeContext, check
+from .base import NoParams, ScopeContext, check, events
 
 
 @check(
@@ -29,6 +29,15 @@ from .base import NoParams, ScopeContext, check
     ),
     params=NoParams,
     sources=(EBS_SNAPSHOTS,),
+    change_events=events(
+        "ec2",
+        "CreateSnapshot",
+        "CreateSnapshots",
+        "CopySnapshot",
+        "DeleteSnapshot",
+        "ModifySnapshotAttribute",
+        "ResetSnapshotAttribute",
+    ),
 )
 def snapshot_public(ctx: ScopeContext[NoParams]) -> Iterator[Item | CollectionError]:
     data = ctx.get(EBS_SNAPSHOTS)
@@ -127,6 +136,15 @@ def rule_exposure(
     ),
     params=OpenPortsParams,
     sources=(SECURITY_GROUPS, PREFIX_LISTS),
+    change_events=events(
+        "ec2",
+        "CreateSecurityGroup",
+        "DeleteSecurityGroup",
+        "AuthorizeSecurityGroupIngress",
+        "RevokeSecurityGroupIngress",
+        "ModifySecurityGroupRules",
+        "ModifyManagedPrefixList",
+    ),
 )
 def security_groups_open(ctx: ScopeContext[OpenPortsParams]) -> Iterator[Item | CollectionError]:
     data = ctx.get(SECURITY_GROUPS)
@@ -190,6 +208,7 @@ def security_groups_open(ctx: ScopeContext[OpenPortsParams]) -> Iterator[Item | 
     procedure="In each region, read ec2:GetEbsEncryptionByDefault; a region where it is off fails.",
     params=NoParams,
     sources=(EBS_ENCRYPTION_DEFAULT,),
+    change_events=events("ec2", "EnableEbsEncryptionByDefault", "DisableEbsEncryptionByDefault"),
 )
 def ebs_encryption_default(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
     enabled = ctx.get(EBS_ENCRYPTION_DEFAULT)
@@ -228,6 +247,12 @@ def _instance_tags(instance: Mapping[str, Any]) -> dict[str, str]:
     ),
     params=InstanceSpreadParams,
     sources=(INSTANCES,),
+    change_events=events(
+        "ec2", "RunInstances", "StartInstances", "StopInstances", "TerminateInstances"
+    )
+    + events(
+        "autoscaling", "CreateAutoScalingGroup", "UpdateAutoScalingGroup", "DeleteAutoScalingGroup"
+    ),
 )
 def instances_multi_az(ctx: ScopeContext[InstanceSpreadParams]) -> Iterator[Item]:
     workloads: dict[str, list[Mapping[str, Any]]] = {}

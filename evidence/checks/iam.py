@@ -17,7 +17,7 @@ from ..sources.iam import (
     VIRTUAL_MFA_DEVICES,
     CredentialRow,
 )
-from .base import NoParams, NotCollected, ScopeContext, check
+from .base import NoParams, NotCollected, ScopeContext, check, events
 from .policy import PolicyError, covers_every_action, covers_every_resource, parse_policy
 
 # ---------------------------------------------------------------- password policy
@@ -86,6 +86,7 @@ def password_policy_shortfalls(
         " no lockout for IAM users, so no API evidence can show it. Evidence for a lockout"
         " requirement must come from the identity provider used for console sign-in.",
     ),
+    change_events=events("iam", "UpdateAccountPasswordPolicy", "DeleteAccountPasswordPolicy"),
 )
 def password_policy(ctx: ScopeContext[PasswordPolicyParams]) -> Iterator[Item]:
     policy = ctx.get(PASSWORD_POLICY)
@@ -136,6 +137,7 @@ class RootMfaParams:
     ),
     params=RootMfaParams,
     sources=(ACCOUNT_SUMMARY, CREDENTIAL_REPORT, VIRTUAL_MFA_DEVICES),
+    change_events=events("iam", "EnableMFADevice", "DeactivateMFADevice", "DeleteVirtualMFADevice"),
 )
 def root_mfa(ctx: ScopeContext[RootMfaParams]) -> Iterator[Item | CollectionError]:
     readings, missing = root_readings(
@@ -266,6 +268,16 @@ def describe_readings(
     ),
     params=NoParams,
     sources=(CREDENTIAL_REPORT,),
+    change_events=events(
+        "iam",
+        "CreateUser",
+        "DeleteUser",
+        "CreateLoginProfile",
+        "DeleteLoginProfile",
+        "EnableMFADevice",
+        "DeactivateMFADevice",
+        "DeleteVirtualMFADevice",
+    ),
 )
 def user_mfa(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
     age, report = report_age(ctx), report_attributes(ctx)
@@ -304,6 +316,7 @@ class KeyRotationParams:
     ),
     params=KeyRotationParams,
     sources=(CREDENTIAL_REPORT,),
+    change_events=events("iam", "CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey"),
 )
 def access_key_rotation(ctx: ScopeContext[KeyRotationParams]) -> Iterator[Item]:
     limit = ctx.params.max_age_days
@@ -349,6 +362,7 @@ def _iso(moment: Any) -> str | None:
     ),
     params=NoParams,
     sources=(ACCOUNT_SUMMARY, CREDENTIAL_REPORT),
+    change_events=events("iam", "CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey"),
 )
 def root_access_keys(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
     readings, missing = root_readings(
@@ -390,6 +404,15 @@ class UnusedCredentialParams:
     ),
     params=UnusedCredentialParams,
     sources=(CREDENTIAL_REPORT,),
+    change_events=events(
+        "iam",
+        "CreateAccessKey",
+        "UpdateAccessKey",
+        "DeleteAccessKey",
+        "CreateLoginProfile",
+        "UpdateLoginProfile",
+        "DeleteLoginProfile",
+    ),
 )
 def unused_credentials(ctx: ScopeContext[UnusedCredentialParams]) -> Iterator[Item]:
     limit = ctx.params.max_unused_days
@@ -506,6 +529,31 @@ def _admin_reasons(
     ),
     params=PrivilegedAccessParams,
     sources=(AUTHORIZATION_DETAILS,),
+    change_events=events(
+        "iam",
+        "CreateUser",
+        "DeleteUser",
+        "CreateGroup",
+        "DeleteGroup",
+        "CreateRole",
+        "DeleteRole",
+        "AddUserToGroup",
+        "RemoveUserFromGroup",
+        "AttachUserPolicy",
+        "DetachUserPolicy",
+        "AttachGroupPolicy",
+        "DetachGroupPolicy",
+        "AttachRolePolicy",
+        "DetachRolePolicy",
+        "PutUserPolicy",
+        "DeleteUserPolicy",
+        "PutGroupPolicy",
+        "DeleteGroupPolicy",
+        "PutRolePolicy",
+        "DeleteRolePolicy",
+        "CreatePolicyVersion",
+        "SetDefaultPolicyVersion",
+    ),
 )
 def privileged_access(ctx: ScopeContext[PrivilegedAccessParams]) -> Iterator[Item]:
     details = ctx.get(AUTHORIZATION_DETAILS)

@@ -24,7 +24,7 @@ from ..sources.s3 import (
     BucketSetting,
     bucket_tags,
 )
-from .base import NotCollected, ScopeContext, check
+from .base import NotCollected, ScopeContext, check, events
 from .policy import (
     PolicyError,
     applies_to_everyone,
@@ -131,6 +131,7 @@ SCOPE_WORDS = (
     params=LoggingScope,
     sources=(BUCKETS, BUCKET_LOGGING),
     optional_sources=_scoped_sources,
+    change_events=events("s3", "CreateBucket", "DeleteBucket", "PutBucketLogging"),
 )
 def access_logging(ctx: ScopeContext[LoggingScope]) -> Iterator[Item | CollectionError]:
     for found in per_bucket(ctx, BUCKET_LOGGING, "GetBucketLogging"):
@@ -160,6 +161,9 @@ def access_logging(ctx: ScopeContext[LoggingScope]) -> Iterator[Item | Collectio
     params=BucketScope,
     sources=(BUCKETS, BUCKET_ENCRYPTION),
     optional_sources=_scoped_sources,
+    change_events=events(
+        "s3", "CreateBucket", "DeleteBucket", "PutBucketEncryption", "DeleteBucketEncryption"
+    ),
 )
 def bucket_encryption(ctx: ScopeContext[BucketScope]) -> Iterator[Item | CollectionError]:
     for found in per_bucket(ctx, BUCKET_ENCRYPTION, "GetBucketEncryption"):
@@ -293,6 +297,9 @@ def plain_http_denial(policy_text: str | None, bucket: str, partition: str) -> P
     params=BucketScope,
     sources=(BUCKETS, BUCKET_POLICY),
     optional_sources=_scoped_sources,
+    change_events=events(
+        "s3", "CreateBucket", "DeleteBucket", "PutBucketPolicy", "DeleteBucketPolicy"
+    ),
 )
 def tls_only(ctx: ScopeContext[BucketScope]) -> Iterator[Item | CollectionError]:
     for found in per_bucket(ctx, BUCKET_POLICY, "GetBucketPolicy"):
@@ -352,6 +359,15 @@ def _off(settings: Mapping[str, bool]) -> list[str]:
     params=BucketScope,
     sources=(ACCOUNT_PUBLIC_ACCESS, BUCKETS, BUCKET_PUBLIC_ACCESS),
     optional_sources=_scoped_sources,
+    change_events=events(
+        "s3",
+        "CreateBucket",
+        "DeleteBucket",
+        "PutBucketPublicAccessBlock",
+        "DeleteBucketPublicAccessBlock",
+        "PutAccountPublicAccessBlock",
+        "DeleteAccountPublicAccessBlock",
+    ),
 )
 def public_access_block(ctx: ScopeContext[BucketScope]) -> Iterator[Item | CollectionError]:
     try:

@@ -15,7 +15,7 @@ from ..sources.services import (
     LISTENERS,
     TRUSTED_ADVISOR_LIMITS,
 )
-from .base import ScopeContext, check
+from .base import ScopeContext, check, events
 
 # ---------------------------------------------------------------- load balancer listeners
 
@@ -146,6 +146,18 @@ def _classic_items(ctx: ScopeContext[ListenerParams]) -> Iterator[Item]:
     ),
     params=ListenerParams,
     sources=(LISTENERS, CLASSIC_LOAD_BALANCERS),
+    change_events=events(
+        "elasticloadbalancing",
+        "CreateListener",
+        "ModifyListener",
+        "DeleteListener",
+        "CreateRule",
+        "ModifyRule",
+        "DeleteRule",
+        # Classic Load Balancers (the same event source).
+        "CreateLoadBalancerListeners",
+        "DeleteLoadBalancerListeners",
+    ),
 )
 def tls_listeners(ctx: ScopeContext[ListenerParams]) -> Iterator[Item | CollectionError]:
     yield from _elbv2_items(ctx)
@@ -189,6 +201,15 @@ def recorder_problems(status: Mapping[str, Any], channels: int, all_types: bool)
     ),
     params=RecorderParams,
     sources=(CONFIG_RECORDERS,),
+    change_events=events(
+        "config",
+        "PutConfigurationRecorder",
+        "StartConfigurationRecorder",
+        "StopConfigurationRecorder",
+        "DeleteConfigurationRecorder",
+        "PutDeliveryChannel",
+        "DeleteDeliveryChannel",
+    ),
 )
 def config_recorder(ctx: ScopeContext[RecorderParams]) -> Iterator[Item]:
     data = ctx.get(CONFIG_RECORDERS)
@@ -281,6 +302,7 @@ def feature_status(detector: Mapping[str, Any], feature: str) -> str:
     params=GuardDutyParams,
     sources=(GUARDDUTY_DETECTORS,),
     validate=_validate_features,
+    change_events=events("guardduty", "CreateDetector", "UpdateDetector", "DeleteDetector"),
 )
 def guardduty_enabled(ctx: ScopeContext[GuardDutyParams]) -> Iterator[Item | CollectionError]:
     detectors = ctx.get(GUARDDUTY_DETECTORS)
@@ -338,6 +360,7 @@ def _number(value: Any) -> float | None:
         " Without one AWS answers SubscriptionRequiredException and this control is an error"
         " (never a pass): watch service quotas another way and attach that evidence.",
     ),
+    change_events=events("servicequotas", "RequestServiceQuotaIncrease"),
 )
 def service_limits(ctx: ScopeContext[ServiceLimitParams]) -> Iterator[Item | CollectionError]:
     threshold = ctx.params.threshold_percent

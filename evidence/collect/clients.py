@@ -92,7 +92,6 @@ class AccountClients:
         self.session = session
         self._settings = settings
         self._config = client_config(settings)
-        self._recorder = recorder
         self.recorder = recorder
         self.home_region = home_region  # where global services (IAM, STS) are called
         self._clients: dict[tuple[str, str], Any] = {}
@@ -108,7 +107,7 @@ class AccountClients:
                     endpoint_url=self._settings.endpoint_url,
                     config=self._config,
                 )
-                self._clients[key] = self._recorder.attach(client)
+                self._clients[key] = self.recorder.attach(client)
             return self._clients[key]
 
     def context(
@@ -139,6 +138,9 @@ class ScopedClients:
         self, kind: str, resources: Mapping[str, R], call: Callable[[R], T]
     ) -> dict[str, T]:
         return each_resource(self.clients.recorder, kind, resources, call)
+
+    def keep_body(self, operation: str, body: Any, parameters: Mapping[str, Any]) -> None:
+        self.clients.recorder.keep_body(operation, body, parameters)
 
     def read(self, source: Any) -> Any:
         if self.reader is None:

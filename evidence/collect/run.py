@@ -12,10 +12,12 @@ from typing import Any
 from .. import __version__
 from ..assemble.finish import PackOutcome, finish_pack, stamp
 from ..catalog.loader import Catalog, load_catalog
+from ..catalog.requests import load_request_list
 from ..checks import CHECKS
 from ..errors import CredentialsError, EvidenceToolError, UsageError
 from ..model import GLOBAL_REGION
 from ..pack.builder import PackBuilder
+from ..pack.period import EventsFrom, Period, plan_events
 from ..pack.raw import utc_iso
 from ..pack.runinfo import RunInfo
 from ..sources.account import CALLER_IDENTITY, CallerIdentity
@@ -29,6 +31,7 @@ from .clients import (
     AwsSettings,
     make_session,
 )
+from .period_sources import period_sources
 from .recorder import Recorder
 from .runner import RawWriter, run_source
 from .scheduler import Scheduler
@@ -46,6 +49,9 @@ class CollectRequest:
     role_name: str = DEFAULT_ROLE
     max_workers: int = 8
     max_in_flight: int = 3  # per account and region: production-safe
+    requests: Path | None = None  # the auditor's request list (CSV or xlsx), mapped to controls
+    period: Period | None = None  # a Type II pack's audit period; None: point in time
+    events_from: str = EventsFrom.AUTO
 
 
 Clock = Callable[[], datetime]
@@ -83,11 +89,15 @@ def collect(
     request: CollectRequest, progress: Progress | None = None, clock: Clock = _utcnow
 ) -> PackOutcome:
     catalog = select_controls(load_catalog(request.controls_path), request.only)
+    request_list = load_request_list(request.requests) if request.requests else None
     if request.accounts and request.organization:
         raise UsageError("--accounts and --organization cannot be used together")
     started = clock()
+    events = plan_events(request.period, request.events_from, started) if request.period else None
     session = make_session(request.aws)
     sources = sources_for(catalog)
+    if events is not None:
+        sources = period_sources(catalog, sources, events)
     if any(s.scope is Scope.REGIONAL for s in sources) and not (
         request.regions or session.region_name
     ):
@@ -103,6 +113,8 @@ def collect(
             request.accounts, request.organization, base, caller, recorder, writer
         )
         copy_attachments(catalog, pack)
+        if request_list is not None:
+            pack.write_bytes(request_list.pack_path, request_list.content)
         collection = AccountCollection(
             sources=sources,
             regions=request.regions,
@@ -131,6 +143,8 @@ def collect(
             controls_sha256=catalog.sha256,
             control_ids=tuple(catalog.ids()),
             calls_per_operation=dict(recorder.calls_per_operation),
+            period=request.period,
+            events=events,
         )
         return finish_pack(pack, catalog, run, evaluated_at=clock())
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..model import CollectionError
+from .period import EventsPlan, Period
 from .raw import RAW_DIR, parse_utc
 
 RUN_FILE = f"{RAW_DIR}/run.json"
@@ -63,6 +64,9 @@ class RunInfo:
     controls_sha256: str
     control_ids: tuple[str, ...]  # the controls collected for (all, or those given with --only)
     calls_per_operation: Mapping[str, int] = field(default_factory=dict)
+    # A Type II pack's audit period, and how its CloudTrail events were read; None: point in time.
+    period: Period | None = None
+    events: EventsPlan | None = None
 
     @property
     def as_of(self) -> datetime:
@@ -88,7 +92,15 @@ class RunInfo:
             "control_ids": list(self.control_ids),
             "calls_per_operation": dict(sorted(self.calls_per_operation.items())),
             "total_calls": sum(self.calls_per_operation.values()),
+            "period": self.period_json(),
         }
+
+    def period_json(self) -> dict[str, Any] | None:
+        """results.json's `run.period`: the period and how its events were read, or None."""
+        if self.period is None:
+            return None
+        events = None if self.events is None else self.events.to_json()
+        return {**self.period.to_json(), "events": events}
 
     @staticmethod
     def from_json(data: Mapping[str, Any]) -> RunInfo:
@@ -105,6 +117,10 @@ class RunInfo:
             controls_sha256=data["controls_sha256"],
             control_ids=tuple(data["control_ids"]),
             calls_per_operation=dict(data.get("calls_per_operation", {})),
+            period=Period.from_json(period) if (period := data.get("period")) else None,
+            events=EventsPlan.from_json(period["events"])
+            if period and period.get("events")
+            else None,
         )
 
     @staticmethod

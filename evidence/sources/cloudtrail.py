@@ -30,6 +30,10 @@ class Trail:
     cloudwatch_logs_delivery_error: str | None = None
     cloudwatch_logs_delivery_time: str | None = None
     failure: ResourceFailure | None = None  # its status or selectors could not be read
+    s3_key_prefix: str | None = None
+    # GetTrailStatus: when logging last started and stopped (UTC ISO 8601), where AWS says.
+    started_logging: str | None = None
+    stopped_logging: str | None = None
 
     @property
     def management_read(self) -> bool:
@@ -59,6 +63,14 @@ def _fetch_trails(ctx: FetchContext) -> None:
         home.get_event_selectors(TrailName=trail["TrailARN"])
 
     ctx.each_resource("trail", {t["TrailARN"]: t for t in listing["trailList"]}, read)
+
+
+def _status_time(state: Mapping[str, Any] | None, *fields: str) -> str | None:
+    """The first of GetTrailStatus's time fields that is set (the API gives each twice)."""
+    for name in fields:
+        if state and state.get(name):
+            return str(state[name])
+    return None
 
 
 def _parse_trails(raw: RawSource) -> tuple[Trail, ...]:
@@ -94,6 +106,9 @@ def _parse_trails(raw: RawSource) -> tuple[Trail, ...]:
                         state.get("LatestCloudWatchLogsDeliveryTime")
                     ),
                     failure=failed.get(arn),
+                    s3_key_prefix=t.get("S3KeyPrefix"),
+                    started_logging=_status_time(state, "StartLoggingTime", "TimeLoggingStarted"),
+                    stopped_logging=_status_time(state, "StopLoggingTime", "TimeLoggingStopped"),
                 )
             )
     return tuple(trails)
