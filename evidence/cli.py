@@ -14,6 +14,7 @@ from types import FrameType
 
 from . import TOOL_NAME, __version__
 from .assemble.finish import PackOutcome
+from .audit import sample_command
 from .audit.bundle import is_bundle
 from .audit.commands import (
     AUDIT_COMMANDS,
@@ -24,6 +25,7 @@ from .audit.commands import (
     verify_bundle_command,
 )
 from .audit.export import export_pack
+from .catalog.exceptions import exception_warnings
 from .catalog.loader import load_catalog
 from .catalog.permissions import policy
 from .collect.accounts import DEFAULT_ROLE
@@ -31,7 +33,8 @@ from .collect.clients import AwsSettings
 from .collect.progress import BarProgress, progress_for
 from .collect.run import CollectRequest, collect, select_controls
 from .errors import EXIT_OK, EvidenceToolError
-from .exporters.terminal import accounts_table, catalog_table, results_table
+from .exporters.statuses import summary_line
+from .exporters.terminal import accounts_table, catalog_table, exception_notices, results_table
 from .pack.period import EventsFrom, parse_period
 from .pack.verify import verify_pack
 
@@ -137,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="instead, write the pack's results as OSCAL assessment results beside it",
     )
     add_audit_commands(commands)
+
+    sample_command.add_parser(commands)
 
     controls = commands.add_parser("controls", help="list the control catalogue")
     _controls_option(controls)
@@ -256,6 +261,8 @@ def _run(args: argparse.Namespace) -> int:
         outcome = export_pack(args.pack, output, datetime.now(UTC))
         _print_outcome(outcome)
         return outcome.exit_code
+    if args.command == "sample":
+        return sample_command.run(args)
     if args.command in AUDIT_COMMANDS:
         return run_audit_command(args)
     if args.command == "permissions":
@@ -266,6 +273,9 @@ def _run(args: argparse.Namespace) -> int:
         catalog = load_catalog(args.controls)
         print(f"{catalog.organisation}: {len(catalog.controls)} controls from {catalog.path}\n")
         print(catalog_table(catalog))
+        risks = ((c.id, risk) for c in catalog.controls for risk in c.exceptions)
+        for warning in exception_warnings(catalog.path, risks):
+            print(f"{TOOL_NAME}: warning: {warning}", file=sys.stderr)
         return EXIT_OK
     raise AssertionError(args.command)
 
@@ -276,8 +286,9 @@ def _print_outcome(outcome: PackOutcome) -> None:
     if len(document["run"]["accounts"]) > 1:
         print()
         print(accounts_table(document))
-    counts = ", ".join(f"{n} {status}" for status, n in document["summary"].items() if n)
-    print(f"\n{len(document['controls'])} controls: {counts}")
+    print(f"\n{summary_line(document)}")
+    for notice in exception_notices(document):
+        print(notice)
     if document.get("requests"):
         print(requests_line(document["requests"]))
     print(f"Pack: {outcome.path}")

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from .. import TOOL_NAME, __version__
 from .period_text import period_line
+from .statuses import STATUS_LEGEND, summary_line
 
 README_FILE = "README.txt"
+PERIOD_NOTE = (
+    "With an audit period, each control also has a `period` block in results.json (in effect"
+    " since, changes from CloudTrail, deviations): a deviation inside the period fails the control"
+    " even if it passes at the as-of time, and a period the events cannot fully show (missing log"
+    " files, LookupEvents refused) is an error, never a pass. The events read are under raw/"
+    " (cloudtrail.lookup_events or cloudtrail.log_files: every log object listed, with its ETag"
+    " and size, and the matching records)."
+)
 
 
 def pack_readme(name: str, document: dict[str, Any]) -> str:
@@ -16,7 +26,7 @@ def pack_readme(name: str, document: dict[str, Any]) -> str:
         f"{a['account_id']}" + (f" ({a['alias']})" if a.get("alias") else "")
         for a in run["accounts"]
     )
-    counts = ", ".join(f"{n} {status}" for status, n in document["summary"].items() if n)
+    counts = summary_line(document).partition(": ")[2]
     return f"""SOC 2 evidence pack {name}
 {"=" * (len(name) + 22)}
 
@@ -38,7 +48,8 @@ raw/                    Every AWS API call the collection made, one JSON file pe
                         every page of it. raw/run.json describes the run. The IAM credential
                         report is also kept as its decoded CSV beside its JSON.
 controls.yaml           The control catalogue the results were evaluated against.
-attachments/            Evidence files of manual (procedural) controls, by control id.
+attachments/            Files attached to controls in controls.yaml, by control id: the evidence
+                        of manual (procedural) controls, supplementary evidence of others.
 results.json            One entry per control: status, population, every evaluated item, the
                         failing ones, what could not be collected and the raw files used.
 evidence_*.xlsx         The auditor workbook, built from results.json and raw/ only.
@@ -46,14 +57,7 @@ evidence_*.pdf          The evidence report, built from results.json and raw/ on
 manifest.json           Size and SHA-256 of every other file (written last).
 SHA256SUMS              The same hashes (and that of manifest.json) for `sha256sum -c`.
 
-Statuses: pass; fail (a resource breaks the control); error (evidence could not be
-collected: the operation and AWS error code are named; never counted as a pass); manual
-(procedural control: its evidence is the attached files). With an audit period, each control
-also has a `period` block in results.json (in effect since, changes from CloudTrail,
-deviations): a deviation inside the period fails the control even if it passes at the as-of
-time, and a period the events cannot fully show (missing log files, LookupEvents refused) is
-an error, never a pass. The events read are under raw/ (cloudtrail.lookup_events or
-cloudtrail.log_files: every log object listed, with its ETag and size, and the matching records).
+{_wrap(f"{STATUS_LEGEND} {PERIOD_NOTE}")}
 
 How to verify this pack
 -----------------------
@@ -64,3 +68,7 @@ Both recompute every hash; any changed, missing or added file is named. To re-ev
 re-export offline from raw/ (a new pack is written, this one is left as it is):
     soc-evidence export {name}
 """
+
+
+def _wrap(text: str) -> str:
+    return textwrap.fill(text, width=96)
