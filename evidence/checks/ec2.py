@@ -16,6 +16,7 @@ from ..sources.ec2 import (
     PrefixLists,
 )
 from .base import NoParams, ScopeContext, check, events
+from .bounds import Port, Zones
 
 
 @check(
@@ -76,7 +77,7 @@ def snapshot_public(ctx: ScopeContext[NoParams]) -> Iterator[Item | CollectionEr
 
 @dataclass(frozen=True)
 class OpenPortsParams:
-    ports: tuple[int, ...] = (22, 3389)  # administration ports (SSH, RDP)
+    ports: tuple[Port, ...] = (22, 3389)  # administration ports (SSH, RDP)
 
 
 WORLD = ("0.0.0.0/0", "::/0")
@@ -228,7 +229,7 @@ def ebs_encryption_default(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
 class InstanceSpreadParams:
     tags: dict[str, str] = field(default_factory=dict)  # scope, e.g. {Environment: production}
     workload_tag: str = "Workload"  # instances are grouped by this tag, or by Auto Scaling group
-    min_zones: int = 2
+    min_zones: Zones = 2
 
 
 def _instance_tags(instance: Mapping[str, Any]) -> dict[str, str]:

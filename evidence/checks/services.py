@@ -16,13 +16,14 @@ from ..sources.services import (
     TRUSTED_ADVISOR_LIMITS,
 )
 from .base import ScopeContext, check, events
+from .bounds import Percent, Port
 
 # ---------------------------------------------------------------- load balancer listeners
 
 
 @dataclass(frozen=True)
 class ListenerParams:
-    allowed_plain_ports: tuple[int, ...] = ()  # accepted exceptions, e.g. a health-check port
+    allowed_plain_ports: tuple[Port, ...] = ()  # accepted exceptions, e.g. a health-check port
 
 
 def redirects_to_https(actions: Sequence[Mapping[str, Any]]) -> bool:
@@ -334,7 +335,7 @@ def guardduty_enabled(ctx: ScopeContext[GuardDutyParams]) -> Iterator[Item | Col
 
 @dataclass(frozen=True)
 class ServiceLimitParams:
-    threshold_percent: int = 80
+    threshold_percent: Percent = 80
 
 
 def _number(value: Any) -> float | None:
