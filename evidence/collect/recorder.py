@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ..pack.raw import CallError, RawCall, RawSource, SourceFailure, jsonable
+from ..pack.raw import CallError, RawCall, RawSource, ResourceFailure, SourceFailure, jsonable
 
 # Secrets are never written into a pack: AssumeRole answers carry temporary credentials.
 SECRET_FIELDS = frozenset({"SecretAccessKey", "SessionToken", "Password", "MasterUserPassword"})
@@ -40,6 +40,7 @@ class Recording:
     started: datetime
     calls: list[RawCall] = field(default_factory=list)
     failure: SourceFailure | None = None
+    resource_failures: list[ResourceFailure] = field(default_factory=list)
 
     def freeze(self, finished: datetime, extra_files: tuple[str, ...] = ()) -> RawSource:
         from ..pack.raw import utc_iso
@@ -54,6 +55,7 @@ class Recording:
             calls=tuple(self.calls),
             failure=self.failure,
             extra_files=extra_files,
+            resource_failures=tuple(self.resource_failures),
         )
 
 
@@ -106,6 +108,13 @@ class Recorder:
 
     def now(self) -> datetime:
         return self._clock()
+
+    def current(self) -> Recording:
+        """The recording of the source running in this thread (a call outside one is a bug)."""
+        bucket = self._current.get()
+        if bucket is None:
+            raise RuntimeError("no source is being recorded in this thread")
+        return bucket
 
     def _capture_params(
         self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any
