@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -12,8 +13,10 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
+from bench.bench_workbook import synthetic_pack
 from evidence.exporters.common import sheet_names
-from evidence.pack.builder import sha256_file
+from evidence.exporters.xlsx import write_workbook
+from evidence.pack.builder import PackBuilder, sha256_file
 from tests.conftest import ACCOUNT, CORE, Aws, collect_pack, emulated_aws, write_controls
 from tests.faultproxy import FaultProxy
 from tests.test_checks_ec2_rds import snapshot
@@ -126,8 +129,9 @@ def test_workbook_sheets_links_types_and_colours(seeded: Path) -> None:
     (row_rule,) = next(v for k, v in rules.items() if k.startswith(f"A{header_row + 1}:"))
     assert row_rule.formula == [f'$C{header_row + 1}="FAIL"']
     assert row_rule.dxf.fill.fgColor.rgb.endswith("FDE9E9")  # failing rows stand out
-    created = headers.index("user_created") + 1
+    created = headers.index("user_created (UTC)") + 1  # date-time columns say UTC
     assert isinstance(sheet.cell(population["alice"], created).value, datetime)
+    assert "mfa_active" in headers  # not a date-time: no (UTC)
 
 
 def test_no_cell_holds_a_formula_made_from_aws_data(seeded: Path) -> None:
@@ -163,10 +167,10 @@ def test_findings_and_sources_sheets(seeded: Path) -> None:
         "Remediation",
         "Ticket",
         "Item id",
+        "Key attributes",
+        "Evidence (raw/<account>/<region>/ file, call # or row)",
     ]
     assert findings.freeze_panes == "A2"
-    import json
-
     results = json.loads((pack / "results.json").read_text())
     expected = [
         (c["id"], i["resource"], i["id"]) for c in results["controls"] for i in c["failing"]
@@ -174,15 +178,28 @@ def test_findings_and_sources_sheets(seeded: Path) -> None:
     rows = [(r[0].value, r[4].value, r[11].value) for r in findings.iter_rows(min_row=2)]
     assert rows == expected and len(rows) >= 6
     assert all(r[8].value is None and r[10].value is None for r in findings.iter_rows(min_row=2))
+    # What an owner needs to act: the check's declared attributes, and where the evidence is.
+    by_resource = {r[4].value: r for r in findings.iter_rows(min_row=2)}
+    user = by_resource["=1+2"]
+    assert "User created: 20" in user[12].value
+    assert user[13].value.startswith("iam.credential_report.json call ")
+    assert "; iam.credential_report.csv row " in user[13].value
+    public = next(r for r in findings.iter_rows(min_row=2) if r[0].value == "EC2-01")
+    assert "Volume ID: vol-" in public[12].value and "Volume size (GiB): " in public[12].value
+    assert public[13].value.startswith("ec2.snapshots.json call ")
 
     sources = book["Sources"]
     header = [c.value for c in sources[1]]
     assert header[0] == "Time (UTC)" and header[-1] == "Raw file SHA-256"
+    assert header[10:12] == ["Raw file", "Call #"]
     calls = list(sources.iter_rows(min_row=2, values_only=True))
     assert len(calls) == results["run"]["total_calls"]
     for row in calls:
         assert isinstance(row[0], datetime)
-        assert row[11] == sha256_file(pack / row[10])
+        assert row[12] == sha256_file(pack / row[10])
+        raw = json.loads((pack / row[10]).read_text())
+        (call,) = [c for c in raw["calls"] if c["seq"] == row[11]]
+        assert call["operation"] == row[4]
     operations = {row[4] for row in calls}
     assert {"GetCallerIdentity", "GetCredentialReport", "DescribeSnapshotAttribute"} <= operations
 
@@ -247,8 +264,85 @@ def test_libreoffice_opens_the_workbook(seeded: Path, tmp_path: Path) -> None:
     assert pdf.is_file() and pdf.stat().st_size > 10_000
     from pypdf import PdfReader
 
-    text = "".join(page.extract_text() for page in PdfReader(pdf).pages)
+    reader = PdfReader(pdf)
+    text = "".join(page.extract_text() for page in reader.pages)
     assert "IAM-03" in text and "Example Corp" in text
+    # Printed as set: landscape pages, each with the pack and sheet in its header and
+    # "Page x of y" in its footer.
+    total = len(reader.pages)
+    for number, page in enumerate(reader.pages, 1):
+        box = page.mediabox
+        assert box.width > box.height
+        page_text = page.extract_text()
+        assert seeded.name in page_text and f"Page {number} of {total}" in page_text
+    assert "Summary" in reader.pages[0].extract_text()
+
+
+def test_every_sheet_prints_landscape_fitted_to_width_with_titles_header_and_footer(
+    seeded: Path,
+) -> None:
+    book = load_workbook(workbook_path(seeded))
+    for sheet in book.worksheets:
+        setup = sheet.page_setup
+        assert setup.orientation == "landscape", sheet.title
+        assert (setup.fitToWidth, setup.fitToHeight) == (1, 0), sheet.title
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
+        header_row = int(sheet.freeze_panes[1:]) - 1  # the table's header row
+        assert sheet.print_title_rows == f"${header_row}:${header_row}", sheet.title
+        assert sheet.oddHeader.left.text == seeded.name  # the pack
+        assert sheet.oddHeader.right.text == "&A"  # the sheet's name
+        assert sheet.oddFooter.right.text == "Page &P of &N"
+
+
+def test_summary_has_the_status_chart_over_the_status_counts(seeded: Path) -> None:
+    results = json.loads((seeded / "results.json").read_text())
+    summary = load_workbook(workbook_path(seeded))["Summary"]
+    (chart,) = summary._charts
+    (series,) = chart.series
+    values = series.val.numRef.f  # e.g. 'Summary'!$F$2:$F$6
+    categories = series.cat.strRef.f if series.cat.strRef else series.cat.numRef.f
+    cells = summary[values.split("!")[1].replace("$", "")]
+    names = summary[categories.split("!")[1].replace("$", "")]
+    counts = {n[0].value.lower(): c[0].value for n, c in zip(names, cells, strict=True)}
+    assert counts == {s: results["summary"].get(s, 0) for s in counts}
+    assert set(counts) == {"pass", "fail", "error", "manual", "exception"}
+    assert len(series.dPt) == 5  # each status its own colour
+
+
+def test_population_rows_point_to_their_evidence(seeded: Path) -> None:
+    book = load_workbook(workbook_path(seeded))
+    sheet = book["EC2-01"]
+    header_row, headers = table(sheet)
+    column = headers.index("Evidence (raw/<account>/<region>/ file, call # or row)") + 1
+    for row in range(header_row + 1, sheet.max_row + 1):
+        snapshot_id = sheet.cell(row, 1).value
+        pointer = sheet.cell(row, column).value
+        name, calls = pointer.split(" call ")
+        raw = json.loads((seeded / "raw" / ACCOUNT / "us-east-1" / name).read_text())
+        for seq in calls.split(", "):
+            (call,) = [c for c in raw["calls"] if c["seq"] == int(seq)]
+            assert snapshot_id in json.dumps(call)
+
+
+def test_text_of_any_length_in_the_workbook(tmp_path: Path) -> None:
+    from tests.test_pdf import extreme_document
+
+    document, run = extreme_document()
+    with PackBuilder(tmp_path) as pack:
+        synthetic_pack(pack, run)
+        path = pack.dir / write_workbook(pack, document, run)
+    book = load_workbook(path)
+    summary = book["Summary"]
+    assert summary["B1"].value.startswith("ORGANISATION-START")
+    sheet = book["EC2-01"]
+    description = sheet["B3"].value
+    assert description.startswith("DESCRIPTION-START") and description.endswith("DESCRIPTION-END")
+    for sheet in book.worksheets:
+        for row, dimension in sheet.row_dimensions.items():
+            assert dimension.height is None or dimension.height <= 409, (sheet.title, row)
+        for cells in sheet.iter_rows():
+            for value in cells:
+                assert not isinstance(value.value, str) or len(value.value) <= 32_767
 
 
 def test_workbooks_in_one_process_keep_their_own_styles() -> None:
@@ -259,7 +353,7 @@ def test_workbooks_in_one_process_keep_their_own_styles() -> None:
 
     from openpyxl import Workbook
 
-    from evidence.exporters.xlsx import LABEL_FONT, WRAP, cell
+    from evidence.exporters.xlsx_cells import LABEL_FONT, WRAP, cell
 
     for _ in range(20):
         for styles in ({"font": LABEL_FONT}, {"alignment": WRAP}):

@@ -84,7 +84,7 @@ def finish_pack(
     if requests is not None:
         document["requests"] = requests
     document = write_exports(pack, document, run, exporters, name)
-    pack.write_bytes(README_FILE, pack_readme(name, document).encode("utf-8"))
+    pack.write_bytes(README_FILE, pack_readme(name, document, pack.dir).encode("utf-8"))
     final = pack.seal(name, utc_iso(evaluated_at))
     code = EXIT_INCOMPLETE if document["export_failures"] else exit_code(document["controls"])
     return PackOutcome(final, document, code)

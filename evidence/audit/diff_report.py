@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from tabulate import tabulate
 
-from ..exporters.xlsx import TITLE_FONT, cell, colour_statuses, header_row, set_widths
+from ..exporters.xlsx_cells import TITLE_FONT, cell, colour_statuses, header_row, set_widths
 from .diff import Change, PackDiff
 
 DETAIL_LINES_SHOWN = 20  # per control and kind of change on a terminal; JSON and xlsx have all

@@ -27,7 +27,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from .. import TOOL_NAME, __version__
-from ..exporters.xlsx import (
+from ..exporters.xlsx_cells import (
     FORMULA_STARTS,
     LABEL_FONT,
     TITLE_FONT,

@@ -162,6 +162,16 @@ class NoParams:
 
 
 @dataclass(frozen=True)
+class Shown:
+    """An item attribute a finding row shows. `required` names the check parameter holding the
+    value the control requires, shown beside the actual one (password policy: minimum length 6,
+    required 8)."""
+
+    attribute: str
+    required: str | None = None
+
+
+@dataclass(frozen=True)
 class Check:
     name: str
     summary: str
@@ -174,9 +184,16 @@ class Check:
     optional_sources: Callable[[Any], tuple[Source[Any], ...]] | None = None
     # Rules on parameters beyond their types: returns a problem, or None when they are fine.
     validate: Callable[[Any], str | None] | None = None
+    # The 2 to 4 item attributes an owner needs to act on a finding (the PDF's failing table,
+    # the workbook's Findings sheet): names, or Shown for an actual value against a parameter.
+    finding_attributes: tuple[str | Shown, ...] = ()
     quantifier: Quantifier = Quantifier.EVERY
     # The CloudTrail events that change what the check judges: read for a period pack.
     change_events: tuple[ChangeEvent, ...] = ()
+
+    @property
+    def shown(self) -> tuple[Shown, ...]:
+        return tuple(a if isinstance(a, Shown) else Shown(a) for a in self.finding_attributes)
 
     def sources_for(self, params: Any) -> tuple[Source[Any], ...]:
         extra = self.optional_sources(params) if self.optional_sources else ()
@@ -208,6 +225,7 @@ def check(
     notes: tuple[str, ...] = (),
     optional_sources: Callable[[Any], tuple[Source[Any], ...]] | None = None,
     validate: Callable[[Any], str | None] | None = None,
+    finding_attributes: tuple[str | Shown, ...] = (),
     quantifier: Quantifier = Quantifier.EVERY,
     change_events: tuple[ChangeEvent, ...] = (),
 ) -> Callable[[Evaluate], Evaluate]:
@@ -224,6 +242,7 @@ def check(
             notes,
             optional_sources,
             validate,
+            finding_attributes,
             quantifier,
             change_events,
         )

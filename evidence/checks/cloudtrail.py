@@ -104,6 +104,7 @@ def _trail_attributes(trail: Trail) -> dict[str, Any]:
         " failing items and trails that could not be read as error items; neither fails the"
         " control while another trail passes.",
     ),
+    finding_attributes=("name", "home_region", "is_logging", "log_file_validation"),
     change_events=events(
         "cloudtrail",
         "CreateTrail",
@@ -373,6 +374,7 @@ def _broken(detail: str, unknowns: list[str], found: dict[str, Any]) -> ChainRes
     params=AlarmParams,
     sources=(TRAILS, ALARM_CHAIN),
     validate=_validate_alarms,
+    finding_attributes=("event", "metric_filters", "alarms"),
     change_events=events(
         "cloudtrail",
         "UpdateTrail",

@@ -30,6 +30,7 @@ from .bounds import Port, Zones
     ),
     params=NoParams,
     sources=(EBS_SNAPSHOTS,),
+    finding_attributes=("description", "volume_id", "volume_size_gib", "start_time"),
     change_events=events(
         "ec2",
         "CreateSnapshot",
@@ -64,6 +65,7 @@ def snapshot_public(ctx: ScopeContext[NoParams]) -> Iterator[Item | CollectionEr
             detail,
             arn,
             volume_id=snapshot.get("VolumeId"),
+            volume_size_gib=snapshot.get("VolumeSize"),
             start_time=snapshot.get("StartTime"),
             encrypted=snapshot.get("Encrypted"),
             description=snapshot.get("Description", ""),
@@ -137,6 +139,7 @@ def rule_exposure(
     ),
     params=OpenPortsParams,
     sources=(SECURITY_GROUPS, PREFIX_LISTS),
+    finding_attributes=("group_name", "description", "ports", "source"),
     change_events=events(
         "ec2",
         "CreateSecurityGroup",
@@ -210,6 +213,7 @@ def security_groups_open(ctx: ScopeContext[OpenPortsParams]) -> Iterator[Item | 
     procedure="In each region, read ec2:GetEbsEncryptionByDefault; a region where it is off fails.",
     params=NoParams,
     sources=(EBS_ENCRYPTION_DEFAULT,),
+    finding_attributes=("ebs_encryption_by_default",),
     change_events=events("ec2", "EnableEbsEncryptionByDefault", "DisableEbsEncryptionByDefault"),
 )
 def ebs_encryption_default(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
@@ -249,6 +253,7 @@ def _instance_tags(instance: Mapping[str, Any]) -> dict[str, str]:
     ),
     params=InstanceSpreadParams,
     sources=(INSTANCES,),
+    finding_attributes=("instances", "zones"),
     change_events=events(
         "ec2", "RunInstances", "StartInstances", "StopInstances", "TerminateInstances"
     )

@@ -17,7 +17,7 @@ from ..sources.iam import (
     VIRTUAL_MFA_DEVICES,
     CredentialRow,
 )
-from .base import NoParams, NotCollected, ScopeContext, check, events
+from .base import NoParams, NotCollected, ScopeContext, Shown, check, events
 from .bounds import Days, PasswordLength, PasswordReuse
 from .policy import PolicyError, covers_every_action, covers_every_resource, parse_policy
 
@@ -87,6 +87,11 @@ def password_policy_shortfalls(
         " no lockout for IAM users, so no API evidence can show it. Evidence for a lockout"
         " requirement must come from the identity provider used for console sign-in.",
     ),
+    finding_attributes=(
+        Shown("minimum_length", required="min_length"),
+        Shown("max_password_age_days", required="max_age_days"),
+        Shown("password_reuse_prevention", required="reuse_prevention"),
+    ),
     change_events=events("iam", "UpdateAccountPasswordPolicy", "DeleteAccountPasswordPolicy"),
 )
 def password_policy(ctx: ScopeContext[PasswordPolicyParams]) -> Iterator[Item]:
@@ -138,6 +143,7 @@ class RootMfaParams:
     ),
     params=RootMfaParams,
     sources=(ACCOUNT_SUMMARY, CREDENTIAL_REPORT, VIRTUAL_MFA_DEVICES),
+    finding_attributes=("mfa_per_account_summary", "mfa_per_credential_report"),
     change_events=events("iam", "EnableMFADevice", "DeactivateMFADevice", "DeleteVirtualMFADevice"),
 )
 def root_mfa(ctx: ScopeContext[RootMfaParams]) -> Iterator[Item | CollectionError]:
@@ -269,6 +275,7 @@ def describe_readings(
     ),
     params=NoParams,
     sources=(CREDENTIAL_REPORT,),
+    finding_attributes=("password_last_used", "password_last_changed", "user_created"),
     change_events=events(
         "iam",
         "CreateUser",
@@ -321,6 +328,7 @@ class KeyRotationParams:
     ),
     params=KeyRotationParams,
     sources=(CREDENTIAL_REPORT,),
+    finding_attributes=("key_slot", "last_rotated", "age_days", "last_used"),
     change_events=events("iam", "CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey"),
 )
 def access_key_rotation(ctx: ScopeContext[KeyRotationParams]) -> Iterator[Item]:
@@ -368,6 +376,7 @@ def _iso(moment: Any) -> str | None:
     ),
     params=NoParams,
     sources=(ACCOUNT_SUMMARY, CREDENTIAL_REPORT),
+    finding_attributes=("keys_per_account_summary", "keys_per_credential_report"),
     change_events=events("iam", "CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey"),
 )
 def root_access_keys(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
@@ -410,6 +419,7 @@ class UnusedCredentialParams:
     ),
     params=UnusedCredentialParams,
     sources=(CREDENTIAL_REPORT,),
+    finding_attributes=("credential", "last_used", "created", "days_unused"),
     change_events=events(
         "iam",
         "CreateAccessKey",
@@ -543,6 +553,7 @@ def _admin_reasons(
     ),
     params=PrivilegedAccessParams,
     sources=(AUTHORIZATION_DETAILS,),
+    finding_attributes=("principal_type", "admin_via"),
     change_events=events(
         "iam",
         "CreateUser",

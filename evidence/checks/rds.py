@@ -22,6 +22,7 @@ from .base import NoParams, ScopeContext, check, events
     ),
     params=NoParams,
     sources=(RDS_SNAPSHOTS,),
+    finding_attributes=("kind", "source", "created", "encrypted"),
     change_events=events(
         "rds",
         "CreateDBSnapshot",
@@ -98,6 +99,7 @@ def instances_in_scope(
     ),
     params=MultiAzParams,
     sources=(RDS_DATABASES,),
+    finding_attributes=("engine", "instance_class", "availability_zones", "db_cluster"),
     change_events=events(
         "rds",
         "CreateDBInstance",
@@ -155,6 +157,7 @@ def multi_az(ctx: ScopeContext[MultiAzParams]) -> Iterator[Item]:
     ),
     params=MultiAzParams,
     sources=(RDS_DATABASES,),
+    finding_attributes=("engine", "tags"),
     change_events=events(
         "rds", "CreateDBInstance", "DeleteDBInstance", "RestoreDBInstanceFromDBSnapshot"
     ),

@@ -131,6 +131,7 @@ SCOPE_WORDS = (
     params=LoggingScope,
     sources=(BUCKETS, BUCKET_LOGGING),
     optional_sources=_scoped_sources,
+    finding_attributes=("bucket_region", "log_target"),
     change_events=events("s3", "CreateBucket", "DeleteBucket", "PutBucketLogging"),
 )
 def access_logging(ctx: ScopeContext[LoggingScope]) -> Iterator[Item | CollectionError]:
@@ -161,6 +162,7 @@ def access_logging(ctx: ScopeContext[LoggingScope]) -> Iterator[Item | Collectio
     params=BucketScope,
     sources=(BUCKETS, BUCKET_ENCRYPTION),
     optional_sources=_scoped_sources,
+    finding_attributes=("bucket_region", "algorithms"),
     change_events=events(
         "s3", "CreateBucket", "DeleteBucket", "PutBucketEncryption", "DeleteBucketEncryption"
     ),
@@ -183,6 +185,7 @@ def bucket_encryption(ctx: ScopeContext[BucketScope]) -> Iterator[Item | Collect
             if algorithms
             else "no default encryption configured",
             arn,
+            bucket_region=bucket.region,
             algorithms=algorithms,
         )
 
@@ -297,6 +300,7 @@ def plain_http_denial(policy_text: str | None, bucket: str, partition: str) -> P
     params=BucketScope,
     sources=(BUCKETS, BUCKET_POLICY),
     optional_sources=_scoped_sources,
+    finding_attributes=("bucket_region", "has_policy"),
     change_events=events(
         "s3", "CreateBucket", "DeleteBucket", "PutBucketPolicy", "DeleteBucketPolicy"
     ),
@@ -314,6 +318,7 @@ def tls_only(ctx: ScopeContext[BucketScope]) -> Iterator[Item | CollectionError]
             Status.PASS if verdict.denied else Status.FAIL,
             verdict.detail,
             arn,
+            bucket_region=bucket.region,
             has_policy=text is not None,
             denying_statements=list(verdict.statements),
         )
@@ -359,6 +364,7 @@ def _off(settings: Mapping[str, bool]) -> list[str]:
     params=BucketScope,
     sources=(ACCOUNT_PUBLIC_ACCESS, BUCKETS, BUCKET_PUBLIC_ACCESS),
     optional_sources=_scoped_sources,
+    finding_attributes=("level", "bucket_region"),
     change_events=events(
         "s3",
         "CreateBucket",
@@ -452,6 +458,7 @@ def _buckets_blocked(
             detail,
             arn,
             level="bucket",
+            bucket_region=bucket.region,
             **_attributes(effective_block(None, own)),
             **_attributes({f"effective_{k}": v for k, v in effective.items()}),
         )

@@ -99,6 +99,7 @@ def _elbv2_items(ctx: ScopeContext[ListenerParams]) -> Iterator[Item | Collectio
                 protocol=protocol,
                 port=port,
                 ssl_policy=listener.get("SslPolicy"),
+                default_actions=[a.get("Type") for a in listener.get("DefaultActions", [])],
                 plain_http_rules=rules,
             )
 
@@ -147,6 +148,7 @@ def _classic_items(ctx: ScopeContext[ListenerParams]) -> Iterator[Item]:
     ),
     params=ListenerParams,
     sources=(LISTENERS, CLASSIC_LOAD_BALANCERS),
+    finding_attributes=("load_balancer", "port", "protocol", "default_actions"),
     change_events=events(
         "elasticloadbalancing",
         "CreateListener",
@@ -202,6 +204,7 @@ def recorder_problems(status: Mapping[str, Any], channels: int, all_types: bool)
     ),
     params=RecorderParams,
     sources=(CONFIG_RECORDERS,),
+    finding_attributes=("recording", "all_supported", "last_status"),
     change_events=events(
         "config",
         "PutConfigurationRecorder",
@@ -302,6 +305,7 @@ def feature_status(detector: Mapping[str, Any], feature: str) -> str:
     " fails.",
     params=GuardDutyParams,
     sources=(GUARDDUTY_DETECTORS,),
+    finding_attributes=("finding_publishing_frequency",),
     validate=_validate_features,
     change_events=events("guardduty", "CreateDetector", "UpdateDetector", "DeleteDetector"),
 )
@@ -361,6 +365,7 @@ def _number(value: Any) -> float | None:
         " Without one AWS answers SubscriptionRequiredException and this control is an error"
         " (never a pass): watch service quotas another way and attach that evidence.",
     ),
+    finding_attributes=("usage", "limit", "percent"),
     change_events=events("servicequotas", "RequestServiceQuotaIncrease"),
 )
 def service_limits(ctx: ScopeContext[ServiceLimitParams]) -> Iterator[Item | CollectionError]:

@@ -1,8 +1,11 @@
-"""README.txt: what is in the pack and how to verify it, in plain words."""
+"""README.txt: what is in the pack and how to verify it, in plain words. It lists only what the
+pack holds: the folder is looked at when README.txt is written (manifest.json and SHA256SUMS,
+written after it, are always there)."""
 
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 from typing import Any
 
 from .. import TOOL_NAME, __version__
@@ -10,6 +13,7 @@ from .period_text import period_line
 from .statuses import STATUS_LEGEND, summary_line
 
 README_FILE = "README.txt"
+COLUMN = 24  # where descriptions start
 # What each way of verifying checks, said the same in README.txt and in the PDF's appendix.
 WHAT_VERIFY_CHECKS = (
     "`sha256sum -c` recomputes the hash of every file listed in SHA256SUMS (manifest.json"
@@ -29,14 +33,79 @@ PERIOD_NOTE = (
 )
 
 
-def pack_readme(name: str, document: dict[str, Any]) -> str:
+def _entry(name: str, lines: list[str]) -> str:
+    first, *rest = lines
+    return "\n".join(
+        [f"{name:<{COLUMN}}{first}" if len(name) < COLUMN else f"{name}\n{'':<{COLUMN}}{first}"]
+        + [f"{'':<{COLUMN}}{line}" for line in rest]
+    )
+
+
+def contents(pack_dir: Path) -> str:
+    """The "What is in this folder" lines for what pack_dir holds now."""
+    present = {p.name for p in pack_dir.iterdir()}
+    raw = [
+        "Every AWS API call the collection made, one JSON file per source, account",
+        "and region (raw/<account>/<region>/<source>.json): service, operation,",
+        "parameters, UTC time, request id and the response as AWS returned it,",
+        "every page of it. raw/run.json describes the run.",
+    ]
+    if any((pack_dir / "raw").rglob("*.csv")):
+        raw.append("Reports AWS delivers as a file (the IAM credential report) are also kept")
+        raw.append("decoded, as CSV beside their JSON.")
+    entries = [("raw/", raw)] if "raw" in present else []
+    if "controls.yaml" in present:
+        entries.append(
+            ("controls.yaml", ["The control catalogue the results were evaluated against."])
+        )
+    if "attachments" in present:
+        entries.append(
+            (
+                "attachments/",
+                [
+                    "Files attached to controls in controls.yaml, by control id: the evidence",
+                    "of manual (procedural) controls, supplementary evidence of others.",
+                ],
+            )
+        )
+    if "results.json" in present:
+        entries.append(
+            (
+                "results.json",
+                [
+                    "One entry per control: status, population, every evaluated item, the",
+                    "failing ones, what could not be collected and the raw files used.",
+                ],
+            )
+        )
+    if "requests" in present:
+        entries.append(("requests/", ["The auditor's request list, as received (--requests)."]))
+    described = {"raw", "controls.yaml", "attachments", "results.json", "requests", README_FILE}
+    for file in sorted(present - described):
+        if file.startswith("evidence_") and file.endswith(".xlsx"):
+            entries.append((file, ["The auditor workbook, built from results.json and raw/ only."]))
+        elif file.startswith("evidence_") and file.endswith(".pdf"):
+            entries.append((file, ["The evidence report, built from results.json and raw/ only."]))
+        elif file not in ("manifest.json", "SHA256SUMS"):  # anything else is named, unexplained
+            folder = (pack_dir / file).is_dir()
+            entries.append((file + ("/" if folder else ""), ["Written by this tool's run."]))
+    entries.append(("manifest.json", ["Size and SHA-256 of every other file (written last)."]))
+    entries.append(
+        ("SHA256SUMS", ["The same hashes (and that of manifest.json) for `sha256sum -c`."])
+    )
+    return "\n".join(_entry(name, lines) for name, lines in entries)
+
+
+def pack_readme(name: str, document: dict[str, Any], pack_dir: Path) -> str:
+    """README.txt for the pack being built in pack_dir, to be named `name`."""
     run = document["run"]
     accounts = ", ".join(
         f"{a['account_id']}" + (f" ({a['alias']})" if a.get("alias") else "")
         for a in run["accounts"]
     )
     counts = summary_line(document).partition(": ")[2]
-    return _header(name, document, accounts, counts) + _failures(name, document) + _verify(name)
+    header = _header(name, document, accounts, counts, pack_dir)
+    return header + _failures(name, document) + _verify(name)
 
 
 def _failures(name: str, document: dict[str, Any]) -> str:
@@ -62,7 +131,7 @@ def _failures(name: str, document: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _header(name: str, document: dict[str, Any], accounts: str, counts: str) -> str:
+def _header(name: str, document: dict[str, Any], accounts: str, counts: str, pack_dir: Path) -> str:
     run = document["run"]
     return f"""SOC 2 evidence pack {name}
 {"=" * (len(name) + 22)}
@@ -79,20 +148,7 @@ Controls file: {run["controls_file"]}, SHA-256 {run["controls_sha256"]}
 
 What is in this folder
 ----------------------
-raw/                    Every AWS API call the collection made, one JSON file per source, account
-                        and region (raw/<account>/<region>/<source>.json): service, operation,
-                        parameters, UTC time, request id and the response as AWS returned it,
-                        every page of it. raw/run.json describes the run. The IAM credential
-                        report is also kept as its decoded CSV beside its JSON.
-controls.yaml           The control catalogue the results were evaluated against.
-attachments/            Files attached to controls in controls.yaml, by control id: the evidence
-                        of manual (procedural) controls, supplementary evidence of others.
-results.json            One entry per control: status, population, every evaluated item, the
-                        failing ones, what could not be collected and the raw files used.
-evidence_*.xlsx         The auditor workbook, built from results.json and raw/ only.
-evidence_*.pdf          The evidence report, built from results.json and raw/ only.
-manifest.json           Size and SHA-256 of every other file (written last).
-SHA256SUMS              The same hashes (and that of manifest.json) for `sha256sum -c`.
+{contents(pack_dir)}
 
 {_wrap(f"{STATUS_LEGEND} {PERIOD_NOTE}")}
 """

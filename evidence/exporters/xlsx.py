@@ -1,25 +1,24 @@
-"""The auditor workbook: Summary, one sheet per control, Accounts, Findings, Exceptions, Sources.
+"""The auditor workbook: Summary, one sheet per control, Accounts, Findings, Exceptions, Sources
+(and Requests when the pack has a request list).
 
 Written in openpyxl's write-only mode so populations of 100,000 rows stream to disk. Every string
 that came from AWS is written as a string cell (never a formula), with Excel's quote prefix when it
-starts with a character a spreadsheet would read as the start of a formula.
+starts with a character a spreadsheet would read as the start of a formula. Every sheet prints
+(xlsx_print): landscape, fitted to the page width, its table's header row on every page.
+
+The workbook is the sheets written by the functions in SHEETS, in order, each a function of a
+Book. A new sheet is one more function in that list, which creates its sheet(s) with
+book.sheet(name, title_row) so it prints like the others.
 """
 
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterable, Mapping, Sequence
-from copy import copy
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.formatting.rule import CellIsRule, FormulaRule
-from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 
@@ -27,204 +26,106 @@ from .. import TOOL_NAME, __version__
 from ..evaluate.results import RESULTS_FILE
 from ..model import account_statuses
 from ..pack.builder import PackBuilder, sha256_file
-from ..pack.raw import parse_utc
 from ..pack.runinfo import RunInfo
 from .common import (
     RawReader,
     as_utc,
     attribute_columns,
-    display,
     export_name,
     params_text,
     sheet_names,
 )
+from .evidence_refs import EvidenceLocator, describe, item_key
 from .exception_tables import control_exceptions_text, exceptions_sheet
-from .findings import findings
+from .finding_attributes import finding_columns, key_attributes
+from .findings import findings as pack_findings
 from .period_text import period_line
 from .period_xlsx import append_period
 from .requests_sheet import PlainSheet, SheetLink, requests_sheet
-from .statuses import LABEL_COLOURS, exception_text, status_label
+from .statuses import exception_text, status_label
+from .xlsx_cells import (
+    LABEL_FONT,
+    LINK_FONT,
+    TITLE_FONT,
+    WRAP,
+    cell,
+    colour_statuses,
+    header_row,
+    is_utc_time,
+    label_block,
+    set_widths,
+    status_cell,
+    wide_value_column,
+)
+from .xlsx_charts import status_chart, status_counts_rows
 from .xlsx_ipe import ipe_block, summary_rows
+from .xlsx_print import printable
 
-MAX_CELL = 32_767  # Excel's limit on characters in a cell
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]00:00)$")
-DATE_FORMAT = "yyyy-mm-dd h:mm:ss"  # openpyxl's own default for datetimes
+# The cell helpers other workbooks (diff, sample) build on are in xlsx_cells; named here too.
+__all__ = [
+    "LABEL_FONT",
+    "LINK_FONT",
+    "SHEETS",
+    "TITLE_FONT",
+    "WRAP",
+    "Book",
+    "SheetWriter",
+    "cell",
+    "colour_statuses",
+    "header_row",
+    "label_block",
+    "set_widths",
+    "status_cell",
+    "write_workbook",
+]
 
-STATUS_STYLE = {
-    "pass": ("C6EFCE", "006100"),
-    "fail": ("FFC7CE", "9C0006"),
-    "error": ("FFEB9C", "9C5700"),
-    "manual": ("D9D9D9", "3A3A3A"),
-    "exception": ("DDEBF7", "1F4E78"),
-}
-FAILING_ROW_COLOUR = "FDE9E9"
-HEADER_FILL = PatternFill("solid", fgColor="1F3864")
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-LABEL_FONT = Font(bold=True)
-TOP = Alignment(vertical="top")
-TITLE_FONT = Font(bold=True, size=14)
-LINK_FONT = Font(color="0563C1", underline="single")
-WRAP = Alignment(wrap_text=True, vertical="top", horizontal="left")
+
+@dataclass(frozen=True)
+class Book:
+    """Everything a sheet writer may read, and the workbook it writes into."""
+
+    workbook: Any  # openpyxl Workbook, write-only
+    document: Mapping[str, Any]  # results.json
+    raw: RawReader
+    results_sha256: str
+    control_sheets: Mapping[str, str]  # control id -> its sheet's name
+    evidence: EvidenceLocator
+
+    @property
+    def controls(self) -> Sequence[Mapping[str, Any]]:
+        controls: Sequence[Mapping[str, Any]] = self.document["controls"]
+        return controls
+
+    def sheet(self, name: str, title_row: int | None) -> Any:
+        """A new sheet set up to print; `title_row` is its table's header row."""
+        sheet = self.workbook.create_sheet(name)
+        printable(sheet, self.document["run"]["pack"], title_row)
+        return sheet
+
+
+SheetWriter = Callable[[Book], None]
 
 
 def write_workbook(pack: PackBuilder, document: dict[str, Any], run: RunInfo) -> str:
+    """Write the workbook into the pack folder and return its file name."""
     name = export_name(document, "xlsx")
     raw = RawReader(pack.dir)
     workbook = Workbook(write_only=True)
     _properties(workbook, document)
     controls = document["controls"]
     sheets = sheet_names([c["id"] for c in controls])
-    _summary(workbook, document, sheets, sha256_file(pack.dir / RESULTS_FILE))
-    for control, sheet in zip(controls, sheets, strict=True):
-        _control_sheet(workbook, sheet, control, raw)
-    _accounts(workbook, document)
-    _findings(workbook, controls, dict(zip((c["id"] for c in controls), sheets, strict=True)))
-    by_id = dict(zip((c["id"] for c in controls), sheets, strict=True))
-    plain_sheet(workbook, exceptions_sheet(document, by_id))
-    _sources(workbook, raw)
-    requests = requests_sheet(document, by_id)
-    if requests is not None:
-        plain_sheet(workbook, requests)
+    book = Book(
+        workbook,
+        document,
+        raw,
+        sha256_file(pack.dir / RESULTS_FILE),
+        dict(zip((c["id"] for c in controls), sheets, strict=True)),
+        EvidenceLocator(raw),
+    )
+    for write in SHEETS:
+        write(book)
     workbook.save(pack.dir / name)
     return name
-
-
-# ---------------------------------------------------------------- cells
-
-
-class _Styles:
-    """Each distinct style is built once; later cells copy its style array. Setting font and fill
-    objects on every cell made style registration most of the cost of a large sheet."""
-
-    def __init__(self) -> None:
-        # Per workbook object, not per id(): a later workbook can reuse a freed one's id, and
-        # style arrays index into their own workbook's style tables (IndexError on save).
-        self._arrays: WeakKeyDictionary[Any, dict[tuple[tuple[str, Any], ...], Any]]
-        self._arrays = WeakKeyDictionary()
-
-    def apply(self, sheet: Any, target: WriteOnlyCell, style: dict[str, Any]) -> None:
-        arrays = self._arrays.setdefault(sheet.parent, {})
-        key = tuple(sorted((k, id(v)) for k, v in style.items()))
-        array = arrays.get(key)
-        if array is None:
-            template = WriteOnlyCell(sheet)
-            for name, setting in style.items():
-                setattr(template, name, setting)
-            array = arrays[key] = template._style
-        target._style = copy(array)
-
-
-_STYLES = _Styles()
-
-
-def cell(sheet: Any, value: Any, **style: Any) -> Any:
-    """A value ready to append: AWS strings never become formulas; ISO UTC times become dates.
-
-    Plain values are returned as they are (openpyxl's fast path); a cell object is built only
-    where a style or Excel's quote prefix is needed.
-    """
-    kind = type(value)
-    if kind is str:
-        return _text(sheet, value, style)
-    if kind is bool:
-        return _text(sheet, "yes" if value else "no", style)
-    if value is None or kind is int or kind is float:
-        return _styled(sheet, value, style) if style else value
-    if kind is datetime:
-        return _date(sheet, value, style)
-    return _text(sheet, str(display(value)), style)
-
-
-def _text(sheet: Any, value: str, style: dict[str, Any]) -> Any:
-    if not value:
-        return None  # openpyxl skips None cells entirely
-    if value[-1] == "Z" and _ISO_UTC.match(value):
-        return _date(sheet, parse_utc(value), style)
-    if not value.isprintable():  # the characters Excel refuses are all non-printable
-        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
-    if len(value) > MAX_CELL:
-        value = value[: MAX_CELL - 40] + " … (truncated: see the raw file)"
-    if value.startswith(FORMULA_STARTS):
-        # A string cell (openpyxl reads a leading "=" as a formula), with the quote prefix so
-        # Excel keeps it text even when the cell is edited.
-        result = WriteOnlyCell(sheet, value=value)
-        result.data_type = "s"
-        _STYLES.apply(sheet, result, {**style, "quotePrefix": True})
-        return result
-    return _styled(sheet, value, style) if style else value
-
-
-def _date(sheet: Any, moment: datetime, style: dict[str, Any]) -> Any:
-    # Excel has no time zones: UTC, and every header says so. A plain datetime gets openpyxl's
-    # date format; a styled one needs it in its style.
-    value = moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
-    return _styled(sheet, value, {**style, "number_format": DATE_FORMAT}) if style else value
-
-
-def _styled(sheet: Any, value: Any, style: dict[str, Any]) -> WriteOnlyCell:
-    result = WriteOnlyCell(sheet, value=value)
-    _STYLES.apply(sheet, result, style)
-    return result
-
-
-_STATUS_LOOK = {
-    status: (PatternFill("solid", fgColor=fill), Font(bold=True, color=font))
-    for status, (fill, font) in {**STATUS_STYLE, **LABEL_COLOURS}.items()
-}
-
-
-def status_cell(sheet: Any, status: str) -> WriteOnlyCell:
-    """A coloured status, or status label with its flags (`manual - no evidence`)."""
-    base = _STATUS_LOOK.get(status.split(" - ")[0], _STATUS_LOOK["manual"])
-    fill, font = _STATUS_LOOK.get(status, base)
-    result: WriteOnlyCell = cell(sheet, status.upper(), fill=fill, font=font)
-    return result
-
-
-def colour_statuses(
-    sheet: Any, column: str, first: int, last_row: int, last_col: str, tint_rows: bool = True
-) -> None:
-    """Population tables colour their status column and tint failing rows by conditional
-    formatting: one rule each instead of a styled cell per row, so 100,000 rows stay fast, and
-    every spreadsheet application renders it."""
-    if last_row < first:
-        return
-    for status, (fill, font) in {**STATUS_STYLE, **LABEL_COLOURS}.items():
-        sheet.conditional_formatting.add(
-            f"{column}{first}:{column}{last_row}",
-            CellIsRule(
-                operator="equal",
-                formula=[f'"{status.upper()}"'],
-                fill=PatternFill("solid", fgColor=fill, bgColor=fill),
-                font=Font(bold=True, color=font),
-            ),
-        )
-    if not tint_rows:
-        return
-    sheet.conditional_formatting.add(
-        f"A{first}:{last_col}{last_row}",
-        FormulaRule(
-            formula=[f'${column}{first}="FAIL"'],
-            fill=PatternFill("solid", fgColor=FAILING_ROW_COLOUR, bgColor=FAILING_ROW_COLOUR),
-        ),
-    )
-
-
-def header_row(sheet: Any, names: Sequence[str]) -> list[WriteOnlyCell]:
-    return [cell(sheet, n, font=HEADER_FONT, fill=HEADER_FILL) for n in names]
-
-
-def set_widths(sheet: Any, rows: Iterable[Sequence[Any]], minimum: int = 8, cap: int = 60) -> None:
-    """Column widths from the header and a sample of rows (write-only sheets need them first)."""
-    widths: dict[int, int] = {}
-    for row in rows:
-        for index, value in enumerate(row, 1):
-            text = str(display(value)) if value is not None else ""
-            longest = max((len(line) for line in text.splitlines()), default=0)
-            widths[index] = max(widths.get(index, minimum), min(longest + 2, cap))
-    for index, width in widths.items():
-        sheet.column_dimensions[get_column_letter(index)].width = width
 
 
 # ---------------------------------------------------------------- sheets
@@ -240,31 +141,15 @@ def _properties(workbook: Any, document: Mapping[str, Any]) -> None:
     props.keywords = "SOC 2; AWS; evidence"
 
 
-BLOCK_VALUE_WIDTH = 70  # column B: the header blocks' values, and the widest table column
+# Evidence pointers name the file in raw/<account>/<region>/ of the row, the call's number in
+# it (the Sources sheet's Call #) or the row of a CSV report.
+EVIDENCE_HEADER = "Evidence (raw/<account>/<region>/ file, call # or row)"
+
+CHART_COLUMN = 5  # E: the status counts beside the Summary's run block, the chart after them
 
 
-def _block(sheet: Any, first_row: int, rows: Sequence[tuple[str, Any]]) -> None:
-    """Label / value rows; wrapped values get the row height they need (no application
-    recomputes heights of a streamed sheet)."""
-    for offset, (label, value) in enumerate(rows):
-        text = str(display(value))
-        lines = sum(max(1, -(-len(line) // (BLOCK_VALUE_WIDTH - 4))) for line in text.split("\n"))
-        if lines > 1:
-            sheet.row_dimensions[first_row + offset].height = 15 * lines
-        sheet.append(
-            [cell(sheet, label, font=LABEL_FONT, alignment=TOP), cell(sheet, value, alignment=WRAP)]
-        )
-
-
-def _wide_value_column(sheet: Any) -> None:
-    sheet.column_dimensions["B"].width = BLOCK_VALUE_WIDTH
-
-
-def _summary(
-    workbook: Any, document: Mapping[str, Any], sheets: Sequence[str], results_sha: str
-) -> None:
-    run, controls = document["run"], document["controls"]
-    sheet = workbook.create_sheet("Summary")
+def summary(book: Book) -> None:
+    run, controls = book.document["run"], book.controls
     accounts = "; ".join(
         a["account_id"] + (f" ({a['alias']})" if a.get("alias") else "") for a in run["accounts"]
     )
@@ -280,7 +165,7 @@ def _summary(
         ("Collection started (UTC)", run["started"]),
         ("Collection finished (UTC)", run["finished"]),
         ("controls.yaml SHA-256", run["controls_sha256"]),
-        ("results.json SHA-256", results_sha),
+        ("results.json SHA-256", book.results_sha256),
         ("API calls made", run["total_calls"]),
         *summary_rows(controls),
     ]
@@ -297,14 +182,19 @@ def _summary(
     ]
     rows = [_summary_row(c) for c in controls]
     table_top = len(block) + 3
-    set_widths(sheet, [("Collection finished (UTC)",), headers, *rows[:200]])
-    _wide_value_column(sheet)
+    sheet = book.sheet("Summary", table_top)
+    widest_status = ["", "", "", "", "EXCEPTION"]
+    set_widths(sheet, [("Collection finished (UTC)",), headers, widest_status, *rows[:200]])
+    wide_value_column(sheet)
     sheet.freeze_panes = f"A{table_top + 1}"
-    _block(sheet, 1, block)
+    counts = status_counts_rows(sheet, book.document["summary"])
+    label_block(sheet, 1, block, beside=counts, beside_column=CHART_COLUMN)
+    status_chart(sheet, 1, CHART_COLUMN, f"{get_column_letter(CHART_COLUMN + 3)}1")
     sheet.append([])
     sheet.append([cell(sheet, "Controls", font=TITLE_FONT)])
     sheet.append(header_row(sheet, headers))
-    for control, row, target in zip(controls, rows, sheets, strict=True):
+    for control, row in zip(controls, rows, strict=True):
+        target = book.control_sheets[control["id"]]
         link = cell(sheet, control["id"], font=LINK_FONT)
         link.hyperlink = Hyperlink(ref="", location=f"'{target}'!A1", display=control["id"])
         cells = [
@@ -332,10 +222,14 @@ def _summary_row(control: Mapping[str, Any]) -> list[Any]:
     ]
 
 
-def _control_sheet(workbook: Any, name: str, control: Mapping[str, Any], raw: RawReader) -> None:
-    sheet = workbook.create_sheet(name)
+def control_sheets(book: Book) -> None:
+    for control in book.controls:
+        _control_sheet(book, book.control_sheets[control["id"]], control)
+
+
+def _control_sheet(book: Book, name: str, control: Mapping[str, Any]) -> None:
     evidence = control["evidence"]
-    operations = raw.operations([e["path"] for e in evidence])
+    operations = book.raw.operations([e["path"] for e in evidence])
     block: list[tuple[str, Any]] = [
         ("Description", control["description"]),
         ("Criteria", ", ".join(control["criteria"])),
@@ -382,14 +276,26 @@ def _control_sheet(workbook: Any, name: str, control: Mapping[str, Any], raw: Ra
     ]
     block += ipe_block(control)
     items = control["items"]
+    refs = book.evidence.for_control(control)
     attributes = attribute_columns(items)
     excepted = any("exception" in i for i in items)
-    headers = ["Resource", "Detail", "Status", "Account", "Region", "ARN", "Id", *attributes]
-    headers += ["Exception"] if excepted else []
+    sample = [_item_row(i, attributes, refs, excepted) for i in items[:200]]
+    headers = [
+        "Resource",
+        "Detail",
+        "Status",
+        "Account",
+        "Region",
+        "ARN",
+        "Id",
+        EVIDENCE_HEADER,
+        *(_utc_header(a, [row[8 + n] for row in sample]) for n, a in enumerate(attributes)),
+        *(["Exception"] if excepted else []),
+    ]
     table_top = len(block) + 4
-    sample = [_item_row(i, attributes, excepted) for i in items[:200]]
+    sheet = book.sheet(name, table_top)
     set_widths(sheet, [("Raw evidence (SHA-256)",), headers, *sample])
-    _wide_value_column(sheet)
+    wide_value_column(sheet)
     sheet.freeze_panes = f"A{table_top + 1}"
     sheet.append([cell(sheet, f"{control['id']}: {control['title']}", font=TITLE_FONT)])
     sheet.append(
@@ -398,11 +304,11 @@ def _control_sheet(workbook: Any, name: str, control: Mapping[str, Any], raw: Ra
             status_cell(sheet, status_label(control).lower()),
         ]
     )
-    _block(sheet, 3, block)
+    label_block(sheet, 3, block)
     sheet.append([])
     sheet.append(header_row(sheet, headers))
     for item in items:
-        sheet.append([cell(sheet, value) for value in _item_row(item, attributes, excepted)])
+        sheet.append([cell(sheet, value) for value in _item_row(item, attributes, refs, excepted)])
     if not items:
         sheet.append([cell(sheet, "(no resources in the population)")])
     end = table_top + max(len(items), 1)
@@ -412,7 +318,17 @@ def _control_sheet(workbook: Any, name: str, control: Mapping[str, Any], raw: Ra
     append_period(sheet, control, cell, lambda sh, v: cell(sh, v, font=LABEL_FONT))
 
 
-def _item_row(item: Mapping[str, Any], attributes: Sequence[str], excepted: bool) -> list[Any]:
+def _utc_header(name: str, values: Sequence[Any]) -> str:
+    """A column of date-times says they are UTC."""
+    return f"{name} (UTC)" if any(is_utc_time(v) for v in values) else name
+
+
+def _item_row(
+    item: Mapping[str, Any],
+    attributes: Sequence[str],
+    refs: Mapping[str, Any],
+    excepted: bool,
+) -> list[Any]:
     values = item.get("attributes", {})
     exception = item.get("exception")
     return [
@@ -423,15 +339,15 @@ def _item_row(item: Mapping[str, Any], attributes: Sequence[str], excepted: bool
         item["region"],
         item["arn"],
         item.get("id"),
+        describe(refs.get(item_key(item), ()), file_name_only=True),
         *(values.get(a) for a in attributes),
         *([exception_text(exception) if exception else None] if excepted else []),
     ]
 
 
-def _accounts(workbook: Any, document: Mapping[str, Any]) -> None:
+def accounts(book: Book) -> None:
     """One row per account: how it was reached, its status counts, each control's status."""
-    sheet = workbook.create_sheet("Accounts")
-    controls = document["controls"]
+    controls = book.controls
     statuses = ["pass", "fail", "error", "manual", "exception"]
     headers = [
         "Account",
@@ -443,7 +359,7 @@ def _accounts(workbook: Any, document: Mapping[str, Any]) -> None:
         *(c["id"] for c in controls),
     ]
     rows = []
-    for account in document["run"]["accounts"]:
+    for account in book.document["run"]["accounts"]:
         account_id = account["account_id"]
         per_control = [str(account_statuses(c, account_id)) for c in controls]
         problem = account.get("access_error") or account.get("regions_error")
@@ -460,6 +376,7 @@ def _accounts(workbook: Any, document: Mapping[str, Any]) -> None:
                 *(s.upper() for s in per_control),
             ]
         )
+    sheet = book.sheet("Accounts", 1)
     set_widths(sheet, [headers, *rows[:200]], cap=40)
     sheet.freeze_panes = "B2"
     sheet.append(header_row(sheet, headers))
@@ -473,76 +390,110 @@ def _accounts(workbook: Any, document: Mapping[str, Any]) -> None:
         colour_statuses(sheet, column, 2, last_row, column, tint_rows=False)
 
 
-def _findings(
-    workbook: Any, controls: Sequence[Mapping[str, Any]], sheets: Mapping[str, str]
-) -> None:
+FINDINGS_HEADERS = [
+    "Control",
+    "Title",
+    "Account",
+    "Region",
+    "Resource",
+    "ARN",
+    "Detail",
+    "Status",
+    "Owner",
+    "Remediation",
+    "Ticket",
+    "Item id",
+    "Key attributes",
+    EVIDENCE_HEADER,
+]
+
+
+def findings(book: Book) -> None:
     """Every failing item, every excepted item (its exception's owner, ticket and terms filled
-    in) and everything that could not be collected, with where."""
-    sheet = workbook.create_sheet("Findings")
-    headers = [
-        "Control",
-        "Title",
-        "Account",
-        "Region",
-        "Resource",
-        "ARN",
-        "Detail",
-        "Status",
-        "Owner",
-        "Remediation",
-        "Ticket",
-        "Item id",
+    in) and everything that could not be collected, with where; for items, the attributes
+    their check says matter and where their evidence is."""
+    rows = []
+    per_control: dict[str, tuple[dict[str, Any], Mapping[str, Any], Any]] = {}
+    for finding in pack_findings(book.controls):
+        control = finding.control
+        if control["id"] not in per_control:  # once per control, not per finding
+            wanted = [i for i in control["items"] if i["status"] in ("fail", "exception", "error")]
+            per_control[control["id"]] = (
+                {i["id"]: i for i in wanted if i.get("id")},
+                book.evidence.for_control(control, wanted),
+                finding_columns(control),
+            )
+        by_id, refs, columns = per_control[control["id"]]
+        attributes = evidence = ""
+        item = by_id.get(finding.item_id) if finding.item_id else None
+        if item is not None:  # an item, not something that could not be collected
+            attributes = key_attributes(columns, item)
+            evidence = describe(refs.get(item_key(item), ()), file_name_only=True)
+        rows.append(
+            [
+                control["id"],
+                control["title"],
+                finding.account,
+                finding.region,
+                finding.resource,
+                finding.arn,
+                finding.detail,
+                finding.status,
+                finding.owner,
+                finding.remediation,
+                finding.ticket,
+                finding.item_id,
+                attributes,
+                evidence,
+            ]
+        )
+    sample = [
+        [*r[:8], r[8] or "x" * 16, r[9] or "x" * 30, r[10] or "x" * 12, *r[11:]] for r in rows
     ]
-    rows = [
-        [
-            f.control["id"],
-            f.control["title"],
-            f.account,
-            f.region,
-            f.resource,
-            f.arn,
-            f.detail,
-            f.status,
-            f.owner,
-            f.remediation,
-            f.ticket,
-            f.item_id,
-        ]
-        for f in findings(controls)
-    ]
-    sample = [[*r[:8], r[8] or "x" * 16, r[9] or "x" * 30, r[10] or "x" * 12, r[11]] for r in rows]
-    set_widths(sheet, [headers, *sample[:200]])
+    sheet = book.sheet("Findings", 1)
+    set_widths(sheet, [FINDINGS_HEADERS, *sample[:200]])
     sheet.freeze_panes = "A2"
-    sheet.append(header_row(sheet, headers))
+    sheet.append(header_row(sheet, FINDINGS_HEADERS))
     for row in rows:
         link = cell(sheet, row[0], font=LINK_FONT)
-        link.hyperlink = Hyperlink(ref="", location=f"'{sheets[row[0]]}'!A1", display=row[0])
+        target = book.control_sheets[row[0]]
+        link.hyperlink = Hyperlink(ref="", location=f"'{target}'!A1", display=row[0])
         sheet.append([link, *(cell(sheet, v) for v in row[1:])])
-    last = get_column_letter(len(headers))
+    last = get_column_letter(len(FINDINGS_HEADERS))
     sheet.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
     colour_statuses(sheet, "H", 2, len(rows) + 1, last)
 
 
-def _sources(workbook: Any, raw: RawReader) -> None:
-    sheet = workbook.create_sheet("Sources")
-    headers = [
-        "Time (UTC)",
-        "Account",
-        "Region",
-        "Service",
-        "Operation",
-        "Parameters",
-        "Request id",
-        "HTTP status",
-        "Retries",
-        "Error",
-        "Raw file",
-        "Raw file SHA-256",
-    ]
+def exceptions(book: Book) -> None:
+    """The register of accepted exceptions, with their state at the as-of date."""
+    plain_sheet(book, exceptions_sheet(book.document, book.control_sheets))
+
+
+SOURCES_HEADERS = [
+    "Time (UTC)",
+    "Account",
+    "Region",
+    "Service",
+    "Operation",
+    "Parameters",
+    "Request id",
+    "HTTP status",
+    "Retries",
+    "Error",
+    "Raw file",
+    "Call #",
+    "Raw file SHA-256",
+]
+
+
+def sources(book: Book) -> None:
+    """Every API call of the pack; "Call #" is the call's sequence number in its raw file, the
+    number evidence pointers use."""
+    sheet = book.sheet("Sources", 1)
     set_widths(
         sheet,
         [
-            headers,
+            SOURCES_HEADERS,
             [
                 "2026-01-01 00:00:00",
                 "123456789012",
@@ -555,14 +506,15 @@ def _sources(workbook: Any, raw: RawReader) -> None:
                 "0",
                 "AccessDenied",
                 "x" * 55,
+                "0000",
                 "x" * 64,
             ],
         ],
     )
     sheet.freeze_panes = "A2"
-    sheet.append(header_row(sheet, headers))
+    sheet.append(header_row(sheet, SOURCES_HEADERS))
     count = 0
-    for path, source, call in raw.calls():
+    for path, source, call in book.raw.calls():
         count += 1
         sheet.append(
             [
@@ -579,24 +531,32 @@ def _sources(workbook: Any, raw: RawReader) -> None:
                     call.retry_attempts,
                     call.error.code if call.error else None,
                     path,
-                    raw.sha256(path),
+                    call.seq,
+                    book.raw.sha256(path),
                 )
             ]
         )
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{count + 1}"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(SOURCES_HEADERS))}{count + 1}"
 
 
-def plain_sheet(workbook: Any, table: PlainSheet) -> None:
+def requests(book: Book) -> None:
+    """The auditor's request list mapped to controls (when the pack has one)."""
+    table = requests_sheet(book.document, book.control_sheets)
+    if table is not None:
+        plain_sheet(book, table)
+
+
+def plain_sheet(book: Book, table: PlainSheet) -> None:
     """Write a sheet given as data (title, label/value lines, a table): every value through
     cell(), links to other sheets as hyperlinks, the status column coloured."""
-    sheet = workbook.create_sheet(table.name)
+    top = len(table.lines) + 3
+    sheet = book.sheet(table.name, top)
     shown = [[c.text if isinstance(c, SheetLink) else c for c in row] for row in table.rows]
     set_widths(sheet, [table.headers, *shown[:200]])
     sheet.column_dimensions["B"].width = max(sheet.column_dimensions["B"].width or 0, 50)
-    top = len(table.lines) + 3
     sheet.freeze_panes = f"A{top + 1}"  # a write-only sheet drops panes set after a row
     sheet.append([cell(sheet, table.title, font=TITLE_FONT)])
-    _block(sheet, 2, table.lines)
+    label_block(sheet, 2, table.lines)
     sheet.append([])
     sheet.append(header_row(sheet, table.headers))
     for row in table.rows:
@@ -620,3 +580,15 @@ def plain_sheet(workbook: Any, table: PlainSheet) -> None:
     if table.status_column is not None:
         column = get_column_letter(table.status_column + 1)
         colour_statuses(sheet, column, top + 1, last_row, last_col, tint_rows=False)
+
+
+# The workbook's sheets, in order.
+SHEETS: list[SheetWriter] = [
+    summary,
+    control_sheets,
+    accounts,
+    findings,
+    exceptions,
+    sources,
+    requests,
+]
