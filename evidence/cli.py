@@ -22,6 +22,7 @@ from .collect.clients import AwsSettings
 from .collect.progress import BarProgress, progress_for
 from .collect.run import CollectRequest, collect, select_controls
 from .errors import EXIT_OK, EvidenceToolError
+from .exporters.marking import Provenance
 from .exporters.terminal import accounts_table, catalog_table, results_table
 from .pack.verify import verify_pack
 
@@ -231,6 +232,8 @@ def _print_outcome(outcome: PackOutcome) -> None:
         print(accounts_table(document))
     counts = ", ".join(f"{n} {status}" for status, n in document["summary"].items() if n)
     print(f"\n{len(document['controls'])} controls: {counts}")
+    for notice in Provenance.of(document["run"]).notices:
+        print(notice)
     print(f"Pack: {outcome.path}")
 
 

@@ -46,6 +46,7 @@ class CollectRequest:
     role_name: str = DEFAULT_ROLE
     max_workers: int = 8
     max_in_flight: int = 3  # per account and region: production-safe
+    demo: bool = False  # the embedded emulated account: the pack is marked DEMO everywhere
 
 
 Clock = Callable[[], datetime]
@@ -131,6 +132,8 @@ def collect(
             controls_sha256=catalog.sha256,
             control_ids=tuple(catalog.ids()),
             calls_per_operation=dict(recorder.calls_per_operation),
+            endpoints=tuple(sorted(recorder.endpoints)),
+            demo=request.demo,
         )
         return finish_pack(pack, catalog, run, evaluated_at=clock())
 

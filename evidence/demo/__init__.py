@@ -26,5 +26,6 @@ def run_demo(controls: Path, output: Path) -> PackOutcome:
                 credentials=StaticCredentials("demo", "demo"),
                 max_attempts=3,
             ),
+            demo=True,
         )
         return collect(request)

@@ -46,6 +46,7 @@ from ..pack.builder import PackBuilder
 from ..pack.raw import parse_utc
 from ..pack.runinfo import RunInfo
 from .common import RawReader, display, export_name, params_text, sheet_names
+from .marking import PageDecorator, Provenance, cover_notices, page_marking
 
 PASSING_ROWS_SHOWN = 200
 PAGE = A4
@@ -119,6 +120,7 @@ def write_pdf(pack: PackBuilder, document: dict[str, Any], run: RunInfo) -> str:
     meta = document["run"]
     generated = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     results_sha = raw.sha256(RESULTS_FILE)
+    provenance = Provenance.of(meta)
     doc = EvidenceDoc(
         str(pack.dir / name),
         title=f"SOC 2 evidence: {meta['organisation']} ({meta['pack']})",
@@ -127,6 +129,7 @@ def write_pdf(pack: PackBuilder, document: dict[str, Any], run: RunInfo) -> str:
         creator=f"{TOOL_NAME} {__version__}",
     )
     story = [
+        *cover_notices(provenance, WIDTH),
         *_cover(meta, generated, results_sha),
         NextPageTemplate("body"),
         PageBreak(),
@@ -138,7 +141,8 @@ def write_pdf(pack: PackBuilder, document: dict[str, Any], run: RunInfo) -> str:
         *_appendix(raw, meta),
     ]
     header = f"{meta['organisation']}  |  {meta['pack']}"
-    doc.multiBuild(story, canvasmaker=numbered_canvas(header, f"Generated {generated}"))
+    marking = page_marking(provenance, MARGIN)
+    doc.multiBuild(story, canvasmaker=numbered_canvas(header, f"Generated {generated}", marking))
     return name
 
 
@@ -178,8 +182,11 @@ class EvidenceDoc(BaseDocTemplate):  # type: ignore[misc]
         self._keys = 0  # multiBuild runs the story more than once: keys must repeat exactly
 
 
-def numbered_canvas(header: str, footer: str) -> type[canvas.Canvas]:
-    """A canvas that knows the page count: pages are kept until save(), then stamped."""
+def numbered_canvas(
+    header: str, footer: str, decorate: PageDecorator | None = None
+) -> type[canvas.Canvas]:
+    """A canvas that knows the page count: pages are kept until save(), then stamped (and
+    decorated: provenance notices and a demo watermark on every page)."""
 
     class NumberedCanvas(canvas.Canvas):  # type: ignore[misc]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -199,6 +206,8 @@ def numbered_canvas(header: str, footer: str) -> type[canvas.Canvas]:
             super().save()
 
         def _stamp(self, total: int) -> None:
+            if decorate is not None:
+                decorate(self)
             self.saveState()
             self.setFont("Vera", 7.5)
             self.setFillColor(colors.HexColor("#555555"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import TOOL_NAME, __version__
+from .marking import Provenance, readme_notices
 
 README_FILE = "README.txt"
 
@@ -19,7 +20,7 @@ def pack_readme(name: str, document: dict[str, Any]) -> str:
     return f"""SOC 2 evidence pack {name}
 {"=" * (len(name) + 22)}
 
-Organisation:  {run["organisation"]}
+{readme_notices(Provenance.of(run))}Organisation:  {run["organisation"]}
 Accounts:      {accounts}
 Regions:       {", ".join(run["regions"]) or "global services only"}
 As of (UTC):   {run["as_of"]}   (collection started {run["started"]})

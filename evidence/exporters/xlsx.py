@@ -37,6 +37,7 @@ from .common import (
     params_text,
     sheet_names,
 )
+from .marking import Provenance, summary_rows
 
 MAX_CELL = 32_767  # Excel's limit on characters in a cell
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -250,6 +251,7 @@ def _summary(
         a["account_id"] + (f" ({a['alias']})" if a.get("alias") else "") for a in run["accounts"]
     )
     block = [
+        *summary_rows(Provenance.of(run)),
         ("Organisation", run["organisation"]),
         ("Pack", run["pack"]),
         ("Accounts", accounts),

@@ -63,6 +63,8 @@ class RunInfo:
     controls_sha256: str
     control_ids: tuple[str, ...]  # the controls collected for (all, or those given with --only)
     calls_per_operation: Mapping[str, int] = field(default_factory=dict)
+    endpoints: tuple[str, ...] = ()  # every endpoint a call reached (scheme://host[:port])
+    demo: bool = False  # collected from the embedded emulated demo account
 
     @property
     def as_of(self) -> datetime:
@@ -88,6 +90,8 @@ class RunInfo:
             "control_ids": list(self.control_ids),
             "calls_per_operation": dict(sorted(self.calls_per_operation.items())),
             "total_calls": sum(self.calls_per_operation.values()),
+            "endpoints": list(self.endpoints),
+            "demo": self.demo,
         }
 
     @staticmethod
@@ -105,6 +109,8 @@ class RunInfo:
             controls_sha256=data["controls_sha256"],
             control_ids=tuple(data["control_ids"]),
             calls_per_operation=dict(data.get("calls_per_operation", {})),
+            endpoints=tuple(data.get("endpoints", ())),
+            demo=bool(data.get("demo", False)),
         )
 
     @staticmethod
