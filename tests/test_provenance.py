@@ -4,7 +4,6 @@ on its cover, README.txt, workbook Summary and every PDF page."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
