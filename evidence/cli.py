@@ -15,6 +15,7 @@ from types import FrameType
 from . import TOOL_NAME, __version__
 from .assemble.finish import PackOutcome
 from .audit.export import export_pack
+from .audit.verification import verify
 from .catalog.loader import load_catalog
 from .catalog.permissions import policy
 from .collect.accounts import DEFAULT_ROLE
@@ -24,7 +25,6 @@ from .collect.run import CollectRequest, collect, select_controls
 from .errors import EXIT_OK, EvidenceToolError
 from .exporters.marking import Provenance
 from .exporters.terminal import accounts_table, catalog_table, results_table
-from .pack.verify import verify_pack
 
 DEFAULT_CONTROLS = Path("controls.yaml")
 DEFAULT_OUTPUT = Path("output")
@@ -101,8 +101,15 @@ def build_parser() -> argparse.ArgumentParser:
     _controls_option(demo)
     _output_option(demo)
 
-    verify = commands.add_parser("verify", help="recompute every hash of a pack")
+    verify = commands.add_parser(
+        "verify", help="check a pack: hashes, citations, results re-derived from raw/, exports"
+    )
     verify.add_argument("pack", type=Path)
+    verify.add_argument(
+        "--hashes-only",
+        action="store_true",
+        help="only recompute the hashes against the manifest (the quick check)",
+    )
 
     export = commands.add_parser("export", help="re-evaluate a pack's raw/ into a new pack")
     export.add_argument("pack", type=Path)
@@ -206,7 +213,7 @@ def _run(args: argparse.Namespace) -> int:
         print("This pack was collected from an emulated demo account; its findings are seeded.")
         return EXIT_OK
     if args.command == "verify":
-        return _verify(args.pack)
+        return _verify(args)
     if args.command == "export":
         output = args.output if args.output is not None else args.pack.parent
         outcome = export_pack(args.pack, output, datetime.now(UTC))
@@ -237,17 +244,11 @@ def _print_outcome(outcome: PackOutcome) -> None:
     print(f"Pack: {outcome.path}")
 
 
-def _verify(pack: Path) -> int:
-    report = verify_pack(pack)
-    for label, names in (
-        ("changed", report.changed),
-        ("missing", report.missing),
-        ("added", report.extra),
-    ):
-        for name in names:
-            print(f"{label}: {name}")
-    if report.intact:
-        print(f"{pack}: intact ({report.checked} files verified)")
-        return EXIT_OK
-    print(f"{pack}: NOT intact", file=sys.stderr)
-    return 1
+def _verify(args: argparse.Namespace) -> int:
+    verification = verify(args.pack, hashes_only=args.hashes_only)
+    out, err = verification.lines()
+    for line in out:
+        print(line)
+    for line in err:
+        print(line, file=sys.stderr)
+    return EXIT_OK if verification.intact else 1

@@ -48,6 +48,16 @@ def account_aliases(store: RawStore, run: RunInfo) -> dict[str, str | None]:
     return aliases
 
 
+def derive_results(
+    pack_dir: Path, catalog: Catalog, run: RunInfo, name: str, evaluated_at: str
+) -> dict[str, Any]:
+    """results.json's document, evaluated from the pack's raw/ only: what a pack is sealed with,
+    and what `verify` derives again to compare with it."""
+    store = RawStore(pack_dir)
+    controls = evaluate(catalog, store, run)
+    return results_document(run, controls, account_aliases(store, run), name, evaluated_at)
+
+
 def finish_pack(
     pack: PackBuilder,
     catalog: Catalog,
@@ -59,11 +69,7 @@ def finish_pack(
     pack.write_json(RUN_FILE, run.to_json())
     pack.write_bytes(CONTROLS_COPY, catalog.text)
     name = pack.free_name(name or pack_name(run))
-    store = RawStore(pack.dir)
-    controls = evaluate(catalog, store, run)
-    document = results_document(
-        run, controls, account_aliases(store, run), name, utc_iso(evaluated_at)
-    )
+    document = derive_results(pack.dir, catalog, run, name, utc_iso(evaluated_at))
     pack.write_json(RESULTS_FILE, document)
     write_exports(pack, document, run)
     pack.write_bytes(README_FILE, pack_readme(name, document).encode("utf-8"))

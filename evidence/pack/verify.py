@@ -10,6 +10,23 @@ from ..errors import NotAPackError
 from .builder import MANIFEST, SUMS, pack_files, sha256_file
 
 
+@dataclass(frozen=True)
+class Finding:
+    """One difference a verify layer found, named so it can be looked at: the layer (`cited`,
+    `re-evaluated`, `exports`, `signature`, `s3`...), the file, and where relevant the control
+    and the item (its stable id)."""
+
+    layer: str
+    file: str
+    message: str
+    control: str = ""
+    item: str = ""
+
+    def line(self) -> str:
+        where = [self.file, self.control, f"item {self.item}" if self.item else ""]
+        return f"{self.layer}: " + ": ".join([w for w in where if w] + [self.message])
+
+
 @dataclass
 class VerifyReport:
     pack: Path
