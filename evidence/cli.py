@@ -15,7 +15,9 @@ from types import FrameType
 from . import TOOL_NAME, __version__
 from .assemble.finish import PackOutcome
 from .audit.export import export_pack
+from .audit.signers import build_signer
 from .audit.verification import verify
+from .audit.verify_signature import SignatureCheck, check_pack_signature
 from .catalog.loader import load_catalog
 from .catalog.permissions import policy
 from .collect.accounts import DEFAULT_ROLE
@@ -25,6 +27,7 @@ from .collect.run import CollectRequest, collect, select_controls
 from .errors import EXIT_OK, EvidenceToolError
 from .exporters.marking import Provenance
 from .exporters.terminal import accounts_table, catalog_table, results_table
+from .pack.signing import Signer
 
 DEFAULT_CONTROLS = Path("controls.yaml")
 DEFAULT_OUTPUT = Path("output")
@@ -81,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="calls in flight per account and region (default 3)",
     )
     run.add_argument("--quiet", action="store_true", help="no progress output")
+    _signing_options(run)
     run.add_argument(
         "--max-attempts",
         type=int,
@@ -100,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="run against an embedded emulated account (no AWS)")
     _controls_option(demo)
     _output_option(demo)
+    _signing_options(demo)
 
     verify = commands.add_parser(
         "verify", help="check a pack: hashes, citations, results re-derived from raw/, exports"
@@ -110,10 +115,29 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="only recompute the hashes against the manifest (the quick check)",
     )
+    verify.add_argument(
+        "--public-key",
+        type=Path,
+        metavar="FILE",
+        help="check manifest.sig.json with this public key (PEM, DER or OpenSSH)",
+    )
+    verify.add_argument(
+        "--kms",
+        nargs="?",
+        const="",
+        metavar="KEY",
+        help="check manifest.sig.json with the AWS KMS key's public key (default: the key it"
+        " names)",
+    )
+    verify.add_argument(
+        "--require-signature", action="store_true", help="an unsigned pack does not verify"
+    )
+    verify.add_argument("--profile", help="AWS profile for --kms")
 
     export = commands.add_parser("export", help="re-evaluate a pack's raw/ into a new pack")
     export.add_argument("pack", type=Path)
     _output_option(export, default=None)
+    _signing_options(export)
 
     controls = commands.add_parser("controls", help="list the control catalogue")
     _controls_option(controls)
@@ -140,6 +164,25 @@ def _controls_option(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="control catalogue (default: ./controls.yaml)",
     )
+
+
+def _signing_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sign-kms",
+        metavar="KEY",
+        help="sign manifest.json with this asymmetric AWS KMS key (id, ARN or alias;"
+        " ECDSA_SHA_256 or RSASSA_PSS_SHA_256)",
+    )
+    parser.add_argument(
+        "--sign-key",
+        type=Path,
+        metavar="FILE",
+        help="sign manifest.json with this local Ed25519 or ECDSA private key",
+    )
+
+
+def _signer(args: argparse.Namespace) -> Signer | None:
+    return build_signer(args.sign_kms, args.sign_key, getattr(args, "profile", None))
 
 
 def _output_option(parser: argparse.ArgumentParser, default: Path | None = DEFAULT_OUTPUT) -> None:
@@ -185,6 +228,7 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == "collect":
+        signer = _signer(args)  # a key that cannot sign stops here, before anything is collected
         request = CollectRequest(
             controls_path=args.controls,
             output_dir=args.output,
@@ -196,6 +240,7 @@ def _run(args: argparse.Namespace) -> int:
             role_name=args.role_name,
             max_workers=args.max_workers,
             max_in_flight=args.max_in_flight,
+            signer=signer,
         )
         progress = progress_for(args.quiet)
         try:
@@ -208,15 +253,15 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "demo":
         from .demo import run_demo
 
-        outcome = run_demo(args.controls, args.output)
+        outcome = run_demo(args.controls, args.output, _signer(args))
         _print_outcome(outcome)
         print("This pack was collected from an emulated demo account; its findings are seeded.")
-        return EXIT_OK
+        return EXIT_OK if outcome.signing_error is None else outcome.exit_code
     if args.command == "verify":
         return _verify(args)
     if args.command == "export":
         output = args.output if args.output is not None else args.pack.parent
-        outcome = export_pack(args.pack, output, datetime.now(UTC))
+        outcome = export_pack(args.pack, output, datetime.now(UTC), _signer(args))
         _print_outcome(outcome)
         return outcome.exit_code
     if args.command == "permissions":
@@ -242,10 +287,17 @@ def _print_outcome(outcome: PackOutcome) -> None:
     for notice in Provenance.of(document["run"]).notices:
         print(notice)
     print(f"Pack: {outcome.path}")
+    if outcome.signing_error is not None:
+        print(
+            f"{TOOL_NAME}: error: the pack was written NOT signed: {outcome.signing_error}",
+            file=sys.stderr,
+        )
 
 
 def _verify(args: argparse.Namespace) -> int:
-    verification = verify(args.pack, hashes_only=args.hashes_only)
+    check = SignatureCheck(args.public_key, args.kms, args.require_signature, args.profile)
+    signature = ("", lambda context: check_pack_signature(context, check))
+    verification = verify(args.pack, hashes_only=args.hashes_only, extra_layers=[signature])
     out, err = verification.lines()
     for line in out:
         print(line)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..catalog.loader import Catalog
+from ..errors import EXIT_INCOMPLETE
 from ..evaluate.engine import evaluate
 from ..evaluate.results import RESULTS_FILE, exit_code, results_document
 from ..exporters import write_exports
@@ -19,6 +20,7 @@ from ..exporters.readme import README_FILE, pack_readme
 from ..pack.builder import PackBuilder
 from ..pack.raw import RawStore, utc_iso
 from ..pack.runinfo import RUN_FILE, RunInfo
+from ..pack.signing import Signer
 from ..sources.account import ACCOUNT_ALIASES
 
 CONTROLS_COPY = "controls.yaml"
@@ -29,6 +31,7 @@ class PackOutcome:
     path: Path
     results: dict[str, Any]
     exit_code: int
+    signing_error: str | None = None  # asked to sign, and the signature could not be made
 
 
 def stamp(moment: datetime) -> str:
@@ -64,14 +67,19 @@ def finish_pack(
     run: RunInfo,
     evaluated_at: datetime,
     name: str | None = None,
+    signer: Signer | None = None,
 ) -> PackOutcome:
-    """Steps 2 to 4 of the write order; raw/ and raw/run.json are already in pack.dir."""
+    """Steps 2 to 5 of the write order; raw/ and raw/run.json are already in pack.dir."""
     pack.write_json(RUN_FILE, run.to_json())
     pack.write_bytes(CONTROLS_COPY, catalog.text)
     name = pack.free_name(name or pack_name(run))
     document = derive_results(pack.dir, catalog, run, name, utc_iso(evaluated_at))
     pack.write_json(RESULTS_FILE, document)
     write_exports(pack, document, run)
-    pack.write_bytes(README_FILE, pack_readme(name, document).encode("utf-8"))
-    final = pack.seal(name, utc_iso(evaluated_at))
-    return PackOutcome(final, document, exit_code(document["controls"]))
+    signed_by = signer.key if signer is not None else None
+    pack.write_bytes(README_FILE, pack_readme(name, document, signed_by).encode("utf-8"))
+    final = pack.seal(name, utc_iso(evaluated_at), signer)
+    code = exit_code(document["controls"])
+    if pack.signing_error is not None:
+        code = EXIT_INCOMPLETE  # the pack is kept, but not as asked: not signed
+    return PackOutcome(final, document, code, pack.signing_error)

@@ -13,6 +13,7 @@ from ..errors import NotAPackError
 from ..pack.builder import PackBuilder
 from ..pack.raw import RAW_DIR
 from ..pack.runinfo import RunInfo
+from ..pack.signing import Signer
 from ..pack.verify import read_manifest, verify_pack
 
 
@@ -22,7 +23,9 @@ def pack_catalog(pack_dir: Path, run: RunInfo) -> Catalog:
     return load_catalog(pack_dir / CONTROLS_COPY).select(list(run.control_ids))
 
 
-def export_pack(source: Path, output_dir: Path, now: datetime) -> PackOutcome:
+def export_pack(
+    source: Path, output_dir: Path, now: datetime, signer: Signer | None = None
+) -> PackOutcome:
     """A new pack from an earlier one's raw/ and controls copy: re-evaluated, re-exported.
 
     The source pack must verify; it is only read, never changed.
@@ -39,4 +42,4 @@ def export_pack(source: Path, output_dir: Path, now: datetime) -> PackOutcome:
         if (source / ATTACHMENTS_DIR).is_dir():
             shutil.copytree(source / ATTACHMENTS_DIR, pack.dir / ATTACHMENTS_DIR)
         name = f"{pack_name(run)}_export_{stamp(now)}"
-        return finish_pack(pack, catalog, run, evaluated_at=now, name=name)
+        return finish_pack(pack, catalog, run, evaluated_at=now, name=name, signer=signer)

@@ -18,6 +18,7 @@ from ..model import GLOBAL_REGION
 from ..pack.builder import PackBuilder
 from ..pack.raw import utc_iso
 from ..pack.runinfo import RunInfo
+from ..pack.signing import Signer
 from ..sources.account import CALLER_IDENTITY, CallerIdentity
 from ..sources.base import Scope, Source
 from .accounts import ALL_REGIONS, DEFAULT_ROLE, AccountCollection, Progress, resolve_targets
@@ -47,6 +48,7 @@ class CollectRequest:
     max_workers: int = 8
     max_in_flight: int = 3  # per account and region: production-safe
     demo: bool = False  # the embedded emulated account: the pack is marked DEMO everywhere
+    signer: Signer | None = field(default=None, compare=False)  # signs manifest.json
 
 
 Clock = Callable[[], datetime]
@@ -135,7 +137,7 @@ def collect(
             endpoints=tuple(sorted(recorder.endpoints)),
             demo=request.demo,
         )
-        return finish_pack(pack, catalog, run, evaluated_at=clock())
+        return finish_pack(pack, catalog, run, evaluated_at=clock(), signer=request.signer)
 
 
 def identify(clients: AccountClients, recorder: Recorder, writer: RawWriter) -> CallerIdentity:

@@ -8,11 +8,12 @@ from ..assemble.finish import PackOutcome
 from ..catalog.loader import load_catalog
 from ..collect.clients import AwsSettings, StaticCredentials
 from ..collect.run import CollectRequest, collect
+from ..pack.signing import Signer
 from .company import REGIONS, seed_company
 from .server import moto_server
 
 
-def run_demo(controls: Path, output: Path) -> PackOutcome:
+def run_demo(controls: Path, output: Path, signer: Signer | None = None) -> PackOutcome:
     load_catalog(controls)  # a bad catalogue fails before the emulator starts
     with moto_server() as endpoint:
         seed_company(endpoint)
@@ -27,5 +28,6 @@ def run_demo(controls: Path, output: Path) -> PackOutcome:
                 max_attempts=3,
             ),
             demo=True,
+            signer=signer,
         )
         return collect(request)

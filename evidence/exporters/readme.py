@@ -5,18 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from .. import TOOL_NAME, __version__
+from ..pack.signing import SignerKey
 from .marking import Provenance, readme_notices
+from .signature_readme import signature_section
 
 README_FILE = "README.txt"
 
 
-def pack_readme(name: str, document: dict[str, Any]) -> str:
+def pack_readme(name: str, document: dict[str, Any], signed_by: SignerKey | None = None) -> str:
     run = document["run"]
     accounts = ", ".join(
         f"{a['account_id']}" + (f" ({a['alias']})" if a.get("alias") else "")
         for a in run["accounts"]
     )
     counts = ", ".join(f"{n} {status}" for status, n in document["summary"].items() if n)
+    signature = signature_section(name, signed_by) if signed_by is not None else ""
     return f"""SOC 2 evidence pack {name}
 {"=" * (len(name) + 22)}
 
@@ -44,6 +47,7 @@ evidence_*.xlsx         The auditor workbook, built from results.json and raw/ o
 evidence_*.pdf          The evidence report, built from results.json and raw/ only.
 manifest.json           Size and SHA-256 of every other file (written last).
 SHA256SUMS              The same hashes (and that of manifest.json) for `sha256sum -c`.
+manifest.sig.json       When the pack is signed: the signature over manifest.json (below).
 
 Statuses: pass; fail (a resource breaks the control); error (evidence could not be
 collected: the operation and AWS error code are named; never counted as a pass); manual
@@ -54,7 +58,10 @@ How to verify this pack
     cd {name} && sha256sum -c SHA256SUMS
     soc-evidence verify {name}
 
-Both recompute every hash; any changed, missing or added file is named. To re-evaluate and
-re-export offline from raw/ (a new pack is written, this one is left as it is):
+Both recompute every hash; any changed, missing or added file is named. `soc-evidence verify`
+also checks that the pack still means what it says: the raw file hashes results.json cites, the
+results evaluated again from raw/ with this pack's controls.yaml, and the workbook and PDF
+citing results.json's hash (`--hashes-only` skips those). To re-evaluate and re-export offline
+from raw/ (a new pack is written, this one is left as it is):
     soc-evidence export {name}
-"""
+{signature}"""
