@@ -15,8 +15,11 @@ from types import FrameType
 from . import TOOL_NAME, __version__
 from .assemble.finish import PackOutcome
 from .audit.export import export_pack
+from .audit.s3_location import S3Location, s3_client
 from .audit.signers import build_signer
-from .audit.verification import verify
+from .audit.upload import DEFAULT_RETAIN_DAYS, upload_pack
+from .audit.verification import Layer, verify
+from .audit.verify_s3 import verify_s3
 from .audit.verify_signature import SignatureCheck, check_pack_signature
 from .catalog.loader import load_catalog
 from .catalog.permissions import policy
@@ -109,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify = commands.add_parser(
         "verify", help="check a pack: hashes, citations, results re-derived from raw/, exports"
     )
-    verify.add_argument("pack", type=Path)
+    verify.add_argument("pack", metavar="PACK", help="a pack folder, or s3://bucket/prefix/")
     verify.add_argument(
         "--hashes-only",
         action="store_true",
@@ -132,7 +135,21 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument(
         "--require-signature", action="store_true", help="an unsigned pack does not verify"
     )
-    verify.add_argument("--profile", help="AWS profile for --kms")
+    verify.add_argument("--profile", help="AWS profile for --kms and s3://")
+
+    upload = commands.add_parser(
+        "upload", help="copy a pack to an S3 Object Lock bucket (compliance-mode retention)"
+    )
+    upload.add_argument("pack", type=Path)
+    upload.add_argument("destination", metavar="s3://bucket/prefix/")
+    upload.add_argument(
+        "--retain-days",
+        type=int,
+        default=DEFAULT_RETAIN_DAYS,
+        metavar="N",
+        help=f"Object Lock retention in COMPLIANCE mode (default {DEFAULT_RETAIN_DAYS} days)",
+    )
+    upload.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
 
     export = commands.add_parser("export", help="re-evaluate a pack's raw/ into a new pack")
     export.add_argument("pack", type=Path)
@@ -259,6 +276,15 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_OK if outcome.signing_error is None else outcome.exit_code
     if args.command == "verify":
         return _verify(args)
+    if args.command == "upload":
+        destination = S3Location.parse(args.destination)
+        receipt, path = upload_pack(
+            args.pack, destination, s3_client(args.profile), args.retain_days
+        )
+        print(f"Uploaded {len(receipt.objects)} files to {receipt.destination}")
+        print(f"Object Lock: COMPLIANCE until {receipt.retain_until}")
+        print(f"Receipt: {path}")
+        return EXIT_OK
     if args.command == "export":
         output = args.output if args.output is not None else args.pack.parent
         outcome = export_pack(args.pack, output, datetime.now(UTC), _signer(args))
@@ -296,11 +322,17 @@ def _print_outcome(outcome: PackOutcome) -> None:
 
 def _verify(args: argparse.Namespace) -> int:
     check = SignatureCheck(args.public_key, args.kms, args.require_signature, args.profile)
-    signature = ("", lambda context: check_pack_signature(context, check))
-    verification = verify(args.pack, hashes_only=args.hashes_only, extra_layers=[signature])
-    out, err = verification.lines()
-    for line in out:
-        print(line)
-    for line in err:
-        print(line, file=sys.stderr)
-    return EXIT_OK if verification.intact else 1
+    signature: tuple[str, Layer] = ("", lambda context: check_pack_signature(context, check))
+    if args.pack.startswith("s3://"):
+        location = S3Location.parse(args.pack)
+        client = s3_client(args.profile)
+        results = verify_s3(location, client, args.hashes_only, extra_layers=[signature])
+    else:
+        results = [verify(Path(args.pack), args.hashes_only, extra_layers=[signature])]
+    for verification in results:
+        out, err = verification.lines()
+        for line in out:
+            print(line)
+        for line in err:
+            print(line, file=sys.stderr)
+    return EXIT_OK if all(v.intact for v in results) else 1
