@@ -18,7 +18,7 @@ demo: $(BIN)/.installed
 	$(BIN)/soc-evidence demo
 
 test: $(BIN)/.installed lint typecheck
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n auto --dist loadfile
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
