@@ -14,6 +14,15 @@ from types import FrameType
 
 from . import TOOL_NAME, __version__
 from .assemble.finish import PackOutcome
+from .audit.bundle import is_bundle
+from .audit.commands import (
+    AUDIT_COMMANDS,
+    add_audit_commands,
+    export_oscal,
+    requests_line,
+    run_audit_command,
+    verify_bundle_command,
+)
 from .audit.export import export_pack
 from .audit.s3_location import S3Location, s3_client
 from .audit.signers import build_signer
@@ -30,6 +39,7 @@ from .collect.run import CollectRequest, collect, select_controls
 from .errors import EXIT_OK, EvidenceToolError
 from .exporters.marking import Provenance
 from .exporters.terminal import accounts_table, catalog_table, results_table
+from .pack.period import EventsFrom, parse_period
 from .pack.signing import Signer
 
 DEFAULT_CONTROLS = Path("controls.yaml")
@@ -86,6 +96,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="calls in flight per account and region (default 3)",
     )
+    run.add_argument(
+        "--period",
+        metavar="START..END",
+        help="the audit period (SOC 2 Type II): UTC dates, inclusive (2026-07-01..2026-09-30)"
+        " or a quarter (2026Q3); without it the pack is point in time",
+    )
+    run.add_argument(
+        "--events-from",
+        choices=EventsFrom.CHOICES,
+        default=EventsFrom.AUTO,
+        help="where the period's CloudTrail events are read: auto (LookupEvents within 90"
+        " days, else the trail's S3 log files), lookup or s3 (default auto)",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress output")
     _signing_options(run)
     run.add_argument(
@@ -103,14 +126,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="sources collected concurrently (default 8)",
     )
     _output_option(run)
+    _requests_option(run)
 
     demo = commands.add_parser("demo", help="run against an embedded emulated account (no AWS)")
     _controls_option(demo)
     _output_option(demo)
     _signing_options(demo)
+    _requests_option(demo)
 
     verify = commands.add_parser(
-        "verify", help="check a pack: hashes, citations, results re-derived from raw/, exports"
+        "verify",
+        help="check a pack (or bundle zip): hashes, citations, results re-derived from raw/,"
+        " exports",
     )
     verify.add_argument("pack", metavar="PACK", help="a pack folder, or s3://bucket/prefix/")
     verify.add_argument(
@@ -155,6 +182,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("pack", type=Path)
     _output_option(export, default=None)
     _signing_options(export)
+    export.add_argument(
+        "--oscal",
+        action="store_true",
+        help="instead, write the pack's results as OSCAL assessment results beside it",
+    )
+    add_audit_commands(commands)
 
     controls = commands.add_parser("controls", help="list the control catalogue")
     _controls_option(controls)
@@ -200,6 +233,15 @@ def _signing_options(parser: argparse.ArgumentParser) -> None:
 
 def _signer(args: argparse.Namespace) -> Signer | None:
     return build_signer(args.sign_kms, args.sign_key, getattr(args, "profile", None))
+
+
+def _requests_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--requests",
+        type=Path,
+        metavar="FILE",
+        help="the auditor's request list (CSV or xlsx: id, description) mapped in the workbook",
+    )
 
 
 def _output_option(parser: argparse.ArgumentParser, default: Path | None = DEFAULT_OUTPUT) -> None:
@@ -258,6 +300,9 @@ def _run(args: argparse.Namespace) -> int:
             max_workers=args.max_workers,
             max_in_flight=args.max_in_flight,
             signer=signer,
+            requests=args.requests,
+            period=parse_period(args.period) if args.period else None,
+            events_from=args.events_from,
         )
         progress = progress_for(args.quiet)
         try:
@@ -270,7 +315,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "demo":
         from .demo import run_demo
 
-        outcome = run_demo(args.controls, args.output, _signer(args))
+        outcome = run_demo(args.controls, args.output, args.requests, _signer(args))
         _print_outcome(outcome)
         print("This pack was collected from an emulated demo account; its findings are seeded.")
         return EXIT_OK if outcome.signing_error is None else outcome.exit_code
@@ -287,9 +332,13 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.command == "export":
         output = args.output if args.output is not None else args.pack.parent
+        if args.oscal:
+            return export_oscal(args.pack, output)
         outcome = export_pack(args.pack, output, datetime.now(UTC), _signer(args))
         _print_outcome(outcome)
         return outcome.exit_code
+    if args.command in AUDIT_COMMANDS:
+        return run_audit_command(args)
     if args.command == "permissions":
         catalog = select_controls(load_catalog(args.controls), args.only)
         print(json.dumps(policy(catalog), indent=2))
@@ -310,6 +359,8 @@ def _print_outcome(outcome: PackOutcome) -> None:
         print(accounts_table(document))
     counts = ", ".join(f"{n} {status}" for status, n in document["summary"].items() if n)
     print(f"\n{len(document['controls'])} controls: {counts}")
+    if document.get("requests"):
+        print(requests_line(document["requests"]))
     for notice in Provenance.of(document["run"]).notices:
         print(notice)
     print(f"Pack: {outcome.path}")
@@ -323,6 +374,8 @@ def _print_outcome(outcome: PackOutcome) -> None:
 def _verify(args: argparse.Namespace) -> int:
     check = SignatureCheck(args.public_key, args.kms, args.require_signature, args.profile)
     signature: tuple[str, Layer] = ("", lambda context: check_pack_signature(context, check))
+    if is_bundle(Path(args.pack)):
+        return verify_bundle_command(Path(args.pack))
     if args.pack.startswith("s3://"):
         location = S3Location.parse(args.pack)
         client = s3_client(args.profile)

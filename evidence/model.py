@@ -96,6 +96,16 @@ class EvidenceFile:
         }
 
 
+def with_period(status: Status, period: Status | None) -> Status:
+    """A control's status for a period pack: failing in the period fails it even if it passes
+    at the as-of time; what the period's events cannot show is an error, never a pass."""
+    if period is Status.FAIL:
+        return Status.FAIL
+    if period is Status.ERROR and status is not Status.FAIL:
+        return Status.ERROR
+    return status
+
+
 def control_status(
     items: Iterable[Item], errors: Iterable[CollectionError], manual: bool
 ) -> Status:
@@ -130,6 +140,8 @@ class ControlResult:
     errors: tuple[CollectionError, ...]
     evidence: tuple[EvidenceFile, ...]
     notes: tuple[str, ...] = ()
+    # With a period: in effect since, changes and deviations per item (evaluate/period.py).
+    period: Mapping[str, Any] | None = None
 
     @property
     def failing(self) -> tuple[Item, ...]:
@@ -156,6 +168,7 @@ class ControlResult:
             "errors": [error.to_json() for error in self.errors],
             "evidence": [f.to_json() for f in self.evidence],
             "notes": list(self.notes),
+            "period": self.period,
         }
 
 

@@ -58,6 +58,9 @@ class StubbedAccount:
     def read(self, source: Source[Any]) -> Any:
         return self.collected[source.name]
 
+    def keep_body(self, operation: str, body: Any, parameters: Any) -> None:
+        self.recorder.keep_body(operation, body, parameters)
+
     def collect(self, source: Source[Any]) -> RawSource:
         raw = run_source(source, self, self.recorder, f"arn:aws:iam::{ACCOUNT}:user/auditor")
         # Through JSON and back, as evaluation reads it from the pack.

@@ -100,10 +100,17 @@ def test_permissions_cover_every_call_the_demo_made(demo: Any, tmp_path: Path) -
 
 def test_permissions_for_selected_controls_only(tmp_path: Path) -> None:
     catalog = load_catalog(REPO_CONTROLS).select(["IAM-01"])
+    # With what a period pack reads too: LookupEvents, or the trail's S3 log files.
     assert required_actions(catalog) == [
+        "cloudtrail:DescribeTrails",
+        "cloudtrail:GetEventSelectors",
+        "cloudtrail:GetTrailStatus",
+        "cloudtrail:LookupEvents",
         "ec2:DescribeRegions",
         "iam:GetAccountPasswordPolicy",
         "iam:ListAccountAliases",
+        "s3:GetObject",
+        "s3:ListBucket",
         "sts:GetCallerIdentity",
     ]
     printed = _run(

@@ -239,3 +239,23 @@ def test_libreoffice_opens_the_workbook(seeded: Path, tmp_path: Path) -> None:
 
     text = "".join(page.extract_text() for page in PdfReader(pdf).pages)
     assert "IAM-03" in text and "Example Corp" in text
+
+
+def test_workbooks_in_one_process_keep_their_own_styles() -> None:
+    """A freed workbook's id can be reused by the next one; its cached styles must not be (they
+    index into the old workbook's style tables: IndexError on save)."""
+    import gc
+    import io
+
+    from openpyxl import Workbook
+
+    from evidence.exporters.xlsx import LABEL_FONT, WRAP, cell
+
+    for _ in range(20):
+        for styles in ({"font": LABEL_FONT}, {"alignment": WRAP}):
+            book = Workbook(write_only=True)
+            sheet = book.create_sheet("x")
+            sheet.append([cell(sheet, "a", **styles), cell(sheet, "b", alignment=WRAP)])
+            book.save(io.BytesIO())
+            del book, sheet
+            gc.collect()

@@ -12,16 +12,19 @@ from pathlib import Path
 from typing import Any
 
 from ..catalog.loader import Catalog
+from ..catalog.requests import read_packed_request_list
 from ..errors import EXIT_INCOMPLETE
 from ..evaluate.engine import evaluate
 from ..evaluate.results import RESULTS_FILE, exit_code, results_document
 from ..exporters import write_exports
 from ..exporters.readme import README_FILE, pack_readme
 from ..pack.builder import PackBuilder
+from ..pack.chain import chain_fields
 from ..pack.raw import RawStore, utc_iso
 from ..pack.runinfo import RUN_FILE, RunInfo
 from ..pack.signing import Signer
 from ..sources.account import ACCOUNT_ALIASES
+from .requests import requests_block
 
 CONTROLS_COPY = "controls.yaml"
 
@@ -54,11 +57,17 @@ def account_aliases(store: RawStore, run: RunInfo) -> dict[str, str | None]:
 def derive_results(
     pack_dir: Path, catalog: Catalog, run: RunInfo, name: str, evaluated_at: str
 ) -> dict[str, Any]:
-    """results.json's document, evaluated from the pack's raw/ only: what a pack is sealed with,
-    and what `verify` derives again to compare with it."""
+    """results.json's document as far as it follows from the pack's own files (raw/, the
+    catalogue, the request list copy): what a pack is sealed with, and what `verify` derives
+    again to compare with it. The hash chain to earlier packs (`run.previous_pack`, `history`)
+    comes from outside the pack and is added by finish_pack."""
     store = RawStore(pack_dir)
     controls = evaluate(catalog, store, run)
-    return results_document(run, controls, account_aliases(store, run), name, evaluated_at)
+    document = results_document(run, controls, account_aliases(store, run), name, evaluated_at)
+    requests = requests_block(catalog, read_packed_request_list(pack_dir), controls)
+    if requests is not None:
+        document["requests"] = requests
+    return document
 
 
 def finish_pack(
@@ -74,6 +83,9 @@ def finish_pack(
     pack.write_bytes(CONTROLS_COPY, catalog.text)
     name = pack.free_name(name or pack_name(run))
     document = derive_results(pack.dir, catalog, run, name, utc_iso(evaluated_at))
+    chain = chain_fields(pack.output_dir, run.scope)  # the hash chain to the pack before it
+    document["run"]["previous_pack"] = chain["previous_pack"]
+    document["history"] = chain["history"]
     pack.write_json(RESULTS_FILE, document)
     write_exports(pack, document, run)
     signed_by = signer.key if signer is not None else None

@@ -9,6 +9,7 @@ from pathlib import Path
 from ..assemble.finish import CONTROLS_COPY, PackOutcome, finish_pack, pack_name, stamp
 from ..catalog.attachments import ATTACHMENTS_DIR
 from ..catalog.loader import Catalog, load_catalog
+from ..catalog.requests import REQUESTS_DIR
 from ..errors import NotAPackError
 from ..pack.builder import PackBuilder
 from ..pack.raw import RAW_DIR
@@ -34,6 +35,8 @@ def export_pack(
     report = verify_pack(source)
     if not report.intact:
         names = ", ".join(report.changed + report.missing + report.extra)
+        if report.chain is not None and report.chain.broken:
+            names = ", ".join(filter(None, (names, report.chain.message)))
         raise NotAPackError(f"{source}: does not verify ({names}); refusing to export from it")
     run = RunInfo.read(source)
     catalog = pack_catalog(source, run)
@@ -41,5 +44,7 @@ def export_pack(
         shutil.copytree(source / RAW_DIR, pack.dir / RAW_DIR)
         if (source / ATTACHMENTS_DIR).is_dir():
             shutil.copytree(source / ATTACHMENTS_DIR, pack.dir / ATTACHMENTS_DIR)
+        if (source / REQUESTS_DIR).is_dir():
+            shutil.copytree(source / REQUESTS_DIR, pack.dir / REQUESTS_DIR)
         name = f"{pack_name(run)}_export_{stamp(now)}"
         return finish_pack(pack, catalog, run, evaluated_at=now, name=name, signer=signer)

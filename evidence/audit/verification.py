@@ -67,6 +67,8 @@ class Verification:
             )
             for name in names
         ]
+        if self.files.chain is not None:
+            out.append(f"chain: {self.files.chain.message}")
         out += [finding.line() for finding in self.findings]
         out += [f"note: {note}" for note in self.notes]
         if self.intact:

@@ -25,8 +25,10 @@ from .pack_context import PackContext, short
 
 CITED = "cited"
 RE_EVALUATED = "re-evaluated"
-# Fields a rebuild takes from results.json itself: not derived, so not compared.
-_PASSED_THROUGH = ("pack", "evaluated_at")
+# Fields a rebuild takes from results.json itself, or that come from outside the pack (the hash
+# chain to earlier packs, checked by its own layer): not derived from raw/, so not compared.
+_PASSED_THROUGH = ("pack", "evaluated_at", "previous_pack")
+_OUTSIDE_THE_PACK = ("history",)
 # Control fields compared by their own rules below.
 _ITEM_LISTS = ("items", "failing")
 
@@ -102,7 +104,7 @@ def compare_results(
     results.json.
     """
     changed = changed or {}
-    for key in sorted((set(recorded) | set(derived)) - {"controls", "run"}):
+    for key in sorted((set(recorded) | set(derived)) - {"controls", "run", *_OUTSIDE_THE_PACK}):
         if recorded.get(key) != derived.get(key):
             yield Finding(
                 RE_EVALUATED, RESULTS_FILE, _was(key, recorded.get(key), derived.get(key))

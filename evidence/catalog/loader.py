@@ -11,9 +11,18 @@ from typing import Any
 from ..checks import CHECKS, MANUAL
 from ..checks.base import NoParams
 from ..errors import ConfigError
-from ..model import CollectionError, ControlResult, EvidenceFile, Item, control_status
+from ..model import (
+    CollectionError,
+    ControlResult,
+    EvidenceFile,
+    Item,
+    Status,
+    control_status,
+    with_period,
+)
 from .located_yaml import YamlNode, load_located_yaml
 from .params import build_params
+from .requests import control_requests
 
 _TOP_KEYS = {"organisation", "controls"}
 _REQUIRED = ("id", "title", "criteria", "check")
@@ -26,6 +35,7 @@ _CONTROL_KEYS = {
     "check",
     "params",
     "attachments",
+    "requests",
 }
 
 
@@ -41,6 +51,7 @@ class Control:
     line: int
     # Manual controls: evidence files as written in controls.yaml, and as resolved from its folder.
     attachments: tuple[tuple[str, Path], ...] = ()
+    requests: tuple[str, ...] = ()  # ids of the auditor's requests (PBC) this control answers
 
     @property
     def manual(self) -> bool:
@@ -55,8 +66,12 @@ class Control:
         errors: Sequence[CollectionError],
         evidence: Sequence[EvidenceFile],
         notes: Sequence[str] = (),
+        period: tuple[Mapping[str, Any], Status] | None = None,
     ) -> ControlResult:
-        """This control's result: its identity, what was found, and the status that follows."""
+        """This control's result: its identity, what was found, and the status that follows
+        (with a period: the period block and the status over the period, which a deviation
+        makes `fail` whatever the as-of reading)."""
+        status = control_status(items, errors, manual=self.manual)
         return ControlResult(
             id=self.id,
             title=self.title,
@@ -66,11 +81,12 @@ class Control:
             references=self.references,
             params=params,
             procedure=procedure,
-            status=control_status(items, errors, manual=self.manual),
+            status=with_period(status, period[1] if period else None),
             items=tuple(items),
             errors=tuple(errors),
             evidence=tuple(evidence),
             notes=tuple(notes),
+            period=period[0] if period else None,
         )
 
 
@@ -218,4 +234,5 @@ def _control(node: YamlNode, file: str, path: str) -> Control:
         params=params,
         line=node.line,
         attachments=attachments,
+        requests=control_requests(fields.get("requests"), file, f"{path}.requests"),
     )

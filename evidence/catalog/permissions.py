@@ -6,6 +6,7 @@ from typing import Any
 
 from ..checks import CHECKS
 from ..sources.account import ACCOUNT_ALIASES, CALLER_IDENTITY, ENABLED_REGIONS
+from ..sources.cloudtrail_events import EVENT_SOURCES
 from .loader import Catalog
 
 ALWAYS = (CALLER_IDENTITY, ACCOUNT_ALIASES, ENABLED_REGIONS)
@@ -15,6 +16,7 @@ ALWAYS = (CALLER_IDENTITY, ACCOUNT_ALIASES, ENABLED_REGIONS)
 _PREFIX = {"elbv2": "elasticloadbalancing", "s3control": "s3"}
 _RENAMED = {
     "s3:ListBuckets": "s3:ListAllMyBuckets",
+    "s3:ListObjectsV2": "s3:ListBucket",
     "s3:GetBucketEncryption": "s3:GetEncryptionConfiguration",
     "s3:GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock",
     "s3control:GetPublicAccessBlock": "s3:GetAccountPublicAccessBlock",
@@ -31,7 +33,11 @@ def required_actions(catalog: Catalog) -> list[str]:
     actions = {action for source in ALWAYS for action in source.actions}
     for control in catalog.controls:
         if not control.manual:
-            actions.update(CHECKS[control.check].actions_for(control.params))
+            check = CHECKS[control.check]
+            actions.update(check.actions_for(control.params))
+            if check.change_events:  # a period pack reads them (collect --period)
+                for source in EVENT_SOURCES.values():
+                    actions.update(a for s in source.with_dependencies() for a in s.actions)
     return sorted(actions)
 
 

@@ -87,6 +87,23 @@ Evaluate = Callable[[ScopeContext[Any]], Iterable[Item | CollectionError]]
 
 
 @dataclass(frozen=True)
+class ChangeEvent:
+    """A CloudTrail event that changes a check's subject (its `eventSource` and `eventName`).
+
+    A period pack reads these events for the period and rebuilds each item's state from them.
+    """
+
+    source: str  # CloudTrail eventSource, e.g. iam.amazonaws.com
+    name: str  # CloudTrail eventName, the API operation, e.g. UpdateAccountPasswordPolicy
+
+
+def events(service: str, *names: str) -> tuple[ChangeEvent, ...]:
+    """ChangeEvents of one service: `events("iam", "CreateAccessKey")` names
+    iam.amazonaws.com's CreateAccessKey."""
+    return tuple(ChangeEvent(f"{service}.amazonaws.com", name) for name in names)
+
+
+@dataclass(frozen=True)
 class NoParams:
     """For checks without parameters."""
 
@@ -104,6 +121,8 @@ class Check:
     optional_sources: Callable[[Any], tuple[Source[Any], ...]] | None = None
     # Rules on parameters beyond their types: returns a problem, or None when they are fine.
     validate: Callable[[Any], str | None] | None = None
+    # The CloudTrail events that change what the check judges: read for a period pack.
+    change_events: tuple[ChangeEvent, ...] = ()
 
     def sources_for(self, params: Any) -> tuple[Source[Any], ...]:
         extra = self.optional_sources(params) if self.optional_sources else ()
@@ -133,12 +152,22 @@ def check(
     notes: tuple[str, ...] = (),
     optional_sources: Callable[[Any], tuple[Source[Any], ...]] | None = None,
     validate: Callable[[Any], str | None] | None = None,
+    change_events: tuple[ChangeEvent, ...] = (),
 ) -> Callable[[Evaluate], Evaluate]:
     def register(evaluate: Evaluate) -> Evaluate:
         if name in CHECKS:
             raise ValueError(f"check {name} registered twice")
         CHECKS[name] = Check(
-            name, summary, procedure, params, sources, evaluate, notes, optional_sources, validate
+            name,
+            summary,
+            procedure,
+            params,
+            sources,
+            evaluate,
+            notes,
+            optional_sources,
+            validate,
+            change_events,
         )
         return evaluate
 

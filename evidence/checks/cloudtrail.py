@@ -8,7 +8,7 @@ from typing import Any
 
 from ..model import Item, Status
 from ..sources.cloudtrail import ALARM_CHAIN, TRAILS, AlarmChain, Trail
-from .base import ScopeContext, check
+from .base import ScopeContext, check, events
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,15 @@ def trail_shortfalls(trail: Trail, params: TrailParams) -> list[str]:
     ),
     params=TrailParams,
     sources=(TRAILS,),
+    change_events=events(
+        "cloudtrail",
+        "CreateTrail",
+        "UpdateTrail",
+        "DeleteTrail",
+        "StartLogging",
+        "StopLogging",
+        "PutEventSelectors",
+    ),
 )
 def cloudtrail_enabled(ctx: ScopeContext[TrailParams]) -> Iterator[Item]:
     trails = ctx.get(TRAILS)
@@ -267,6 +276,12 @@ def alarm_for(chain: AlarmChain, words: tuple[str, ...]) -> tuple[Status, str, d
     params=AlarmParams,
     sources=(ALARM_CHAIN,),
     validate=_validate_alarms,
+    change_events=events("cloudtrail", "UpdateTrail", "DeleteTrail")
+    + events("logs", "PutMetricFilter", "DeleteMetricFilter", "DeleteLogGroup")
+    + events(
+        "monitoring", "PutMetricAlarm", "DeleteAlarms", "DisableAlarmActions", "EnableAlarmActions"
+    )
+    + events("sns", "Subscribe", "ConfirmSubscription", "Unsubscribe", "DeleteTopic"),
 )
 def security_alarms(ctx: ScopeContext[AlarmParams]) -> Iterator[Item]:
     chain = ctx.get(ALARM_CHAIN)

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..model import Item, Status
 from ..sources.ec2 import EBS_ENCRYPTION_DEFAULT, EBS_SNAPSHOTS, INSTANCES, SECURITY_GROUPS
-from .base import NoParams, ScopeContext, check
+from .base import NoParams, ScopeContext, check, events
 
 
 @check(
@@ -22,6 +22,15 @@ from .base import NoParams, ScopeContext, check
     ),
     params=NoParams,
     sources=(EBS_SNAPSHOTS,),
+    change_events=events(
+        "ec2",
+        "CreateSnapshot",
+        "CreateSnapshots",
+        "CopySnapshot",
+        "DeleteSnapshot",
+        "ModifySnapshotAttribute",
+        "ResetSnapshotAttribute",
+    ),
 )
 def snapshot_public(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
     data = ctx.get(EBS_SNAPSHOTS)
@@ -92,6 +101,14 @@ def rule_exposure(rule: Mapping[str, Any], ports: tuple[int, ...]) -> str | None
     ),
     params=OpenPortsParams,
     sources=(SECURITY_GROUPS,),
+    change_events=events(
+        "ec2",
+        "CreateSecurityGroup",
+        "DeleteSecurityGroup",
+        "AuthorizeSecurityGroupIngress",
+        "RevokeSecurityGroupIngress",
+        "ModifySecurityGroupRules",
+    ),
 )
 def security_groups_open(ctx: ScopeContext[OpenPortsParams]) -> Iterator[Item]:
     data = ctx.get(SECURITY_GROUPS)
@@ -146,6 +163,7 @@ def security_groups_open(ctx: ScopeContext[OpenPortsParams]) -> Iterator[Item]:
     procedure="In each region, read ec2:GetEbsEncryptionByDefault; a region where it is off fails.",
     params=NoParams,
     sources=(EBS_ENCRYPTION_DEFAULT,),
+    change_events=events("ec2", "EnableEbsEncryptionByDefault", "DisableEbsEncryptionByDefault"),
 )
 def ebs_encryption_default(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
     enabled = ctx.get(EBS_ENCRYPTION_DEFAULT)
@@ -184,6 +202,12 @@ def _instance_tags(instance: Mapping[str, Any]) -> dict[str, str]:
     ),
     params=InstanceSpreadParams,
     sources=(INSTANCES,),
+    change_events=events(
+        "ec2", "RunInstances", "StartInstances", "StopInstances", "TerminateInstances"
+    )
+    + events(
+        "autoscaling", "CreateAutoScalingGroup", "UpdateAutoScalingGroup", "DeleteAutoScalingGroup"
+    ),
 )
 def instances_multi_az(ctx: ScopeContext[InstanceSpreadParams]) -> Iterator[Item]:
     workloads: dict[str, list[Mapping[str, Any]]] = {}

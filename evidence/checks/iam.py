@@ -17,7 +17,7 @@ from ..sources.iam import (
     PASSWORD_POLICY,
     CredentialRow,
 )
-from .base import NoParams, NotCollected, ScopeContext, check
+from .base import NoParams, NotCollected, ScopeContext, check, events
 
 # ---------------------------------------------------------------- password policy
 
@@ -85,6 +85,7 @@ def password_policy_shortfalls(
         " no lockout for IAM users, so no API evidence can show it. Evidence for a lockout"
         " requirement must come from the identity provider used for console sign-in.",
     ),
+    change_events=events("iam", "UpdateAccountPasswordPolicy", "DeleteAccountPasswordPolicy"),
 )
 def password_policy(ctx: ScopeContext[PasswordPolicyParams]) -> Iterator[Item]:
     policy = ctx.get(PASSWORD_POLICY)
@@ -125,6 +126,7 @@ def password_policy(ctx: ScopeContext[PasswordPolicyParams]) -> Iterator[Item]:
     ),
     params=NoParams,
     sources=(ACCOUNT_SUMMARY, CREDENTIAL_REPORT),
+    change_events=events("iam", "EnableMFADevice", "DeactivateMFADevice", "DeleteVirtualMFADevice"),
 )
 def root_mfa(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
     readings, missing = root_readings(
@@ -198,6 +200,16 @@ def describe_readings(
     ),
     params=NoParams,
     sources=(CREDENTIAL_REPORT,),
+    change_events=events(
+        "iam",
+        "CreateUser",
+        "DeleteUser",
+        "CreateLoginProfile",
+        "DeleteLoginProfile",
+        "EnableMFADevice",
+        "DeactivateMFADevice",
+        "DeleteVirtualMFADevice",
+    ),
 )
 def user_mfa(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
     for row in ctx.get(CREDENTIAL_REPORT).users:
@@ -233,6 +245,7 @@ class KeyRotationParams:
     ),
     params=KeyRotationParams,
     sources=(CREDENTIAL_REPORT,),
+    change_events=events("iam", "CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey"),
 )
 def access_key_rotation(ctx: ScopeContext[KeyRotationParams]) -> Iterator[Item]:
     limit = ctx.params.max_age_days
@@ -276,6 +289,7 @@ def _iso(moment: Any) -> str | None:
     ),
     params=NoParams,
     sources=(ACCOUNT_SUMMARY, CREDENTIAL_REPORT),
+    change_events=events("iam", "CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey"),
 )
 def root_access_keys(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
     readings, missing = root_readings(
@@ -315,6 +329,15 @@ class UnusedCredentialParams:
     ),
     params=UnusedCredentialParams,
     sources=(CREDENTIAL_REPORT,),
+    change_events=events(
+        "iam",
+        "CreateAccessKey",
+        "UpdateAccessKey",
+        "DeleteAccessKey",
+        "CreateLoginProfile",
+        "UpdateLoginProfile",
+        "DeleteLoginProfile",
+    ),
 )
 def unused_credentials(ctx: ScopeContext[UnusedCredentialParams]) -> Iterator[Item]:
     limit = ctx.params.max_unused_days
@@ -422,6 +445,31 @@ def _admin_reasons(
     ),
     params=PrivilegedAccessParams,
     sources=(AUTHORIZATION_DETAILS,),
+    change_events=events(
+        "iam",
+        "CreateUser",
+        "DeleteUser",
+        "CreateGroup",
+        "DeleteGroup",
+        "CreateRole",
+        "DeleteRole",
+        "AddUserToGroup",
+        "RemoveUserFromGroup",
+        "AttachUserPolicy",
+        "DetachUserPolicy",
+        "AttachGroupPolicy",
+        "DetachGroupPolicy",
+        "AttachRolePolicy",
+        "DetachRolePolicy",
+        "PutUserPolicy",
+        "DeleteUserPolicy",
+        "PutGroupPolicy",
+        "DeleteGroupPolicy",
+        "PutRolePolicy",
+        "DeleteRolePolicy",
+        "CreatePolicyVersion",
+        "SetDefaultPolicyVersion",
+    ),
 )
 def privileged_access(ctx: ScopeContext[PrivilegedAccessParams]) -> Iterator[Item]:
     details = ctx.get(AUTHORIZATION_DETAILS)

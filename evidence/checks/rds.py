@@ -8,7 +8,7 @@ from typing import Any
 
 from ..model import Item, Status
 from ..sources.rds import RDS_DATABASES, RDS_SNAPSHOTS
-from .base import NoParams, ScopeContext, check
+from .base import NoParams, ScopeContext, check, events
 
 
 @check(
@@ -22,6 +22,17 @@ from .base import NoParams, ScopeContext, check
     ),
     params=NoParams,
     sources=(RDS_SNAPSHOTS,),
+    change_events=events(
+        "rds",
+        "CreateDBSnapshot",
+        "CopyDBSnapshot",
+        "DeleteDBSnapshot",
+        "ModifyDBSnapshotAttribute",
+        "CreateDBClusterSnapshot",
+        "CopyDBClusterSnapshot",
+        "DeleteDBClusterSnapshot",
+        "ModifyDBClusterSnapshotAttribute",
+    ),
 )
 def snapshot_public(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
     for snapshot in ctx.get(RDS_SNAPSHOTS).snapshots:
@@ -78,6 +89,14 @@ def instances_in_scope(
     ),
     params=MultiAzParams,
     sources=(RDS_DATABASES,),
+    change_events=events(
+        "rds",
+        "CreateDBInstance",
+        "DeleteDBInstance",
+        "ModifyDBInstance",
+        "RestoreDBInstanceFromDBSnapshot",
+        "ModifyDBCluster",
+    ),
 )
 def multi_az(ctx: ScopeContext[MultiAzParams]) -> Iterator[Item]:
     data = ctx.get(RDS_DATABASES)
@@ -127,6 +146,9 @@ def multi_az(ctx: ScopeContext[MultiAzParams]) -> Iterator[Item]:
     ),
     params=MultiAzParams,
     sources=(RDS_DATABASES,),
+    change_events=events(
+        "rds", "CreateDBInstance", "DeleteDBInstance", "RestoreDBInstanceFromDBSnapshot"
+    ),
 )
 def rds_encryption(ctx: ScopeContext[MultiAzParams]) -> Iterator[Item]:
     for instance, tags in instances_in_scope(ctx, ctx.params.tags):

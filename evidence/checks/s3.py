@@ -25,7 +25,7 @@ from ..sources.s3 import (
     BucketSetting,
     bucket_tags,
 )
-from .base import NotCollected, ScopeContext, check
+from .base import NotCollected, ScopeContext, check, events
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,7 @@ def _unread(ctx: ScopeContext[Any], bucket: Bucket, arn: str, operation: str) ->
     params=LoggingScope,
     sources=(BUCKETS, BUCKET_LOGGING),
     optional_sources=_scoped_sources,
+    change_events=events("s3", "CreateBucket", "DeleteBucket", "PutBucketLogging"),
 )
 def access_logging(ctx: ScopeContext[LoggingScope]) -> Iterator[Item]:
     for bucket, setting, arn in per_bucket(ctx, BUCKET_LOGGING):
@@ -124,6 +125,9 @@ def access_logging(ctx: ScopeContext[LoggingScope]) -> Iterator[Item]:
     params=BucketScope,
     sources=(BUCKETS, BUCKET_ENCRYPTION),
     optional_sources=_scoped_sources,
+    change_events=events(
+        "s3", "CreateBucket", "DeleteBucket", "PutBucketEncryption", "DeleteBucketEncryption"
+    ),
 )
 def bucket_encryption(ctx: ScopeContext[BucketScope]) -> Iterator[Item]:
     for bucket, setting, arn in per_bucket(ctx, BUCKET_ENCRYPTION):
@@ -180,6 +184,9 @@ def denies_plain_http(policy_text: str | None) -> bool:
     params=BucketScope,
     sources=(BUCKETS, BUCKET_POLICY),
     optional_sources=_scoped_sources,
+    change_events=events(
+        "s3", "CreateBucket", "DeleteBucket", "PutBucketPolicy", "DeleteBucketPolicy"
+    ),
 )
 def tls_only(ctx: ScopeContext[BucketScope]) -> Iterator[Item]:
     for bucket, setting, arn in per_bucket(ctx, BUCKET_POLICY):
@@ -227,6 +234,15 @@ def _all_on(settings: Mapping[str, Any] | None) -> bool:
     params=BucketScope,
     sources=(ACCOUNT_PUBLIC_ACCESS, BUCKETS, BUCKET_PUBLIC_ACCESS),
     optional_sources=_scoped_sources,
+    change_events=events(
+        "s3",
+        "CreateBucket",
+        "DeleteBucket",
+        "PutBucketPublicAccessBlock",
+        "DeleteBucketPublicAccessBlock",
+        "PutAccountPublicAccessBlock",
+        "DeleteAccountPublicAccessBlock",
+    ),
 )
 def public_access_block(ctx: ScopeContext[BucketScope]) -> Iterator[Item | CollectionError]:
     try:

@@ -13,7 +13,7 @@ from ..sources.services import (
     LISTENERS,
     TRUSTED_ADVISOR_LIMITS,
 )
-from .base import NoParams, ScopeContext, check
+from .base import NoParams, ScopeContext, check, events
 
 # ---------------------------------------------------------------- load balancer listeners
 
@@ -44,6 +44,15 @@ def _redirects_to_https(listener: Mapping[str, Any]) -> bool:
     ),
     params=ListenerParams,
     sources=(LISTENERS,),
+    change_events=events(
+        "elasticloadbalancing",
+        "CreateListener",
+        "ModifyListener",
+        "DeleteListener",
+        "CreateRule",
+        "ModifyRule",
+        "DeleteRule",
+    ),
 )
 def tls_listeners(ctx: ScopeContext[ListenerParams]) -> Iterator[Item]:
     data = ctx.get(LISTENERS)
@@ -91,6 +100,13 @@ class RecorderParams:
     ),
     params=RecorderParams,
     sources=(CONFIG_RECORDERS,),
+    change_events=events(
+        "config",
+        "PutConfigurationRecorder",
+        "StartConfigurationRecorder",
+        "StopConfigurationRecorder",
+        "DeleteConfigurationRecorder",
+    ),
 )
 def config_recorder(ctx: ScopeContext[RecorderParams]) -> Iterator[Item]:
     data = ctx.get(CONFIG_RECORDERS)
@@ -125,6 +141,7 @@ def config_recorder(ctx: ScopeContext[RecorderParams]) -> Iterator[Item]:
     " one (guardduty:GetDetector); a region without an ENABLED detector fails.",
     params=NoParams,
     sources=(GUARDDUTY_DETECTORS,),
+    change_events=events("guardduty", "CreateDetector", "UpdateDetector", "DeleteDetector"),
 )
 def guardduty_enabled(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
     detectors = ctx.get(GUARDDUTY_DETECTORS)
@@ -172,6 +189,7 @@ def _number(value: Any) -> float | None:
         " Without one AWS answers SubscriptionRequiredException and this control is an error"
         " (never a pass): watch service quotas another way and attach that evidence.",
     ),
+    change_events=events("servicequotas", "RequestServiceQuotaIncrease"),
 )
 def service_limits(ctx: ScopeContext[ServiceLimitParams]) -> Iterator[Item]:
     threshold = ctx.params.threshold_percent

@@ -6,6 +6,7 @@ Nothing global: a run builds its own AccountClients and passes them down.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -109,7 +110,7 @@ class AccountClients:
         self.session = session
         self._settings = settings
         self._config = client_config(settings)
-        self._recorder = recorder
+        self.recorder = recorder
         self.home_region = home_region  # where global services (IAM, STS) are called
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
@@ -124,7 +125,7 @@ class AccountClients:
                     endpoint_url=self._settings.endpoint_url,
                     config=self._config,
                 )
-                self._clients[key] = self._recorder.attach(client)
+                self._clients[key] = self.recorder.attach(client)
             return self._clients[key]
 
     def context(
@@ -150,6 +151,9 @@ class ScopedClients:
 
     def client(self, service: str, region: str | None = None) -> Any:
         return self.clients.client(service, region or self.client_region)
+
+    def keep_body(self, operation: str, body: Any, parameters: Mapping[str, Any]) -> None:
+        self.clients.recorder.keep_body(operation, body, parameters)
 
     def read(self, source: Any) -> Any:
         if self.reader is None:

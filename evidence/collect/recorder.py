@@ -9,9 +9,10 @@ raises, so nothing the run fetches can go unrecorded.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -89,6 +90,24 @@ class Recorder:
             yield bucket
         finally:
             self._current.reset(token)
+
+    def keep_body(self, operation: str, body: Any, parameters: Mapping[str, Any]) -> None:
+        """Set the body of the current recording's last `operation` call made with these
+        `parameters`: a streamed body is read after the call was recorded, so what the
+        evidence keeps of it is added here."""
+        bucket = self._current.get()
+        if bucket is None:
+            raise RuntimeError(f"keep_body for {operation} outside a recording")
+        with self._lock:
+            for index in range(len(bucket.calls) - 1, -1, -1):
+                call = bucket.calls[index]
+                if call.operation == operation and all(
+                    call.parameters.get(k) == v for k, v in parameters.items()
+                ):
+                    response = {**(call.response or {}), "Body": body}
+                    bucket.calls[index] = dataclasses.replace(call, response=response)
+                    return
+        raise RuntimeError(f"keep_body: no {operation} call recorded with {dict(parameters)}")
 
     def now(self) -> datetime:
         return self._clock()

@@ -12,10 +12,12 @@ from typing import Any
 from .. import __version__
 from ..assemble.finish import PackOutcome, finish_pack, stamp
 from ..catalog.loader import Catalog, load_catalog
+from ..catalog.requests import load_request_list
 from ..checks import CHECKS
 from ..errors import CredentialsError, EvidenceToolError, UsageError
 from ..model import GLOBAL_REGION
 from ..pack.builder import PackBuilder
+from ..pack.period import EventsFrom, Period, plan_events
 from ..pack.raw import utc_iso
 from ..pack.runinfo import RunInfo
 from ..pack.signing import Signer
@@ -30,6 +32,7 @@ from .clients import (
     AwsSettings,
     make_session,
 )
+from .period_sources import period_sources
 from .recorder import Recorder
 from .runner import RawWriter, run_source
 from .scheduler import Scheduler
@@ -49,6 +52,9 @@ class CollectRequest:
     max_in_flight: int = 3  # per account and region: production-safe
     demo: bool = False  # the embedded emulated account: the pack is marked DEMO everywhere
     signer: Signer | None = field(default=None, compare=False)  # signs manifest.json
+    requests: Path | None = None  # the auditor's request list (CSV or xlsx), mapped to controls
+    period: Period | None = None  # a Type II pack's audit period; None: point in time
+    events_from: str = EventsFrom.AUTO
 
 
 Clock = Callable[[], datetime]
@@ -86,11 +92,15 @@ def collect(
     request: CollectRequest, progress: Progress | None = None, clock: Clock = _utcnow
 ) -> PackOutcome:
     catalog = select_controls(load_catalog(request.controls_path), request.only)
+    request_list = load_request_list(request.requests) if request.requests else None
     if request.accounts and request.organization:
         raise UsageError("--accounts and --organization cannot be used together")
     started = clock()
+    events = plan_events(request.period, request.events_from, started) if request.period else None
     session = make_session(request.aws)
     sources = sources_for(catalog)
+    if events is not None:
+        sources = period_sources(catalog, sources, events)
     if any(s.scope is Scope.REGIONAL for s in sources) and not (
         request.regions or session.region_name
     ):
@@ -106,6 +116,8 @@ def collect(
             request.accounts, request.organization, base, caller, recorder, writer
         )
         copy_attachments(catalog, pack)
+        if request_list is not None:
+            pack.write_bytes(request_list.pack_path, request_list.content)
         collection = AccountCollection(
             sources=sources,
             regions=request.regions,
@@ -136,6 +148,8 @@ def collect(
             calls_per_operation=dict(recorder.calls_per_operation),
             endpoints=tuple(sorted(recorder.endpoints)),
             demo=request.demo,
+            period=request.period,
+            events=events,
         )
         return finish_pack(pack, catalog, run, evaluated_at=clock(), signer=request.signer)
 

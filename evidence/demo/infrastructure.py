@@ -80,7 +80,9 @@ def _seed_buckets(clients: Clients) -> None:
     }
     buckets = {
         # name: (access logging, default encryption, TLS-only policy, Block Public Access)
-        TRAIL_BUCKET: (True, True, True, True),
+        # No TLS-only policy here: the demo reads the trail's log files from the emulator over
+        # plain HTTP, which such a policy would (rightly) refuse.
+        TRAIL_BUCKET: (True, True, False, True),
         LOG_BUCKET: (False, True, True, True),
         "example-corp-backups": (True, True, True, True),
         "example-corp-marketing-assets": (False, False, False, False),

@@ -13,6 +13,7 @@ from ..pack.raw import RawSource, RawStore, raw_path
 from ..pack.runinfo import RunInfo
 from ..sources.base import Scope, Source
 from .manual import evaluate_manual
+from .period import control_period
 
 T = TypeVar("T")
 
@@ -117,6 +118,7 @@ def _evaluate_control(control: Control, evidence: EvidenceLookup, run: RunInfo) 
     lookup = ControlLookup(evidence)
     items: list[Item] = []
     errors: list[CollectionError] = []
+    scopes: list[tuple[ScopeContext[Any], list[Item]]] = []  # for the period, if any
     for account in run.accounts:
         if account.access_error is not None:
             errors.append(account.access_error)  # nothing of this account could be collected
@@ -146,6 +148,8 @@ def _evaluate_control(control: Control, evidence: EvidenceLookup, run: RunInfo) 
                 continue
             items.extend(o for o in outcome if isinstance(o, Item))
             errors.extend(o for o in outcome if isinstance(o, CollectionError))
+            scopes.append((ctx, [o for o in outcome if isinstance(o, Item)]))
+    period = control_period(check, scopes, run) if run.period is not None else None
     return control.result(
         params=params_to_json(control.params),
         procedure=check.procedure,
@@ -153,4 +157,5 @@ def _evaluate_control(control: Control, evidence: EvidenceLookup, run: RunInfo) 
         errors=errors,
         evidence=lookup.evidence_files(),
         notes=check.notes,
+        period=period,
     )

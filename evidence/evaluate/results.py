@@ -45,6 +45,7 @@ def results_document(
             "total_calls": sum(run.calls_per_operation.values()),
             "endpoints": list(run.endpoints),
             "demo": run.demo,
+            "period": run.period_json(),
         },
         "summary": status_counts(controls),
         "controls": [control.to_json() for control in controls],

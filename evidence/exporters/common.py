@@ -121,7 +121,7 @@ def _summarise(calls: list[RawCall]) -> str:
     return ", ".join(parts) or "(no parameters)"
 
 
-RESERVED_SHEETS = ("Summary", "Accounts", "Findings", "Sources", "History")
+RESERVED_SHEETS = ("Summary", "Accounts", "Findings", "Sources", "History", "Requests")
 
 
 def sheet_names(control_ids: Sequence[str]) -> list[str]:

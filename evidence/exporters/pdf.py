@@ -47,6 +47,9 @@ from ..pack.raw import parse_utc
 from ..pack.runinfo import RunInfo
 from .common import RawReader, display, export_name, params_text, sheet_names
 from .marking import PageDecorator, Provenance, cover_notices, page_marking
+from .period_pdf import period_section
+from .period_text import period_line
+from .trend import trend_section
 
 PASSING_ROWS_SHOWN = 200
 PAGE = A4
@@ -298,6 +301,7 @@ def _cover(meta: Mapping[str, Any], generated: str, results_sha: str) -> list[Fl
                 ("Scope: accounts", accounts),
                 ("Scope: regions", ", ".join(meta["regions"]) or "global services only"),
                 ("As of (UTC)", meta["as_of"]),
+                ("Audit period", period_line(meta)),
                 ("Collection (UTC)", f"{meta['started']} to {meta['finished']}"),
                 ("Generated (UTC)", generated),
                 ("Collected by", meta["caller_arn"]),
@@ -353,6 +357,7 @@ def _summary(document: Mapping[str, Any]) -> list[Flowable]:
             " MANUAL (procedural control, evidence attached).",
             SMALL,
         ),
+        *trend_section(document, STATUS_COLOURS, WIDTH),
         PageBreak(),
     ]
 
@@ -462,6 +467,7 @@ def _control(
             f"{len(others)} items, too many to print: every one is listed on sheet"
             f" '{sheet}' of {workbook} in this pack."
         )
+    yield from period_section(control, lambda t: Paragraph(escape(t), H2), lambda t: text(t, SMALL))
     yield CondPageBreak(30 * mm)
     yield Paragraph("Raw evidence", H2)
     if not evidence:

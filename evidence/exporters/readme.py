@@ -7,6 +7,7 @@ from typing import Any
 from .. import TOOL_NAME, __version__
 from ..pack.signing import SignerKey
 from .marking import Provenance, readme_notices
+from .period_text import period_line
 from .signature_readme import signature_section
 
 README_FILE = "README.txt"
@@ -27,6 +28,7 @@ def pack_readme(name: str, document: dict[str, Any], signed_by: SignerKey | None
 Accounts:      {accounts}
 Regions:       {", ".join(run["regions"]) or "global services only"}
 As of (UTC):   {run["as_of"]}   (collection started {run["started"]})
+Audit period:  {period_line(run)}
 Collected by:  {run["caller_arn"]}
 Tool:          {TOOL_NAME} {__version__}
 Controls:      {len(document["controls"])} ({counts})
@@ -51,7 +53,12 @@ manifest.sig.json       When the pack is signed: the signature over manifest.jso
 
 Statuses: pass; fail (a resource breaks the control); error (evidence could not be
 collected: the operation and AWS error code are named; never counted as a pass); manual
-(procedural control: its evidence is the attached files).
+(procedural control: its evidence is the attached files). With an audit period, each control
+also has a `period` block in results.json (in effect since, changes from CloudTrail,
+deviations): a deviation inside the period fails the control even if it passes at the as-of
+time, and a period the events cannot fully show (missing log files, LookupEvents refused) is
+an error, never a pass. The events read are under raw/ (cloudtrail.lookup_events or
+cloudtrail.log_files: every log object listed, with its ETag and size, and the matching records).
 
 How to verify this pack
 -----------------------

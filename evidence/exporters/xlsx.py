@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from copy import copy
 from datetime import UTC, datetime
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -38,6 +39,9 @@ from .common import (
     sheet_names,
 )
 from .marking import Provenance, summary_rows
+from .period_text import period_line
+from .period_xlsx import append_period
+from .requests_sheet import PlainSheet, SheetLink, requests_sheet
 
 MAX_CELL = 32_767  # Excel's limit on characters in a cell
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -74,6 +78,9 @@ def write_workbook(pack: PackBuilder, document: dict[str, Any], run: RunInfo) ->
     _accounts(workbook, document)
     _findings(workbook, controls, dict(zip((c["id"] for c in controls), sheets, strict=True)))
     _sources(workbook, raw)
+    requests = requests_sheet(document, dict(zip((c["id"] for c in controls), sheets, strict=True)))
+    if requests is not None:
+        plain_sheet(workbook, requests)
     workbook.save(pack.dir / name)
     return name
 
@@ -86,16 +93,20 @@ class _Styles:
     objects on every cell made style registration most of the cost of a large sheet."""
 
     def __init__(self) -> None:
-        self._arrays: dict[tuple[int, tuple[tuple[str, Any], ...]], Any] = {}
+        # Per workbook object, not per id(): a later workbook can reuse a freed one's id, and
+        # style arrays index into their own workbook's style tables (IndexError on save).
+        self._arrays: WeakKeyDictionary[Any, dict[tuple[tuple[str, Any], ...], Any]]
+        self._arrays = WeakKeyDictionary()
 
     def apply(self, sheet: Any, target: WriteOnlyCell, style: dict[str, Any]) -> None:
-        key = (id(sheet.parent), tuple(sorted((k, id(v)) for k, v in style.items())))
-        array = self._arrays.get(key)
+        arrays = self._arrays.setdefault(sheet.parent, {})
+        key = tuple(sorted((k, id(v)) for k, v in style.items()))
+        array = arrays.get(key)
         if array is None:
             template = WriteOnlyCell(sheet)
             for name, setting in style.items():
                 setattr(template, name, setting)
-            array = self._arrays[key] = template._style
+            array = arrays[key] = template._style
         target._style = copy(array)
 
 
@@ -259,6 +270,7 @@ def _summary(
         ("Caller ARN", run["caller_arn"]),
         ("Tool", f"{run['tool']} {run['tool_version']}"),
         ("As of (UTC)", run["as_of"]),
+        ("Audit period", period_line(run)),
         ("Collection started (UTC)", run["started"]),
         ("Collection finished (UTC)", run["finished"]),
         ("controls.yaml SHA-256", run["controls_sha256"]),
@@ -376,6 +388,7 @@ def _control_sheet(workbook: Any, name: str, control: Mapping[str, Any], raw: Ra
     last = get_column_letter(len(headers))
     sheet.auto_filter.ref = f"A{table_top}:{last}{end}"
     colour_statuses(sheet, "C", table_top + 1, end, last)
+    append_period(sheet, control, cell, lambda sh, v: cell(sh, v, font=LABEL_FONT))
 
 
 def _item_row(item: Mapping[str, Any], attributes: Sequence[str]) -> list[Any]:
@@ -561,3 +574,39 @@ def _sources(workbook: Any, raw: RawReader) -> None:
             ]
         )
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{count + 1}"
+
+
+def plain_sheet(workbook: Any, table: PlainSheet) -> None:
+    """Write a sheet given as data (title, label/value lines, a table): every value through
+    cell(), links to other sheets as hyperlinks, the status column coloured."""
+    sheet = workbook.create_sheet(table.name)
+    shown = [[c.text if isinstance(c, SheetLink) else c for c in row] for row in table.rows]
+    set_widths(sheet, [table.headers, *shown[:200]])
+    sheet.column_dimensions["B"].width = max(sheet.column_dimensions["B"].width or 0, 50)
+    sheet.append([cell(sheet, table.title, font=TITLE_FONT)])
+    _block(sheet, 2, table.lines)
+    sheet.append([])
+    top = len(table.lines) + 3
+    sheet.freeze_panes = f"A{top + 1}"
+    sheet.append(header_row(sheet, table.headers))
+    for row in table.rows:
+        cells = []
+        for value in row:
+            if isinstance(value, SheetLink):
+                link = cell(sheet, value.text, font=LINK_FONT)
+                link.hyperlink = Hyperlink(
+                    ref="", location=f"'{value.sheet}'!A1", display=value.text
+                )
+                cells.append(link)
+            else:
+                cells.append(
+                    cell(sheet, value, alignment=WRAP)
+                    if isinstance(value, str)
+                    else cell(sheet, value)
+                )
+        sheet.append(cells)
+    last_row, last_col = top + len(table.rows), get_column_letter(len(table.headers))
+    sheet.auto_filter.ref = f"A{top}:{last_col}{last_row}"
+    if table.status_column is not None:
+        column = get_column_letter(table.status_column + 1)
+        colour_statuses(sheet, column, top + 1, last_row, last_col, tint_rows=False)

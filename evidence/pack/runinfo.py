@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..model import CollectionError
+from .period import EventsPlan, Period
 from .raw import RAW_DIR, parse_utc
 
 RUN_FILE = f"{RAW_DIR}/run.json"
@@ -65,6 +66,9 @@ class RunInfo:
     calls_per_operation: Mapping[str, int] = field(default_factory=dict)
     endpoints: tuple[str, ...] = ()  # every endpoint a call reached (scheme://host[:port])
     demo: bool = False  # collected from the embedded emulated demo account
+    # A Type II pack's audit period, and how its CloudTrail events were read; None: point in time.
+    period: Period | None = None
+    events: EventsPlan | None = None
 
     @property
     def as_of(self) -> datetime:
@@ -92,7 +96,15 @@ class RunInfo:
             "total_calls": sum(self.calls_per_operation.values()),
             "endpoints": list(self.endpoints),
             "demo": self.demo,
+            "period": self.period_json(),
         }
+
+    def period_json(self) -> dict[str, Any] | None:
+        """results.json's `run.period`: the period and how its events were read, or None."""
+        if self.period is None:
+            return None
+        events = None if self.events is None else self.events.to_json()
+        return {**self.period.to_json(), "events": events}
 
     @staticmethod
     def from_json(data: Mapping[str, Any]) -> RunInfo:
@@ -111,6 +123,10 @@ class RunInfo:
             calls_per_operation=dict(data.get("calls_per_operation", {})),
             endpoints=tuple(data.get("endpoints", ())),
             demo=bool(data.get("demo", False)),
+            period=Period.from_json(period) if (period := data.get("period")) else None,
+            events=EventsPlan.from_json(period["events"])
+            if period and period.get("events")
+            else None,
         )
 
     @staticmethod

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..errors import NotAPackError
 from .builder import MANIFEST, SUMS, pack_files, sha256_file
+from .chain import ChainLink, check_link
 
 
 @dataclass(frozen=True)
@@ -34,10 +35,12 @@ class VerifyReport:
     changed: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)
+    chain: ChainLink | None = None  # the link to the previous pack of the same scope
 
     @property
     def intact(self) -> bool:
-        return not (self.changed or self.missing or self.extra)
+        broken_chain = self.chain is not None and self.chain.broken
+        return not (self.changed or self.missing or self.extra or broken_chain)
 
 
 def read_manifest(pack_dir: Path) -> dict[str, object]:
@@ -70,6 +73,7 @@ def verify_pack(pack_dir: Path) -> VerifyReport:
             report.changed.append(relative)
     report.extra.extend(r for r in pack_files(pack_dir) if r not in listed)
     _verify_sums(pack_dir, report, listed)
+    report.chain = check_link(pack_dir)
     return report
 
 

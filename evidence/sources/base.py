@@ -36,6 +36,12 @@ class FetchContext(Protocol):
         group in its own region, Support in us-east-1)."""
         ...
 
+    def keep_body(self, operation: str, body: Any, parameters: Mapping[str, Any]) -> None:
+        """Keep, as the body of this source's last `operation` call with these `parameters`,
+        what the evidence needs of a streamed response (a CloudTrail log file's matching
+        records, not the whole file)."""
+        ...
+
     def read(self, source: Source[T]) -> T:
         """The parsed result of a dependency (one of this source's `after`), already collected
         for this account; raises DependencyFailed if it could not be."""

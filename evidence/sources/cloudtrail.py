@@ -25,6 +25,10 @@ class Trail:
     is_logging: bool | None  # None: status not read
     management_read: bool
     management_write: bool
+    s3_key_prefix: str | None = None
+    # GetTrailStatus: when logging last started and stopped (UTC ISO 8601), where AWS says.
+    started_logging: str | None = None
+    stopped_logging: str | None = None
 
     @property
     def log_group(self) -> tuple[str, str] | None:
@@ -65,6 +69,14 @@ def _management_events(selectors: Mapping[str, Any] | None) -> tuple[bool, bool]
     return read, write
 
 
+def _status_time(state: Mapping[str, Any] | None, *fields: str) -> str | None:
+    """The first of GetTrailStatus's time fields that is set (the API gives each twice)."""
+    for name in fields:
+        if state and state.get(name):
+            return str(state[name])
+    return None
+
+
 def _parse_trails(raw: RawSource) -> tuple[Trail, ...]:
     status = {str(c.parameters["Name"]): c.response for c in raw.successful("GetTrailStatus")}
     selectors = {
@@ -90,6 +102,9 @@ def _parse_trails(raw: RawSource) -> tuple[Trail, ...]:
                     is_logging=None if state is None else bool(state.get("IsLogging")),
                     management_read=read,
                     management_write=write,
+                    s3_key_prefix=t.get("S3KeyPrefix"),
+                    started_logging=_status_time(state, "StartLoggingTime", "TimeLoggingStarted"),
+                    stopped_logging=_status_time(state, "StopLoggingTime", "TimeLoggingStopped"),
                 )
             )
     return tuple(trails)

@@ -1,0 +1,530 @@
+"""How each check's CloudTrail events change its items, for rebuilding state over a period.
+
+A rule maps one event to its effects: which resource it touched and whether that resource met
+the control just before and just after it (None where the event does not show it). One shared
+table drives most checks; a few read the request parameters the way AWS applies them
+(the password policy, snapshot permissions, security group rules, trail settings). The timeline
+itself is built in evaluate/period.py; nothing here knows about periods or packs.
+
+AWS docs followed: CloudTrail record contents (requestParameters, responseElements); IAM
+UpdateAccountPasswordPolicy (unset parameters take their defaults: the call replaces the whole
+policy); EC2 ModifySnapshotAttribute and RDS ModifyDBSnapshotAttribute (group/value `all` makes a
+snapshot public); EC2 AuthorizeSecurityGroupIngress / RevokeSecurityGroupIngress /
+ModifySecurityGroupRules (rule ids in responseElements.securityGroupRuleSet);
+CloudTrail StartLogging/StopLogging/UpdateTrail; GuardDuty UpdateDetector (`enable`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from ..model import Item, Status
+from ..sources.cloudtrail import TRAILS
+from ..sources.cloudtrail_events import TrailEvent
+from ..sources.services import CONFIG_RECORDERS, GUARDDUTY_DETECTORS
+from .base import ScopeContext
+from .cloudtrail import TrailParams
+from .ec2 import OpenPortsParams, rule_exposure
+from .iam import PasswordPolicyParams, password_policy_shortfalls
+
+
+class State(StrEnum):
+    MET = "met"
+    NOT_MET = "not met"
+    ABSENT = "absent"  # the resource did not exist (not a deviation unless it had to exist)
+    UNKNOWN = "unknown"  # the events cannot say
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What one event did to one resource. `neutral`: it changed something that does not
+    touch the control (e.g. a snapshot shared with one named account)."""
+
+    resource: str
+    before: State | None
+    after: State | None
+    what: str
+    neutral: bool = False
+
+
+EffectsOf = Callable[[TrailEvent, Any], Iterable[Effect]]
+SinceOf = Callable[[ScopeContext[Any], Item], tuple[str, str] | None]
+
+
+@dataclass(frozen=True)
+class PeriodRule:
+    """A check's reading of its change events.
+
+    `must_exist`: the control is about something being on (a trail logging, a recorder, a
+    detector, a policy set), so a time before it existed is a deviation. `since`: the AWS
+    timestamp that says since when an item is in effect, as (time, field name)."""
+
+    effects: EffectsOf
+    must_exist: bool = False
+    since: SinceOf | None = None
+
+
+def _first(request: Mapping[str, Any], *names: str) -> str | None:
+    for name in names:
+        if request.get(name):
+            return str(request[name])
+    return None
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One row of the shared table: where the resource is named, and the states it implies."""
+
+    keys: tuple[str, ...]  # requestParameters (or responseElements) fields naming the resource
+    before: State | None
+    after: State | None
+    what: str
+
+
+def table_rule(table: Mapping[str, Spec]) -> EffectsOf:
+    """Effects from a table: event name -> where its resource is named and what it implies."""
+
+    def effects(event: TrailEvent, params: Any) -> Iterator[Effect]:
+        spec = table.get(event.name)
+        if spec is None:
+            return
+        resource = _first(event.request, *spec.keys) or _first(event.response, *spec.keys)
+        if resource is None:
+            resource = _nested(event.response, spec.keys)
+        if resource is not None:
+            yield Effect(resource, spec.before, spec.after, spec.what)
+
+    return effects
+
+
+def _nested(value: Any, keys: tuple[str, ...]) -> str | None:
+    if isinstance(value, Mapping):
+        for key, child in value.items():
+            if key in keys and isinstance(child, str):
+                return child
+            found = _nested(child, keys)
+            if found:
+                return found
+    if isinstance(value, list):
+        for child in value:
+            found = _nested(child, keys)
+            if found:
+                return found
+    return None
+
+
+S, A, N, M = State, State.ABSENT, State.NOT_MET, State.MET
+
+# ---------------------------------------------------------------- IAM
+
+
+def password_policy_effects(event: TrailEvent, params: PasswordPolicyParams) -> Iterator[Effect]:
+    resource = "account-password-policy"
+    if event.name == "DeleteAccountPasswordPolicy":
+        yield Effect(resource, None, N, "password policy deleted")
+    elif event.name == "UpdateAccountPasswordPolicy":
+        # The call replaces the whole policy: what it sets is the policy that follows.
+        settings = {key[:1].upper() + key[1:]: value for key, value in event.request.items()}
+        shortfalls = password_policy_shortfalls(settings, params)
+        what = "password policy set: " + ("; ".join(shortfalls) or "meets every requirement")
+        yield Effect(resource, None, N if shortfalls else M, what)
+
+
+USER = ("userName",)
+_USER_MFA = {
+    "CreateUser": Spec(USER, A, M, "user created (no console password yet)"),
+    "DeleteUser": Spec(USER, None, A, "user deleted"),
+    "CreateLoginProfile": Spec(USER, None, None, "console password created"),
+    "DeleteLoginProfile": Spec(USER, None, A, "console password deleted"),
+    "EnableMFADevice": Spec(USER, None, M, "MFA device enabled"),
+    "DeactivateMFADevice": Spec(USER, None, None, "MFA device deactivated"),
+    "DeleteVirtualMFADevice": Spec(USER, None, None, "virtual MFA device deleted"),
+}
+_KEYS = {
+    "CreateAccessKey": Spec(USER, None, None, "access key created"),
+    "UpdateAccessKey": Spec(USER, None, None, "access key status changed"),
+    "DeleteAccessKey": Spec(USER, None, None, "access key deleted"),
+}
+_CREDENTIALS = {
+    **_KEYS,
+    "CreateLoginProfile": Spec(USER, None, None, "console password created"),
+    "UpdateLoginProfile": Spec(USER, None, None, "console password changed"),
+    "DeleteLoginProfile": Spec(USER, None, None, "console password deleted"),
+}
+PRINCIPAL = ("userName", "groupName", "roleName", "policyArn")
+_PRIVILEGED = {
+    name: Spec(PRINCIPAL, None, None, what)
+    for name, what in {
+        "CreateUser": "user created",
+        "DeleteUser": "user deleted",
+        "CreateGroup": "group created",
+        "DeleteGroup": "group deleted",
+        "CreateRole": "role created",
+        "DeleteRole": "role deleted",
+        "AddUserToGroup": "user added to group",
+        "RemoveUserFromGroup": "user removed from group",
+        "AttachUserPolicy": "policy attached to user",
+        "DetachUserPolicy": "policy detached from user",
+        "AttachGroupPolicy": "policy attached to group",
+        "DetachGroupPolicy": "policy detached from group",
+        "AttachRolePolicy": "policy attached to role",
+        "DetachRolePolicy": "policy detached from role",
+        "PutUserPolicy": "inline policy set on user",
+        "DeleteUserPolicy": "inline policy deleted from user",
+        "PutGroupPolicy": "inline policy set on group",
+        "DeleteGroupPolicy": "inline policy deleted from group",
+        "PutRolePolicy": "inline policy set on role",
+        "DeleteRolePolicy": "inline policy deleted from role",
+        "CreatePolicyVersion": "policy version created",
+        "SetDefaultPolicyVersion": "policy default version changed",
+    }.items()
+}
+
+
+def root_effects(names: Mapping[str, tuple[State | None, State | None, str]]) -> EffectsOf:
+    """Root user events: those made by, or naming no user other than, the root user."""
+
+    def effects(event: TrailEvent, params: Any) -> Iterator[Effect]:
+        by_root = event.principal.endswith(":root") or "Root" in event.principal
+        if event.name in names and not event.request.get("userName") and by_root:
+            before, after, what = names[event.name]
+            yield Effect("<root_account>", before, after, what)
+
+    return effects
+
+
+# ---------------------------------------------------------------- CloudTrail
+
+
+def trail_effects(event: TrailEvent, params: TrailParams) -> Iterator[Effect]:
+    name = _first(event.request, "name", "trailName")
+    if name is None:
+        return
+    if event.name == "StopLogging":
+        yield Effect(name, M, N, "logging stopped")
+    elif event.name == "StartLogging":
+        yield Effect(name, None, None, "logging started")
+    elif event.name == "DeleteTrail":
+        yield Effect(name, None, A, "trail deleted")
+    elif event.name == "CreateTrail":
+        yield Effect(name, A, N, "trail created (not logging until StartLogging)")
+    elif event.name == "UpdateTrail":
+        off = event.request.get("isMultiRegionTrail") is False or (
+            params.require_log_file_validation
+            and event.request.get("enableLogFileValidation") is False
+        )
+        yield Effect(name, None, N if off else None, "trail settings changed")
+    elif event.name == "PutEventSelectors":
+        yield Effect(name, None, None, "event selectors changed")
+
+
+def trail_since(ctx: ScopeContext[Any], item: Item) -> tuple[str, str] | None:
+    for trail in ctx.get(TRAILS):
+        if trail.arn == item.resource and trail.started_logging:
+            return trail.started_logging, "GetTrailStatus StartLoggingTime"
+    return None
+
+
+# ---------------------------------------------------------------- EC2 and RDS
+
+
+def _permission_groups(request: Mapping[str, Any], change: str) -> list[str]:
+    block = (request.get("createVolumePermission") or {}).get(change) or {}
+    return [str(entry.get("group") or entry.get("userId")) for entry in block.get("items", [])]
+
+
+def ebs_snapshot_effects(event: TrailEvent, params: Any) -> Iterator[Effect]:
+    snapshot = _first(event.request, "snapshotId") or _first(event.response, "snapshotId")
+    if snapshot is None:
+        return
+    if event.name == "ModifySnapshotAttribute":
+        added, removed = (_permission_groups(event.request, k) for k in ("add", "remove"))
+        if "all" in added:
+            yield Effect(snapshot, None, N, "made public (createVolumePermission add all)")
+        elif "all" in removed:
+            yield Effect(snapshot, N, M, "made private (createVolumePermission remove all)")
+        else:
+            yield Effect(snapshot, None, None, "sharing changed", neutral=True)
+    elif event.name == "ResetSnapshotAttribute":
+        yield Effect(snapshot, None, M, "permissions reset: private")
+    elif event.name in ("CreateSnapshot", "CopySnapshot"):
+        yield Effect(snapshot, A, M, "created (private)")
+    elif event.name == "DeleteSnapshot":
+        yield Effect(snapshot, None, A, "deleted")
+
+
+def rds_snapshot_effects(event: TrailEvent, params: Any) -> Iterator[Effect]:
+    snapshot = _first(event.request, "dBSnapshotIdentifier", "dBClusterSnapshotIdentifier")
+    snapshot = snapshot or _first(
+        event.request, "targetDBSnapshotIdentifier", "targetDBClusterSnapshotIdentifier"
+    )
+    if snapshot is None:
+        return
+    if event.name.startswith("Modify"):
+        if event.request.get("attributeName") != "restore":
+            return
+        if "all" in (event.request.get("valuesToAdd") or []):
+            yield Effect(snapshot, None, N, "made public (restore add all)")
+        elif "all" in (event.request.get("valuesToRemove") or []):
+            yield Effect(snapshot, N, M, "made private (restore remove all)")
+        else:
+            yield Effect(snapshot, None, None, "sharing changed", neutral=True)
+    elif event.name.startswith(("Create", "Copy")):
+        yield Effect(snapshot, A, M, "created (private)")
+    elif event.name.startswith("Delete"):
+        yield Effect(snapshot, None, A, "deleted")
+
+
+def _api_rule(permission: Mapping[str, Any], cidr: str) -> dict[str, Any]:
+    """A CloudTrail ipPermissions entry in DescribeSecurityGroupRules' shape, for one source."""
+    key = "CidrIpv6" if ":" in cidr else "CidrIpv4"
+    return {
+        "IpProtocol": str(permission.get("ipProtocol", "-1")),
+        "FromPort": permission.get("fromPort", -1),
+        "ToPort": permission.get("toPort", -1),
+        key: cidr,
+    }
+
+
+def _permission_rules(request: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    group = str(request.get("groupId") or request.get("groupName") or "")
+    for permission in (request.get("ipPermissions") or {}).get("items", []):
+        ranges = [r.get("cidrIp") for r in (permission.get("ipRanges") or {}).get("items", [])]
+        ranges += [r.get("cidrIpv6") for r in (permission.get("ipv6Ranges") or {}).get("items", [])]
+        for cidr in filter(None, ranges):
+            rule = _api_rule(permission, str(cidr))
+            yield f"{group}:{rule['IpProtocol']}:{rule['FromPort']}-{rule['ToPort']}:{cidr}", rule
+
+
+def security_group_effects(event: TrailEvent, params: OpenPortsParams) -> Iterator[Effect]:
+    """Rules are resources: by rule id where AWS gives it (responseElements of Authorize, the
+    request of Revoke and Modify), else by group, protocol, ports and source."""
+    if event.name == "AuthorizeSecurityGroupIngress":
+        created = (event.response.get("securityGroupRuleSet") or {}).get("items", [])
+        rules = list(_permission_rules(event.request))
+        for index, (key, rule) in enumerate(rules):
+            rule_id = (
+                str(created[index].get("securityGroupRuleId")) if index < len(created) else key
+            )
+            open_ = rule_exposure(rule, params.ports)
+            after = N if open_ else M
+            yield Effect(rule_id, A, after, f"rule added: {open_ or 'not an exposure'} ({key})")
+    elif event.name == "RevokeSecurityGroupIngress":
+        ids = (event.request.get("securityGroupRuleIds") or {}).get("items", [])
+        for entry in ids:
+            yield Effect(str(entry.get("securityGroupRuleId", entry)), None, A, "rule revoked")
+        for key, _ in _permission_rules(event.request):
+            yield Effect(key, None, A, "rule revoked")
+    elif event.name == "ModifySecurityGroupRules":
+        for change in (event.request.get("securityGroupRules") or {}).get("items", []) or (
+            event.request.get("SecurityGroupRule") or []
+        ):
+            rule_id = str(change.get("securityGroupRuleId", ""))
+            spec = change.get("securityGroupRule") or {}
+            cidr = spec.get("cidrIpv4") or spec.get("cidrIpv6")
+            if cidr:
+                permission = {k: spec.get(k) for k in ("ipProtocol", "fromPort", "toPort")}
+                open_ = rule_exposure(_api_rule(permission, str(cidr)), params.ports)
+                yield Effect(rule_id, None, N if open_ else M, f"rule changed: {open_ or 'closed'}")
+            else:
+                yield Effect(rule_id, None, None, "rule changed")
+
+
+# ---------------------------------------------------------------- Config and GuardDuty
+
+_RECORDER = ("configurationRecorderName",)
+_CONFIG = {
+    "StopConfigurationRecorder": Spec(_RECORDER, M, N, "recorder stopped"),
+    "StartConfigurationRecorder": Spec(_RECORDER, None, None, "recorder started"),
+    "DeleteConfigurationRecorder": Spec(_RECORDER, None, A, "recorder deleted"),
+    "PutConfigurationRecorder": Spec(("name",), None, None, "recorder settings changed"),
+}
+
+
+def recorder_since(ctx: ScopeContext[Any], item: Item) -> tuple[str, str] | None:
+    status = ctx.get(CONFIG_RECORDERS).status.get(item.resource, {})
+    started = status.get("lastStartTime")
+    return (str(started), "DescribeConfigurationRecorderStatus lastStartTime") if started else None
+
+
+def detector_effects(event: TrailEvent, params: Any) -> Iterator[Effect]:
+    detector = _first(event.request, "detectorId") or _first(event.response, "detectorId")
+    if detector is None:
+        return
+    if event.name == "CreateDetector":
+        enabled = event.request.get("enable", True) is not False
+        yield Effect(detector, A, M if enabled else N, "detector created")
+    elif event.name == "DeleteDetector":
+        yield Effect(detector, None, A, "detector deleted")
+    elif event.name == "UpdateDetector" and "enable" in event.request:
+        on = event.request["enable"] is not False
+        yield Effect(
+            detector, None, M if on else N, "detector " + ("enabled" if on else "disabled")
+        )
+
+
+def detector_since(ctx: ScopeContext[Any], item: Item) -> tuple[str, str] | None:
+    created = ctx.get(GUARDDUTY_DETECTORS).get(item.resource, {}).get("CreatedAt")
+    return (str(created), "GetDetector CreatedAt") if created else None
+
+
+def item_time(attribute: str, field: str) -> SinceOf:
+    """In effect since: a timestamp the check already keeps among the item's attributes."""
+
+    def since(ctx: ScopeContext[Any], item: Item) -> tuple[str, str] | None:
+        value = item.attributes.get(attribute)
+        return (str(value), field) if value else None
+
+    return since
+
+
+# ---------------------------------------------------------------- the other checks
+
+# Where the event's request names the resource the check's items are keyed by.
+_BUCKET = ("bucketName",)
+
+
+def resource_rule(keys: tuple[str, ...], names: Mapping[str, str]) -> EffectsOf:
+    """Events that change an item without the request showing the outcome: listed as changes,
+    the state around them taken from the neighbouring events and the as-of reading."""
+    return table_rule({name: Spec(keys, None, None, what) for name, what in names.items()})
+
+
+def region_rule(names: Mapping[str, tuple[State | None, State | None, str]]) -> EffectsOf:
+    """Per-region settings (EBS encryption by default): the item is the region."""
+
+    def effects(event: TrailEvent, params: Any) -> Iterator[Effect]:
+        if event.name in names:
+            before, after, what = names[event.name]
+            yield Effect(event.region, before, after, what)
+
+    return effects
+
+
+PERIOD_RULES: dict[str, PeriodRule] = {
+    "iam.password_policy": PeriodRule(password_policy_effects, must_exist=True),
+    "iam.root_mfa": PeriodRule(
+        root_effects(
+            {
+                "EnableMFADevice": (None, M, "root MFA enabled"),
+                "DeactivateMFADevice": (None, N, "root MFA deactivated"),
+                "DeleteVirtualMFADevice": (None, None, "root virtual MFA device deleted"),
+            }
+        )
+    ),
+    "iam.root_access_keys": PeriodRule(
+        root_effects(
+            {
+                "CreateAccessKey": (None, N, "root access key created"),
+                "UpdateAccessKey": (None, None, "root access key status changed"),
+                "DeleteAccessKey": (None, None, "root access key deleted"),
+            }
+        )
+    ),
+    "iam.user_mfa": PeriodRule(table_rule(_USER_MFA)),
+    "iam.access_key_rotation": PeriodRule(table_rule(_KEYS)),
+    "iam.unused_credentials": PeriodRule(table_rule(_CREDENTIALS)),
+    "iam.privileged_access": PeriodRule(table_rule(_PRIVILEGED)),
+    "cloudtrail.enabled": PeriodRule(trail_effects, must_exist=True, since=trail_since),
+    "cloudwatch.security_alarms": PeriodRule(
+        resource_rule(("metricName", "alarmName", "filterName"), {})
+    ),
+    "s3.access_logging": PeriodRule(
+        resource_rule(
+            _BUCKET,
+            {
+                "PutBucketLogging": "bucket logging changed",
+                "CreateBucket": "bucket created",
+                "DeleteBucket": "bucket deleted",
+            },
+        ),
+        since=item_time("created", "ListBuckets CreationDate"),
+    ),
+    "s3.encryption": PeriodRule(
+        resource_rule(
+            _BUCKET,
+            {
+                "PutBucketEncryption": "default encryption set",
+                "DeleteBucketEncryption": "default encryption deleted",
+                "CreateBucket": "bucket created",
+                "DeleteBucket": "bucket deleted",
+            },
+        )
+    ),
+    "s3.tls_only": PeriodRule(
+        resource_rule(
+            _BUCKET,
+            {
+                "PutBucketPolicy": "bucket policy set",
+                "DeleteBucketPolicy": "bucket policy deleted",
+                "CreateBucket": "bucket created",
+                "DeleteBucket": "bucket deleted",
+            },
+        )
+    ),
+    "s3.public_access_block": PeriodRule(
+        resource_rule(
+            _BUCKET,
+            {
+                "PutBucketPublicAccessBlock": "bucket Block Public Access set",
+                "DeleteBucketPublicAccessBlock": "bucket Block Public Access deleted",
+                "CreateBucket": "bucket created",
+                "DeleteBucket": "bucket deleted",
+            },
+        )
+    ),
+    "ec2.snapshot_public": PeriodRule(
+        ebs_snapshot_effects, since=item_time("start_time", "DescribeSnapshots StartTime")
+    ),
+    "ec2.security_groups_open": PeriodRule(security_group_effects),
+    "ec2.ebs_encryption_default": PeriodRule(
+        region_rule(
+            {
+                "EnableEbsEncryptionByDefault": (None, M, "EBS encryption by default enabled"),
+                "DisableEbsEncryptionByDefault": (None, N, "EBS encryption by default disabled"),
+            }
+        ),
+        must_exist=True,
+    ),
+    "ec2.multi_az": PeriodRule(resource_rule(("autoScalingGroupName",), {})),
+    "rds.snapshot_public": PeriodRule(
+        rds_snapshot_effects, since=item_time("created", "DescribeDBSnapshots")
+    ),
+    "rds.multi_az": PeriodRule(
+        resource_rule(
+            ("dBInstanceIdentifier",),
+            {
+                "CreateDBInstance": "DB instance created",
+                "DeleteDBInstance": "DB instance deleted",
+                "ModifyDBInstance": "DB instance modified",
+                "RestoreDBInstanceFromDBSnapshot": "DB instance restored",
+            },
+        )
+    ),
+    "rds.encryption": PeriodRule(
+        resource_rule(
+            ("dBInstanceIdentifier",),
+            {
+                "CreateDBInstance": "DB instance created",
+                "DeleteDBInstance": "DB instance deleted",
+                "RestoreDBInstanceFromDBSnapshot": "DB instance restored",
+            },
+        )
+    ),
+    "elb.tls_listeners": PeriodRule(resource_rule(("listenerArn",), {})),
+    "config.recorder": PeriodRule(table_rule(_CONFIG), must_exist=True, since=recorder_since),
+    "guardduty.enabled": PeriodRule(detector_effects, must_exist=True, since=detector_since),
+    "support.service_limits": PeriodRule(resource_rule(("quotaCode",), {})),
+}
+
+
+def rule_for(check: str) -> PeriodRule:
+    """The check's period rule; a check without one lists its events but claims nothing."""
+    return PERIOD_RULES.get(check, PeriodRule(resource_rule(("name",), {})))
+
+
+def as_of_state(item: Item) -> State:
+    return {Status.PASS: M, Status.FAIL: N, Status.EXCEPTION: N}.get(item.status, S.UNKNOWN)

@@ -1,0 +1,396 @@
+"""A control over the audit period: in effect since, changes, deviations (SOC 2 Type II).
+
+For each item, its state is rebuilt over the window of events read (period start to when the
+events were read): the as-of reading anchors the end, each change event says what the item was
+just before and after it where its request shows it, AWS's own timestamps (logging started,
+detector created) mark when it came into effect. A time inside the period when the item did not
+meet the control is a deviation: the item fails for the period even if it passes at the as-of
+time. Where the events cannot say (logs missing, LookupEvents refused, a change whose outcome the
+request does not show), the item is `error` for the period, naming what is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from ..checks.base import Check, NotCollected, ScopeContext
+from ..checks.period_rules import Effect, PeriodRule, State, as_of_state, rule_for
+from ..model import GLOBAL_REGION, CollectionError, Item, Status, item_id
+from ..pack.period import EventsFrom
+from ..pack.raw import parse_utc, utc_iso
+from ..pack.runinfo import RunInfo
+from ..sources.base import Scope
+from ..sources.cloudtrail_events import (
+    EVENT_SOURCES,
+    GLOBAL_EVENT_SOURCES,
+    LOG_FILES,
+    LOOKUP_EVENTS,
+    PeriodEvents,
+    TrailEvent,
+)
+
+
+@dataclass(frozen=True)
+class Point:
+    """An event's effect on one item, or an AWS timestamp treated as one."""
+
+    time: datetime
+    effect: Effect
+    event: TrailEvent | None  # None for an AWS timestamp
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: datetime
+    end: datetime
+    state: State
+    opened_by: Point | None  # what began this state (None: the window's start)
+
+
+@dataclass
+class ItemPeriod:
+    """One item's period: where it comes from, its points and the segments rebuilt."""
+
+    id: str
+    account: str
+    region: str
+    resource: str
+    item: Item | None  # None: seen only in the period's events (gone by the as-of time)
+    points: list[Point] = field(default_factory=list)
+    since: tuple[str, str] | None = None
+
+
+def scope_events(
+    ctx: ScopeContext[Any], check: Check, run: RunInfo, regions: Sequence[str]
+) -> PeriodEvents:
+    """The events of the check's names for one scope; raises NotCollected when a file the
+    scope needs could not be collected (LookupEvents denied, no trail, ...)."""
+    source = EVENT_SOURCES[LOOKUP_EVENTS if _mode(run) == EventsFrom.LOOKUP else LOG_FILES]
+    wanted = {(e.source, e.name) for e in check.change_events}
+    needs_global = any(s in GLOBAL_EVENT_SOURCES for s, _ in wanted)
+    needs_regional = any(s not in GLOBAL_EVENT_SOURCES for s, _ in wanted)
+    places: list[str] = []
+    if ctx.region == GLOBAL_REGION:
+        places = ([GLOBAL_REGION] if needs_global else []) + (
+            list(regions) if needs_regional else []
+        )
+    elif needs_regional:
+        places = [ctx.region]
+    found: PeriodEvents | None = None
+    for place in places:
+        scoped = ctx.sources.get(_scoped(source, place), ctx.account, place)
+        found = scoped if found is None else found.merged(scoped)
+    if found is None:
+        return PeriodEvents(_mode(run), (), None, None, ())
+    kept = tuple(e for e in found.events if (e.source, e.name) in wanted)
+    return PeriodEvents(
+        found.mode, kept, found.read_from, found.read_until, found.gaps, found.objects_read
+    )
+
+
+def _scoped(source: Any, place: str) -> Any:
+    return replace(source, scope=Scope.GLOBAL if place == GLOBAL_REGION else Scope.REGIONAL)
+
+
+def _mode(run: RunInfo) -> str:
+    return run.events.mode if run.events is not None else EventsFrom.LOOKUP
+
+
+def _keys(item: Item) -> set[str]:
+    """The names an event may use for an item: its resource, ARN, name, ARN's last part."""
+    keys = {item.resource, item.arn}
+    if item.arn:
+        keys.add(item.arn.rsplit("/", 1)[-1])
+    name = item.attributes.get("name")
+    if isinstance(name, str):
+        keys.add(name)
+    return {k for k in keys if k}
+
+
+def collect_points(
+    ctx: ScopeContext[Any], rule: PeriodRule, items: Sequence[Item], events: Iterable[TrailEvent]
+) -> tuple[dict[str, ItemPeriod], list[tuple[TrailEvent, list[Effect]]]]:
+    """Attribute each event to the items it touched (creating items for resources seen only
+    in events); add AWS in-effect timestamps as points."""
+    periods: dict[str, ItemPeriod] = {}
+    by_key: dict[str, str] = {}
+    for item in items:
+        periods[item.id] = ItemPeriod(item.id, item.account, item.region, item.resource, item)
+        for key in _keys(item):
+            by_key.setdefault(key, item.id)
+        if rule.since is not None:
+            try:
+                since = rule.since(ctx, item)
+            except NotCollected:
+                since = None
+            if since is not None:
+                periods[item.id].since = since
+                moment = parse_utc(since[0])
+                marker = Effect(item.resource, State.ABSENT, None, f"in effect since ({since[1]})")
+                periods[item.id].points.append(Point(moment, marker, None))
+    attributed: list[tuple[TrailEvent, list[Effect]]] = []
+    for event in events:
+        effects = list(rule.effects(event, ctx.params)) if event.succeeded else []
+        attributed.append((event, effects))
+        for effect in effects:
+            target = by_key.get(effect.resource)
+            if target is None:
+                target = item_id(ctx.check, ctx.account, ctx.region, effect.resource)
+                by_key[effect.resource] = target
+                periods[target] = ItemPeriod(target, ctx.account, ctx.region, effect.resource, None)
+            if not effect.neutral:
+                periods[target].points.append(Point(event.time, effect, event))
+    return periods, attributed
+
+
+def _agree(first: State | None, second: State | None, must_exist: bool) -> State | None:
+    """One state from two claims about the same span; UNKNOWN when they conflict (a change
+    the events do not show happened in between)."""
+    if first is None:
+        return second
+    if second is None or first == second:
+        return first
+    not_met = {State.NOT_MET, State.ABSENT} if must_exist else {State.NOT_MET}
+    if first in not_met and second in not_met:
+        return State.NOT_MET
+    return State.UNKNOWN
+
+
+def segments(
+    points: Sequence[Point], start: datetime, end: datetime, final: State, must_exist: bool
+) -> list[Segment]:
+    """The item's states from `start` to `end` (the as-of reading: `final`)."""
+    ordered = sorted((p for p in points if start <= p.time <= end), key=lambda p: p.time)
+    if not ordered:
+        return [Segment(start, end, final, None)]
+    first = ordered[0].effect.before
+    spans = [Segment(start, ordered[0].time, first or State.UNKNOWN, None)]
+    for index, point in enumerate(ordered):
+        following = ordered[index + 1] if index + 1 < len(ordered) else None
+        claim = following.effect.before if following else final
+        state = _agree(point.effect.after, claim, must_exist) or State.UNKNOWN
+        until = following.time if following else end
+        spans.append(Segment(point.time, until, state, point))
+    return [s for s in spans if s.end > s.start]
+
+
+def _event_json(event: TrailEvent | None) -> dict[str, Any] | None:
+    if event is None:
+        return None
+    return {
+        "event_id": event.event_id,
+        "time": utc_iso(event.time),
+        "event_name": event.name,
+        "principal": event.principal,
+        "source_ip": event.source_ip,
+    }
+
+
+Span = tuple[datetime, datetime]
+
+
+def judge_item(
+    record: ItemPeriod, rule: PeriodRule, window: Span, period: Span, gaps: Sequence[str]
+) -> dict[str, Any]:
+    """One item's period entry: status, in effect since, deviations and unknown spans."""
+    final = as_of_state(record.item) if record.item is not None else State.ABSENT
+    spans = segments(record.points, window[0], window[1], final, rule.must_exist)
+    bad = {State.NOT_MET, State.ABSENT} if rule.must_exist else {State.NOT_MET}
+    deviations, unknown = [], []
+    for span, (begin, end) in ((s, _clip(s, period)) for s in spans):
+        if begin >= end:
+            continue
+        if span.state in bad:
+            following = next((s for s in spans if s.start == span.end), None)
+            deviations.append(
+                {
+                    "from": utc_iso(begin),
+                    "until": utc_iso(end),
+                    "state": str(span.state),
+                    "started_by": _event_json(span.opened_by.event if span.opened_by else None),
+                    "ended_by": _event_json(
+                        following.opened_by.event if following and following.opened_by else None
+                    ),
+                    "what": span.opened_by.effect.what
+                    if span.opened_by
+                    else "not in effect at the period start"
+                    if span.state is State.ABSENT
+                    else "did not meet the control from the period start (no change since)",
+                }
+            )
+        elif span.state is State.UNKNOWN:
+            unknown.append({"from": utc_iso(begin), "until": utc_iso(end)})
+    status = Status.FAIL if deviations else Status.ERROR if unknown or gaps else Status.PASS
+    events = [p for p in record.points if p.event is not None]
+    since, since_from = _since(record, events, window[0])
+    item = record.item
+    return {
+        "id": record.id,
+        "account": record.account,
+        "region": record.region,
+        "resource": record.resource,
+        "status": str(status),
+        "status_as_of": str(item.status) if item else "absent at the as-of time",
+        "in_effect_since": since,
+        "in_effect_since_from": since_from,
+        "changes": len(events),
+        "deviations": deviations,
+        "unknown": unknown,
+        "detail": _detail(status, deviations, unknown, gaps),
+    }
+
+
+def _clip(span: Segment, period: tuple[datetime, datetime]) -> tuple[datetime, datetime]:
+    return max(span.start, period[0]), min(span.end, period[1])
+
+
+def _since(record: ItemPeriod, events: Sequence[Point], window_start: datetime) -> tuple[str, str]:
+    if record.since is not None:
+        return record.since
+    if events:
+        last = max(events, key=lambda p: p.time)
+        assert last.event is not None
+        return utc_iso(last.time), f"CloudTrail {last.event.name} by {last.event.principal}"
+    return (
+        f"before {utc_iso(window_start)}",
+        "no change event since the start of the events read",
+    )
+
+
+def _detail(
+    status: Status, deviations: Sequence[Mapping[str, Any]], unknown: Sequence[Any], gaps: Any
+) -> str:
+    if deviations:
+        return "; ".join(f"{d['what']}: {d['from']} to {d['until']}" for d in deviations)
+    if unknown:
+        spans = ", ".join(f"{u['from']} to {u['until']}" for u in unknown)
+        return f"the events do not show the state from {spans}"
+    if gaps:
+        more = f" (and {len(gaps) - 1} more)" if len(gaps) > 1 else ""
+        return f"the events are incomplete: {gaps[0]}{more}"
+    return "met the control throughout the period"
+
+
+def control_period(
+    check: Check, scopes: Sequence[tuple[ScopeContext[Any], Sequence[Item]]], run: RunInfo
+) -> tuple[dict[str, Any], Status]:
+    """The control's `period` block for results.json, and its status over the period."""
+    assert run.period is not None
+    rule = rule_for(check.name)
+    period = (run.period.start_time, min(run.period.end_time, run.as_of))
+    items: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    errors: list[CollectionError] = []
+    gaps: list[str] = []
+    read: list[dict[str, Any]] = []
+    for ctx, scope_items in scopes:
+        try:
+            events = scope_events(ctx, check, run, run.account(ctx.account).regions)
+        except NotCollected as exc:
+            errors.append(exc.error)
+            items.extend(_not_read(item, exc.error) for item in scope_items)
+            continue
+        scope_gaps = list(events.gaps)
+        if events.read_from is not None and events.read_from > period[0]:
+            scope_gaps.append(f"events read only from {utc_iso(events.read_from)}")
+        gaps.extend(f"{ctx.account} {ctx.region}: {gap}" for gap in scope_gaps)
+        read.append(_read_json(ctx, events))
+        periods, attributed = collect_points(ctx, rule, scope_items, events.events)
+        window = (min(period[0], events.read_from or period[0]), run.as_of)
+        items.extend(judge_item(r, rule, window, period, scope_gaps) for r in periods.values())
+        changes.extend(
+            _change_json(ctx, event, effects, periods)
+            for event, effects in attributed
+            if period[0] <= event.time < period[1]
+        )
+    status = _period_status(items, errors, gaps)
+    block = {
+        "status": str(status),
+        "from": utc_iso(period[0]),
+        "until": utc_iso(period[1]),
+        "events_from": _mode(run),
+        "events_read": read,
+        "change_events": sorted(f"{e.source}:{e.name}" for e in check.change_events),
+        "items": items,
+        "deviations": [
+            {"item_id": i["id"], "resource": i["resource"], **d}
+            for i in items
+            for d in i["deviations"]
+        ],
+        "changes": changes,
+        "populations": _populations(changes),
+        "gaps": gaps,
+        "errors": [e.to_json() for e in errors],
+    }
+    return block, status
+
+
+def _period_status(
+    items: Sequence[Mapping[str, Any]], errors: Sequence[CollectionError], gaps: Sequence[str]
+) -> Status:
+    statuses = {i["status"] for i in items}
+    if Status.FAIL in statuses:
+        return Status.FAIL
+    if errors or gaps or Status.ERROR in statuses:
+        return Status.ERROR
+    return Status.PASS
+
+
+def _not_read(item: Item, error: CollectionError) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "account": item.account,
+        "region": item.region,
+        "resource": item.resource,
+        "status": str(Status.ERROR),
+        "status_as_of": str(item.status),
+        "in_effect_since": None,
+        "in_effect_since_from": None,
+        "changes": 0,
+        "deviations": [],
+        "unknown": [],
+        "detail": f"events not read: {error.operation} {error.code}: {error.message}",
+    }
+
+
+def _read_json(ctx: ScopeContext[Any], events: PeriodEvents) -> dict[str, Any]:
+    return {
+        "account": ctx.account,
+        "region": ctx.region,
+        "mode": events.mode,
+        "from": utc_iso(events.read_from) if events.read_from else None,
+        "until": utc_iso(events.read_until) if events.read_until else None,
+        "events": len(events.events),
+        "log_objects_read": events.objects_read,
+        "gaps": list(events.gaps),
+    }
+
+
+def _change_json(
+    ctx: ScopeContext[Any],
+    event: TrailEvent,
+    effects: Sequence[Effect],
+    periods: Mapping[str, ItemPeriod],
+) -> dict[str, Any]:
+    by_resource = {p.resource: p.id for p in periods.values()}
+    return {
+        "id": item_id(ctx.check, ctx.account, ctx.region, f"event:{event.event_id}"),
+        **event.to_json(),
+        "account": ctx.account,
+        "resources": [e.resource for e in effects],
+        "item_ids": [by_resource[e.resource] for e in effects if e.resource in by_resource],
+        "what": "; ".join(e.what for e in effects)
+        or ("failed: changed nothing" if not event.succeeded else "not matched to an item"),
+    }
+
+
+def _populations(changes: Sequence[Mapping[str, Any]]) -> dict[str, list[str]]:
+    """Event populations the auditor samples from: event name -> ids of its changes."""
+    found: dict[str, list[str]] = {}
+    for change in changes:
+        if change["error_code"] is None:
+            found.setdefault(change["event_name"], []).append(change["id"])
+    return dict(sorted(found.items()))
