@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from evidence.exporters.xlsx import write_workbook
+from evidence.model import item_id
 from evidence.pack.builder import PackBuilder
 from evidence.pack.raw import RawCall, RawSource, raw_path
 from evidence.pack.runinfo import AccountRun, RunInfo
@@ -39,6 +40,7 @@ def synthetic(rows: int) -> tuple[dict[str, Any], RunInfo]:
     )
     items = [
         {
+            "id": item_id("ec2.snapshot_public", ACCOUNT, "us-east-1", f"snap-{n:017x}"),
             "account": ACCOUNT,
             "region": "us-east-1",
             "resource": f"snap-{n:017x}",

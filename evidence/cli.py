@@ -14,6 +14,7 @@ from types import FrameType
 
 from . import TOOL_NAME, __version__
 from .assemble.finish import PackOutcome
+from .audit import sample_command
 from .audit.bundle import is_bundle
 from .audit.commands import (
     AUDIT_COMMANDS,
@@ -30,6 +31,7 @@ from .audit.upload import DEFAULT_RETAIN_DAYS, upload_pack
 from .audit.verification import Layer, verify
 from .audit.verify_s3 import verify_s3
 from .audit.verify_signature import SignatureCheck, check_pack_signature
+from .catalog.exceptions import exception_warnings
 from .catalog.loader import load_catalog
 from .catalog.permissions import policy
 from .collect.accounts import DEFAULT_ROLE
@@ -38,7 +40,8 @@ from .collect.progress import BarProgress, progress_for
 from .collect.run import CollectRequest, collect, select_controls
 from .errors import EXIT_OK, EvidenceToolError
 from .exporters.marking import Provenance
-from .exporters.terminal import accounts_table, catalog_table, results_table
+from .exporters.statuses import summary_line
+from .exporters.terminal import accounts_table, catalog_table, exception_notices, results_table
 from .pack.period import EventsFrom, parse_period
 from .pack.signing import Signer
 
@@ -189,6 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_audit_commands(commands)
 
+    sample_command.add_parser(commands)
+
     controls = commands.add_parser("controls", help="list the control catalogue")
     _controls_option(controls)
 
@@ -337,6 +342,8 @@ def _run(args: argparse.Namespace) -> int:
         outcome = export_pack(args.pack, output, datetime.now(UTC), _signer(args))
         _print_outcome(outcome)
         return outcome.exit_code
+    if args.command == "sample":
+        return sample_command.run(args)
     if args.command in AUDIT_COMMANDS:
         return run_audit_command(args)
     if args.command == "permissions":
@@ -347,6 +354,9 @@ def _run(args: argparse.Namespace) -> int:
         catalog = load_catalog(args.controls)
         print(f"{catalog.organisation}: {len(catalog.controls)} controls from {catalog.path}\n")
         print(catalog_table(catalog))
+        risks = ((c.id, risk) for c in catalog.controls for risk in c.exceptions)
+        for warning in exception_warnings(catalog.path, risks):
+            print(f"{TOOL_NAME}: warning: {warning}", file=sys.stderr)
         return EXIT_OK
     raise AssertionError(args.command)
 
@@ -357,8 +367,9 @@ def _print_outcome(outcome: PackOutcome) -> None:
     if len(document["run"]["accounts"]) > 1:
         print()
         print(accounts_table(document))
-    counts = ", ".join(f"{n} {status}" for status, n in document["summary"].items() if n)
-    print(f"\n{len(document['controls'])} controls: {counts}")
+    print(f"\n{summary_line(document)}")
+    for notice in exception_notices(document):
+        print(notice)
     if document.get("requests"):
         print(requests_line(document["requests"]))
     for notice in Provenance.of(document["run"]).notices:

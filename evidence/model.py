@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
 GLOBAL_REGION = "global"
 ROOT_USER = "<root_account>"
+MANUAL_CHECK = "manual"  # the `check:` of procedural controls
 
 
 class Status(StrEnum):
@@ -52,10 +54,68 @@ def item_id(check: str, account: str, region: str, resource: str, key: str = "")
 
 
 @dataclass(frozen=True)
+class AcceptedRisk:
+    """An exception (accepted risk) as written under a control's `exceptions` in controls.yaml.
+
+    `resource` is a glob (fnmatch, case-sensitive) over an item's resource, ARN or stable id;
+    `account` and `region`, when given, are globs too. `approved_on` and `expires` are dates
+    (UTC); the exception covers findings up to the end of its `expires` day. `line` is where it
+    starts in controls.yaml.
+    """
+
+    resource: str
+    reason: str
+    owner: str
+    approved_by: str
+    approved_on: date
+    expires: date
+    account: str | None = None
+    region: str | None = None
+    ticket: str | None = None
+    line: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "resource": self.resource,
+            "account": self.account,
+            "region": self.region,
+            "reason": self.reason,
+            "owner": self.owner,
+            "approved_by": self.approved_by,
+            "approved_on": self.approved_on.isoformat(),
+            "expires": self.expires.isoformat(),
+            "ticket": self.ticket,
+            "line": self.line,
+        }
+
+
+class ExceptionState(StrEnum):
+    """What an accepted risk does at a pack's as-of time."""
+
+    APPLIED = "applied"  # unexpired and covering at least one failing item
+    EXPIRED = "expired"  # past its expiry: the items it matches fail again
+    NOT_YET_APPROVED = "not_yet_approved"  # approved after the as-of date: it covers nothing
+    STALE = "stale"  # matches no failing item: the finding is gone or the pattern is wrong
+
+
+@dataclass(frozen=True)
+class ItemException:
+    """The accepted risk shown beside an item it matches, and whether it applied."""
+
+    risk: AcceptedRisk
+    state: ExceptionState
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.risk.to_json(), "state": str(self.state)}
+
+
+@dataclass(frozen=True)
 class Item:
     """One evaluated resource of a control's population.
 
     `id` is stable across packs (see item_id); `resource` is the natural AWS identifier.
+    `exception` is the accepted risk that matched this failing item (applied: the item's status
+    is `exception`; expired: it stays `fail`).
     """
 
     account: str
@@ -66,9 +126,10 @@ class Item:
     detail: str
     attributes: Mapping[str, Any] = field(default_factory=dict)
     id: str = ""
+    exception: ItemException | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "id": self.id,
             "account": self.account,
             "region": self.region,
@@ -78,6 +139,9 @@ class Item:
             "detail": self.detail,
             "attributes": dict(self.attributes),
         }
+        if self.exception is not None:
+            data["exception"] = self.exception.to_json()
+        return data
 
 
 @dataclass(frozen=True)
@@ -126,6 +190,42 @@ def control_status(
 
 
 @dataclass(frozen=True)
+class ExceptionOutcome:
+    """One accepted risk of a control as evaluated at the pack's as-of time: the register row.
+
+    `days_left` counts from the as-of date to the expiry date (negative once expired);
+    `matched` are the ids of the failing items it matches, whether or not it applied.
+    """
+
+    risk: AcceptedRisk
+    state: ExceptionState
+    days_left: int
+    matched: tuple[str, ...]
+    warning: str | None = None  # e.g. an expiry more than a year after approval
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **self.risk.to_json(),
+            "state": str(self.state),
+            "days_left": self.days_left,
+            "matched_items": list(self.matched),
+            "warning": self.warning,
+        }
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file attached to a control in controls.yaml, as copied into the pack."""
+
+    file: str  # as written in controls.yaml
+    path: str  # where it is in the pack (attachments/<control id>/...)
+    sha256: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"file": self.file, "path": self.path, "sha256": self.sha256}
+
+
+@dataclass(frozen=True)
 class ControlResult:
     id: str
     title: str
@@ -140,12 +240,26 @@ class ControlResult:
     errors: tuple[CollectionError, ...]
     evidence: tuple[EvidenceFile, ...]
     notes: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    exceptions: tuple[ExceptionOutcome, ...] = ()
     # With a period: in effect since, changes and deviations per item (evaluate/period.py).
     period: Mapping[str, Any] | None = None
 
     @property
     def failing(self) -> tuple[Item, ...]:
         return tuple(item for item in self.items if item.status == Status.FAIL)
+
+    @property
+    def incomplete(self) -> bool:
+        """Failing, and something could not be collected: the failures may not be all."""
+        return self.status == Status.FAIL and (
+            bool(self.errors) or any(i.status == Status.ERROR for i in self.items)
+        )
+
+    @property
+    def evidence_missing(self) -> bool:
+        """A procedural control with no attached file in the pack: nothing evidences it."""
+        return self.check == MANUAL_CHECK and not self.attachments
 
     @property
     def population(self) -> int:
@@ -162,11 +276,15 @@ class ControlResult:
             "params": dict(self.params),
             "procedure": self.procedure,
             "status": str(self.status),
+            "incomplete": self.incomplete,
+            "evidence_missing": self.evidence_missing,
             "population": self.population,
             "items": [item.to_json() for item in self.items],
             "failing": [item.to_json() for item in self.failing],
             "errors": [error.to_json() for error in self.errors],
             "evidence": [f.to_json() for f in self.evidence],
+            "attachments": [a.to_json() for a in self.attachments],
+            "exceptions": [e.to_json() for e in self.exceptions],
             "notes": list(self.notes),
             "period": self.period,
         }
@@ -181,6 +299,8 @@ def account_statuses(control: Mapping[str, Any], account: str) -> Status:
         return Status.FAIL
     if errors or Status.ERROR in statuses:
         return Status.ERROR
-    if control["check"] == "manual":
+    if control["check"] == MANUAL_CHECK:
         return Status.MANUAL
+    if Status.EXCEPTION in statuses:
+        return Status.EXCEPTION
     return Status.PASS

@@ -65,13 +65,6 @@ def test_a_missing_attachment_is_an_error_naming_the_path(
     )
 
 
-def test_attachments_only_on_manual_controls(collect: Any, tmp_path: Path) -> None:
-    body = MANUAL.replace("check: manual\n    attachments", "check: iam.root_mfa\n    attachments")
-    run = collect(controls=write_controls(tmp_path / "controls.yaml", body))
-    assert run.code == 2
-    assert "controls[0].attachments: attachments are for `check: manual` controls" in run.err
-
-
 def test_export_keeps_the_attachments(aws: Aws, collect: Any, cli: Any, tmp_path: Path) -> None:
     (tmp_path / "evidence").mkdir()
     for name in ("access-requests-q3.pdf", "approvals.csv"):

@@ -58,7 +58,14 @@ def test_workbook_sheets_links_types_and_colours(seeded: Path) -> None:
     assert path.name == f"evidence_{pack.name}.xlsx"
     book = load_workbook(path)
     control_ids = ["IAM-01", "IAM-02", "IAM-03", "IAM-04", "EC2-01", "RDS-01", "RDS-02"]
-    assert book.sheetnames == ["Summary", *control_ids, "Accounts", "Findings", "Sources"]
+    assert book.sheetnames == [
+        "Summary",
+        *control_ids,
+        "Accounts",
+        "Findings",
+        "Exceptions",
+        "Sources",
+    ]
     assert book.properties.title.startswith("SOC 2 evidence: Example Corp")
     assert book.properties.creator.startswith("soc-evidence ")
     assert book.properties.subject and isinstance(book.properties.created, datetime)
@@ -92,7 +99,7 @@ def test_workbook_sheets_links_types_and_colours(seeded: Path) -> None:
 
     sheet = book["IAM-03"]
     header_row, headers = table(sheet)
-    assert headers[:6] == ["Resource", "Detail", "Status", "Account", "Region", "ARN"]
+    assert headers[:7] == ["Resource", "Detail", "Status", "Account", "Region", "ARN", "Id"]
     assert sheet.auto_filter.ref.startswith(f"A{header_row}:")
     labels = [sheet.cell(r, 1).value for r in range(1, header_row)]
     for label in (
@@ -155,13 +162,16 @@ def test_findings_and_sources_sheets(seeded: Path) -> None:
         "Owner",
         "Remediation",
         "Ticket",
+        "Item id",
     ]
     assert findings.freeze_panes == "A2"
     import json
 
     results = json.loads((pack / "results.json").read_text())
-    expected = [(c["id"], i["resource"]) for c in results["controls"] for i in c["failing"]]
-    rows = [(r[0].value, r[4].value) for r in findings.iter_rows(min_row=2)]
+    expected = [
+        (c["id"], i["resource"], i["id"]) for c in results["controls"] for i in c["failing"]
+    ]
+    rows = [(r[0].value, r[4].value, r[11].value) for r in findings.iter_rows(min_row=2)]
     assert rows == expected and len(rows) >= 6
     assert all(r[8].value is None and r[10].value is None for r in findings.iter_rows(min_row=2))
 
@@ -199,7 +209,7 @@ def test_long_control_ids_in_a_real_pack(aws: Aws, collect: Any, tmp_path: Path)
     )
     run = collect(controls=write_controls(tmp_path / "controls.yaml", body))
     book = load_workbook(workbook_path(run.pack))
-    assert len(book.sheetnames) == 6
+    assert len(book.sheetnames) == 7
     assert all(len(n) <= 31 for n in book.sheetnames)
     summary = book["Summary"]
     links = [c.hyperlink.location for row in summary.iter_rows() for c in row if c.hyperlink]

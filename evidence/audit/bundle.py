@@ -13,6 +13,7 @@ import hashlib
 import shutil
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -136,7 +137,8 @@ def verify_bundle(path: Path) -> BundleReport:
             report.pack = verify_pack(pack_dir)
             # The link is checked against the packs beside the zip, where the chain lives.
             report.pack.chain = check_link(pack_dir, beside=path.parent)
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+        # A changed byte inside deflated data fails the CRC or, earlier, the decompressor.
         report.archive_problem = f"the archive is damaged ({exc})"
     return report
 

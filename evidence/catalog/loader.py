@@ -12,6 +12,8 @@ from ..checks import CHECKS, MANUAL
 from ..checks.base import NoParams
 from ..errors import ConfigError
 from ..model import (
+    AcceptedRisk,
+    Attachment,
     CollectionError,
     ControlResult,
     EvidenceFile,
@@ -20,6 +22,7 @@ from ..model import (
     control_status,
     with_period,
 )
+from .exceptions import EXCEPTIONS_KEY, parse_exceptions
 from .located_yaml import YamlNode, load_located_yaml
 from .params import build_params
 from .requests import control_requests
@@ -35,6 +38,7 @@ _CONTROL_KEYS = {
     "check",
     "params",
     "attachments",
+    EXCEPTIONS_KEY,
     "requests",
 }
 
@@ -49,8 +53,10 @@ class Control:
     check: str
     params: Any  # an instance of the check's params dataclass
     line: int
-    # Manual controls: evidence files as written in controls.yaml, and as resolved from its folder.
+    # Evidence files as written in controls.yaml, and as resolved from its folder: the whole
+    # evidence of a manual control, supplementary evidence of a checked one.
     attachments: tuple[tuple[str, Path], ...] = ()
+    exceptions: tuple[AcceptedRisk, ...] = ()  # accepted risks, in file order
     requests: tuple[str, ...] = ()  # ids of the auditor's requests (PBC) this control answers
 
     @property
@@ -66,11 +72,13 @@ class Control:
         errors: Sequence[CollectionError],
         evidence: Sequence[EvidenceFile],
         notes: Sequence[str] = (),
+        attachments: Sequence[Attachment] = (),
         period: tuple[Mapping[str, Any], Status] | None = None,
     ) -> ControlResult:
         """This control's result: its identity, what was found, and the status that follows
         (with a period: the period block and the status over the period, which a deviation
-        makes `fail` whatever the as-of reading)."""
+        makes `fail` whatever the as-of reading). Accepted exceptions are applied afterwards
+        (evaluate/exceptions.py)."""
         status = control_status(items, errors, manual=self.manual)
         return ControlResult(
             id=self.id,
@@ -86,6 +94,7 @@ class Control:
             errors=tuple(errors),
             evidence=tuple(evidence),
             notes=tuple(notes),
+            attachments=tuple(attachments),
             period=period[0] if period else None,
         )
 
@@ -207,15 +216,7 @@ def _control(node: YamlNode, file: str, path: str) -> Control:
         raise ConfigError(file, line, f"{path}.params", problem)
     attachments: tuple[tuple[str, Path], ...] = ()
     if "attachments" in fields:
-        node_at = fields["attachments"]
-        if check_name != MANUAL:
-            raise ConfigError(
-                file,
-                node_at.line,
-                f"{path}.attachments",
-                "attachments are for `check: manual` controls",
-            )
-        names = _text_list(node_at, file, f"{path}.attachments")
+        names = _text_list(fields["attachments"], file, f"{path}.attachments")
         base = Path(file).parent
         attachments = tuple((name, (base / name).resolve()) for name in names)
     references: dict[str, tuple[str, ...]] = {}
@@ -234,5 +235,6 @@ def _control(node: YamlNode, file: str, path: str) -> Control:
         params=params,
         line=node.line,
         attachments=attachments,
+        exceptions=parse_exceptions(fields.get(EXCEPTIONS_KEY), file, f"{path}.{EXCEPTIONS_KEY}"),
         requests=control_requests(fields.get("requests"), file, f"{path}.requests"),
     )

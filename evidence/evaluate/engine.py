@@ -12,6 +12,8 @@ from ..pack.builder import sha256_file
 from ..pack.raw import RawSource, RawStore, raw_path
 from ..pack.runinfo import RunInfo
 from ..sources.base import Scope, Source
+from .attachments import attached_files, attachment_evidence
+from .exceptions import apply_exceptions
 from .manual import evaluate_manual
 from .period import control_period
 
@@ -108,7 +110,10 @@ class ControlLookup:
 
 def evaluate(catalog: Catalog, store: RawStore, run: RunInfo) -> tuple[ControlResult, ...]:
     evidence = EvidenceLookup(store, run)
-    return tuple(_evaluate_control(control, evidence, run) for control in catalog.controls)
+    return tuple(
+        apply_exceptions(_evaluate_control(control, evidence, run), control.exceptions, run.as_of)
+        for control in catalog.controls
+    )
 
 
 def _evaluate_control(control: Control, evidence: EvidenceLookup, run: RunInfo) -> ControlResult:
@@ -150,12 +155,14 @@ def _evaluate_control(control: Control, evidence: EvidenceLookup, run: RunInfo) 
             errors.extend(o for o in outcome if isinstance(o, CollectionError))
             scopes.append((ctx, [o for o in outcome if isinstance(o, Item)]))
     period = control_period(check, scopes, run) if run.period is not None else None
+    attachments, missing = attached_files(control, evidence.pack_dir)  # supplementary evidence
     return control.result(
         params=params_to_json(control.params),
         procedure=check.procedure,
         items=items,
-        errors=errors,
-        evidence=lookup.evidence_files(),
+        errors=[*errors, *missing],
+        evidence=(*lookup.evidence_files(), *attachment_evidence(attachments)),
         notes=check.notes,
+        attachments=attachments,
         period=period,
     )

@@ -10,7 +10,7 @@ from typing import Any
 
 from .. import TOOL_NAME
 from ..errors import EXIT_FAILING, EXIT_INCOMPLETE, EXIT_OK
-from ..model import ControlResult, Status
+from ..model import ControlResult, ExceptionState, Status
 from ..pack.runinfo import RunInfo
 
 RESULTS_FILE = "results.json"
@@ -48,6 +48,7 @@ def results_document(
             "period": run.period_json(),
         },
         "summary": status_counts(controls),
+        "flags": flag_counts(controls),
         "controls": [control.to_json() for control in controls],
     }
 
@@ -55,6 +56,18 @@ def results_document(
 def status_counts(controls: Sequence[ControlResult]) -> dict[str, int]:
     counts = Counter(str(control.status) for control in controls)
     return {str(status): counts.get(str(status), 0) for status in Status}
+
+
+def flag_counts(controls: Sequence[ControlResult]) -> dict[str, int]:
+    """What the statuses alone do not say: controls failing with evidence missing, manual
+    controls with nothing attached, and accepted exceptions by state at the as-of date."""
+    outcomes = [e.state for c in controls for e in c.exceptions]
+    return {
+        "incomplete": sum(c.incomplete for c in controls),
+        "evidence_missing": sum(c.evidence_missing for c in controls),
+        "items_excepted": sum(i.status == Status.EXCEPTION for c in controls for i in c.items),
+        **{f"exceptions_{state}": outcomes.count(state) for state in ExceptionState},
+    }
 
 
 def exit_code(controls: Sequence[Mapping[str, Any]]) -> int:

@@ -92,7 +92,8 @@ class RawReader:
     def operations(self, evidence_paths: list[str]) -> list[OperationUse]:
         grouped: dict[tuple[str, str], list[RawCall]] = {}
         for path in evidence_paths:
-            if path.endswith(".json"):
+            # Attached files (attachments/...) may be JSON too: only raw/ files hold calls.
+            if path.startswith(f"{RAW_DIR}/") and path.endswith(".json"):
                 for call in self.source(path).calls:
                     grouped.setdefault((call.service, call.operation), []).append(call)
         return [
@@ -121,7 +122,15 @@ def _summarise(calls: list[RawCall]) -> str:
     return ", ".join(parts) or "(no parameters)"
 
 
-RESERVED_SHEETS = ("Summary", "Accounts", "Findings", "Sources", "History", "Requests")
+RESERVED_SHEETS = (
+    "Summary",
+    "Accounts",
+    "Findings",
+    "Exceptions",
+    "Sources",
+    "History",
+    "Requests",
+)
 
 
 def sheet_names(control_ids: Sequence[str]) -> list[str]:

@@ -46,9 +46,12 @@ from ..pack.builder import PackBuilder
 from ..pack.raw import parse_utc
 from ..pack.runinfo import RunInfo
 from .common import RawReader, display, export_name, params_text, sheet_names
+from .exception_tables import excepted_items_table, register_table
 from .marking import PageDecorator, Provenance, cover_notices, page_marking
 from .period_pdf import period_section
 from .period_text import period_line
+from .statuses import LABEL_COLOURS, STATUS_LEGEND, status_label, summary_line
+from .tables import DataTable
 from .trend import trend_section
 
 PASSING_ROWS_SHOWN = 200
@@ -62,6 +65,7 @@ STATUS_COLOURS = {
     "error": ("#FFEB9C", "#9C5700"),
     "manual": ("#D9D9D9", "#3A3A3A"),
     "exception": ("#DDEBF7", "#1F4E78"),
+    **{label: (f"#{fill}", f"#{ink}") for label, (fill, ink) in LABEL_COLOURS.items()},
 }
 NAVY = colors.HexColor("#1F3864")
 
@@ -234,7 +238,9 @@ def text(value: Any, style: ParagraphStyle = BODY) -> Paragraph:
 
 
 def status_chip(status: str, style: ParagraphStyle = CELL) -> Paragraph:
-    fill, ink = STATUS_COLOURS.get(status, ("#FFFFFF", "#000000"))
+    """A coloured status, or status label with its flags (`manual - no evidence`)."""
+    base = STATUS_COLOURS.get(status.split(" - ")[0], ("#FFFFFF", "#000000"))
+    fill, ink = STATUS_COLOURS.get(status, base)
     return Paragraph(
         f'<font color="{ink}"><b>{escape(status.upper())}</b></font>',
         ParagraphStyle(
@@ -333,7 +339,7 @@ def _contents() -> list[Flowable]:
 def _summary(document: Mapping[str, Any]) -> list[Flowable]:
     controls = document["controls"]
     rows: list[list[Any]] = [
-        heads("Control", "Title", "Criteria", "Status", "Population", "Failing")
+        heads("Control", "Title", "Criteria", "Status", "Population", "Failing", "Errors")
     ]
     for c in controls:
         rows.append(
@@ -341,25 +347,57 @@ def _summary(document: Mapping[str, Any]) -> list[Flowable]:
                 text(c["id"], IDENT),
                 text(c["title"], CELL),
                 text(", ".join(c["criteria"]), CELL),
-                status_chip(c["status"]),
+                status_chip(status_label(c).lower()),
                 text(c["population"], CELL),
                 text(len(c["failing"]), CELL),
+                text(len(c["errors"]), CELL),
             ]
         )
-    counts = ", ".join(f"{n} {s}" for s, n in document["summary"].items() if n)
     return [
         Paragraph("Summary", H1),
-        text(f"{len(controls)} controls: {counts}."),
-        grid(rows, [24 * mm, 68 * mm, 26 * mm, 18 * mm, 20 * mm, 18 * mm]),
-        text(
-            "Statuses: PASS; FAIL (a resource breaks the control); ERROR (evidence could not be"
-            " collected; the operation and AWS error code are named; never counted as a pass);"
-            " MANUAL (procedural control, evidence attached).",
-            SMALL,
-        ),
+        text(f"{summary_line(document)}."),
+        grid(rows, [24 * mm, 56 * mm, 22 * mm, 26 * mm, 18 * mm, 14 * mm, 14 * mm]),
+        text(STATUS_LEGEND, SMALL),
         *trend_section(document, STATUS_COLOURS, WIDTH),
+        *_register(document),
         PageBreak(),
     ]
+
+
+def _register(document: Mapping[str, Any]) -> list[Flowable]:
+    """The accepted exceptions of every control, with their state at the as-of date."""
+    table = register_table(document)
+    if not table.rows:
+        return [Spacer(1, 3 * mm), text(f"{table.title}: {table.empty}", SMALL)]
+    return [PageBreak(), Paragraph(table.title, H1), text(table.intro), *data_grid(table)]
+
+
+def data_grid(table: DataTable) -> list[Flowable]:
+    """A plain-data table (exporters/tables.py) drawn as a grid; plain fitted text per cell,
+    so tables of thousands of rows stay fast."""
+    shown = [(i, c) for i, c in enumerate(table.columns) if c.in_pdf]
+    if not table.rows:
+        return [text(table.empty)]
+    total = sum(c.share for _, c in shown)
+    widths = [WIDTH * c.share / total for _, c in shown]
+    rows: list[list[Any]] = [heads(*(c.name for _, c in shown))]
+    for row in table.rows:
+        cells: list[Any] = []
+        for (index, column), width in zip(shown, widths, strict=True):
+            value = row[index]
+            if column.kind == "status":
+                cells.append(status_chip(str(value).lower()))
+            else:
+                font, size = (MONO, MONO_SIZE) if column.kind == "ident" else (PROSE, PROSE_SIZE)
+                cells.append(fitted("-" if value in (None, "") else value, width, font, size))
+        rows.append(cells)
+    fonts: list[tuple[Any, ...]] = [("FONT", (0, 1), (-1, -1), PROSE, PROSE_SIZE, PROSE_SIZE + 1.6)]
+    fonts += [
+        ("FONT", (n, 1), (n, -1), MONO, MONO_SIZE, MONO_SIZE + 1.6)
+        for n, (_, column) in enumerate(shown)
+        if column.kind == "ident"
+    ]
+    return [grid(rows, widths, extra=fonts), *(text(note, SMALL) for note in table.notes)]
 
 
 def _accounts(document: Mapping[str, Any]) -> list[Flowable]:
@@ -367,7 +405,8 @@ def _accounts(document: Mapping[str, Any]) -> list[Flowable]:
     accounts = document["run"]["accounts"]
     if len(accounts) < 2:
         return []
-    statuses = ["pass", "fail", "error", "manual"]
+    statuses = ["pass", "fail", "error", "manual", "exception"]
+    widths = [24 * mm, 24 * mm, 14 * mm, 12 * mm, 12 * mm, 13 * mm, 15 * mm, 18 * mm]
     rows: list[list[Any]] = [
         heads("Account", "Alias", "Regions", *(s.upper() for s in statuses), "Could not open")
     ]
@@ -389,9 +428,7 @@ def _accounts(document: Mapping[str, Any]) -> list[Flowable]:
             "Controls per status in each account; an account that could not be opened counts"
             " every control as an error."
         ),
-        grid(
-            rows, [26 * mm, 30 * mm, 16 * mm, 13 * mm, 13 * mm, 13 * mm, 15 * mm, WIDTH - 126 * mm]
-        ),
+        grid(rows, [*widths, WIDTH - sum(widths)]),
         PageBreak(),
     ]
 
@@ -413,7 +450,7 @@ def _control(
     yield Paragraph(escape(f"{control['id']}: {control['title']}"), H1)
     yield key_values(
         [
-            ("Result", status_chip(control["status"], SMALL)),
+            ("Result", status_chip(status_label(control).lower(), SMALL)),
             ("Description", control["description"] or "-"),
             ("Criteria", ", ".join(control["criteria"])),
             ("References", references or "-"),
@@ -449,6 +486,7 @@ def _control(
         yield grid(rows, [24 * mm, 20 * mm, 36 * mm, 30 * mm, WIDTH - 110 * mm])
     if control["check"] == "manual":
         yield from _attached(control)
+        yield from _control_exceptions(control)
         return
     failing = control["failing"]
     yield Paragraph(f"Failing items ({len(failing)})", H2)
@@ -456,7 +494,8 @@ def _control(
         yield _items_table(failing, with_status=False)
     else:
         yield text("None.")
-    others = [i for i in control["items"] if i["status"] != "fail"]
+    yield from _control_exceptions(control)
+    others = [i for i in control["items"] if i["status"] not in ("fail", "exception")]
     yield Paragraph(f"Rest of the population ({len(others)})", H2)
     if not others:
         yield text("None." if control["items"] else "The population is empty.")
@@ -467,6 +506,7 @@ def _control(
             f"{len(others)} items, too many to print: every one is listed on sheet"
             f" '{sheet}' of {workbook} in this pack."
         )
+    yield from _attached(control)
     yield from period_section(control, lambda t: Paragraph(escape(t), H2), lambda t: text(t, SMALL))
     yield CondPageBreak(30 * mm)
     yield Paragraph("Raw evidence", H2)
@@ -525,25 +565,38 @@ def _hard_split(word: str, font: str, size: float, room: float) -> Iterator[str]
 
 
 def _attached(control: Mapping[str, Any]) -> Iterator[Flowable]:
-    """A manual control's evidence is its attached files."""
-    yield Paragraph(f"Attached evidence ({len(control['items'])})", H2)
-    if not control["items"]:
-        yield text("None attached yet.")
+    """Files attached to the control: a manual control's whole evidence, or supplementary."""
+    attachments = control.get("attachments", [])
+    if not attachments and control["check"] != "manual":
+        return
+    yield Paragraph(f"Attached evidence ({len(attachments)})", H2)
+    if not attachments:
+        yield text("None attached yet. Nothing evidences this procedural control.")
         return
     rows = [heads("File (as listed)", "In the pack", "SHA-256")]
     rows += [
-        [
-            text(i["resource"], IDENT),
-            text(i["detail"].removeprefix("attached as "), IDENT),
-            text(i["attributes"].get("sha256", ""), HASH),
-        ]
-        for i in control["items"]
+        [text(a["file"], IDENT), text(a["path"], IDENT), text(a["sha256"], HASH)]
+        for a in attachments
     ]
     yield grid(rows, [40 * mm, WIDTH - HASH_WIDTH - 40 * mm, HASH_WIDTH])
 
 
+def _control_exceptions(control: Mapping[str, Any]) -> Iterator[Flowable]:
+    """Excepted items with the exception beside each, then the control's exceptions and their
+    state (expired and stale ones included)."""
+    if not control.get("exceptions"):
+        return
+    excepted = excepted_items_table(control)
+    if excepted.rows:
+        yield Paragraph(excepted.title, H2)
+        yield from data_grid(excepted)
+    register = register_table({"controls": [control]})
+    yield Paragraph(f"Accepted exceptions ({len(register.rows)})", H2)
+    yield from data_grid(register)
+
+
 def _items_table(items: Sequence[Mapping[str, Any]], with_status: bool) -> Table:
-    names = ["Resource", "Account", "Region", "ARN", "Detail"]
+    names = ["Resource / item id", "Account", "Region", "ARN", "Detail"]
     widths = [34 * mm, 21 * mm, 18 * mm, 52 * mm]
     if with_status:
         names.insert(3, "Status")
@@ -553,7 +606,8 @@ def _items_table(items: Sequence[Mapping[str, Any]], with_status: bool) -> Table
     rows: list[list[Any]] = [heads(*names)]
     for item in items:
         row: list[Any] = [
-            fitted(item["resource"], widths[0], MONO, MONO_SIZE),
+            fitted(item["resource"], widths[0], MONO, MONO_SIZE)
+            + (f"\nid {item['id']}" if item.get("id") else ""),
             item["account"],
             item["region"],
             fitted(item["arn"] or "-", widths[arn_col], MONO, MONO_SIZE),

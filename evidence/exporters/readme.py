@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from .. import TOOL_NAME, __version__
@@ -9,8 +10,17 @@ from ..pack.signing import SignerKey
 from .marking import Provenance, readme_notices
 from .period_text import period_line
 from .signature_readme import signature_section
+from .statuses import STATUS_LEGEND, summary_line
 
 README_FILE = "README.txt"
+PERIOD_NOTE = (
+    "With an audit period, each control also has a `period` block in results.json (in effect"
+    " since, changes from CloudTrail, deviations): a deviation inside the period fails the control"
+    " even if it passes at the as-of time, and a period the events cannot fully show (missing log"
+    " files, LookupEvents refused) is an error, never a pass. The events read are under raw/"
+    " (cloudtrail.lookup_events or cloudtrail.log_files: every log object listed, with its ETag"
+    " and size, and the matching records)."
+)
 
 
 def pack_readme(name: str, document: dict[str, Any], signed_by: SignerKey | None = None) -> str:
@@ -19,7 +29,7 @@ def pack_readme(name: str, document: dict[str, Any], signed_by: SignerKey | None
         f"{a['account_id']}" + (f" ({a['alias']})" if a.get("alias") else "")
         for a in run["accounts"]
     )
-    counts = ", ".join(f"{n} {status}" for status, n in document["summary"].items() if n)
+    counts = summary_line(document).partition(": ")[2]
     signature = signature_section(name, signed_by) if signed_by is not None else ""
     return f"""SOC 2 evidence pack {name}
 {"=" * (len(name) + 22)}
@@ -42,7 +52,8 @@ raw/                    Every AWS API call the collection made, one JSON file pe
                         every page of it. raw/run.json describes the run. The IAM credential
                         report is also kept as its decoded CSV beside its JSON.
 controls.yaml           The control catalogue the results were evaluated against.
-attachments/            Evidence files of manual (procedural) controls, by control id.
+attachments/            Files attached to controls in controls.yaml, by control id: the evidence
+                        of manual (procedural) controls, supplementary evidence of others.
 results.json            One entry per control: status, population, every evaluated item, the
                         failing ones, what could not be collected and the raw files used.
 evidence_*.xlsx         The auditor workbook, built from results.json and raw/ only.
@@ -51,14 +62,7 @@ manifest.json           Size and SHA-256 of every other file (written last).
 SHA256SUMS              The same hashes (and that of manifest.json) for `sha256sum -c`.
 manifest.sig.json       When the pack is signed: the signature over manifest.json (below).
 
-Statuses: pass; fail (a resource breaks the control); error (evidence could not be
-collected: the operation and AWS error code are named; never counted as a pass); manual
-(procedural control: its evidence is the attached files). With an audit period, each control
-also has a `period` block in results.json (in effect since, changes from CloudTrail,
-deviations): a deviation inside the period fails the control even if it passes at the as-of
-time, and a period the events cannot fully show (missing log files, LookupEvents refused) is
-an error, never a pass. The events read are under raw/ (cloudtrail.lookup_events or
-cloudtrail.log_files: every log object listed, with its ETag and size, and the matching records).
+{_wrap(f"{STATUS_LEGEND} {PERIOD_NOTE}")}
 
 How to verify this pack
 -----------------------
@@ -72,3 +76,7 @@ citing results.json's hash (`--hashes-only` skips those). To re-evaluate and re-
 from raw/ (a new pack is written, this one is left as it is):
     soc-evidence export {name}
 {signature}"""
+
+
+def _wrap(text: str) -> str:
+    return textwrap.fill(text, width=96)

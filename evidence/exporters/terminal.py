@@ -12,6 +12,7 @@ from ..catalog.loader import Catalog
 from ..catalog.params import params_to_json
 from ..checks import CHECKS
 from ..model import Status, account_statuses
+from .statuses import STATE_WORDS, exception_scope, status_label
 
 
 def results_table(controls: Sequence[dict[str, Any]]) -> str:
@@ -19,14 +20,32 @@ def results_table(controls: Sequence[dict[str, Any]]) -> str:
         (
             c["id"],
             _clip(c["title"], 48),
-            c["status"].upper(),
+            status_label(c),
             c["population"],
             len(c["failing"]),
+            sum(i["status"] == Status.EXCEPTION for i in c["items"]),
             len(c["errors"]),
         )
         for c in controls
     ]
-    return tabulate(rows, headers=("control", "title", "status", "population", "failing", "errors"))
+    return tabulate(
+        rows, headers=("control", "title", "status", "population", "failing", "excepted", "errors")
+    )
+
+
+def exception_notices(document: dict[str, Any]) -> list[str]:
+    """One line per accepted exception that does not simply apply (expired, stale, not yet
+    approved) or that runs more than a year: what a reviewer must act on."""
+    lines = []
+    file = document["run"].get("controls_file", "controls.yaml")
+    for control in document["controls"]:
+        for exception in control.get("exceptions", []):
+            where = f"{file}:{exception['line']}: {control['id']} {exception_scope(exception)!r}"
+            if exception["state"] != "applied":
+                lines.append(f"exception {where}: {STATE_WORDS[exception['state']]}")
+            if exception.get("warning"):
+                lines.append(f"warning: exception {where}: {exception['warning']}")
+    return lines
 
 
 def per_account(document: dict[str, Any]) -> list[tuple[str, str, dict[str, int]]]:

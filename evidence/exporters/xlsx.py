@@ -1,4 +1,4 @@
-"""The auditor workbook: Summary, one sheet per control, Findings, Sources.
+"""The auditor workbook: Summary, one sheet per control, Accounts, Findings, Exceptions, Sources.
 
 Written in openpyxl's write-only mode so populations of 100,000 rows stream to disk. Every string
 that came from AWS is written as a string cell (never a formula), with Excel's quote prefix when it
@@ -38,10 +38,13 @@ from .common import (
     params_text,
     sheet_names,
 )
+from .exception_tables import control_exceptions_text, exceptions_sheet
+from .findings import findings
 from .marking import Provenance, summary_rows
 from .period_text import period_line
 from .period_xlsx import append_period
 from .requests_sheet import PlainSheet, SheetLink, requests_sheet
+from .statuses import LABEL_COLOURS, exception_text, status_label
 
 MAX_CELL = 32_767  # Excel's limit on characters in a cell
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -77,8 +80,10 @@ def write_workbook(pack: PackBuilder, document: dict[str, Any], run: RunInfo) ->
         _control_sheet(workbook, sheet, control, raw)
     _accounts(workbook, document)
     _findings(workbook, controls, dict(zip((c["id"] for c in controls), sheets, strict=True)))
+    by_id = dict(zip((c["id"] for c in controls), sheets, strict=True))
+    plain_sheet(workbook, exceptions_sheet(document, by_id))
     _sources(workbook, raw)
-    requests = requests_sheet(document, dict(zip((c["id"] for c in controls), sheets, strict=True)))
+    requests = requests_sheet(document, by_id)
     if requests is not None:
         plain_sheet(workbook, requests)
     workbook.save(pack.dir / name)
@@ -165,12 +170,14 @@ def _styled(sheet: Any, value: Any, style: dict[str, Any]) -> WriteOnlyCell:
 
 _STATUS_LOOK = {
     status: (PatternFill("solid", fgColor=fill), Font(bold=True, color=font))
-    for status, (fill, font) in STATUS_STYLE.items()
+    for status, (fill, font) in {**STATUS_STYLE, **LABEL_COLOURS}.items()
 }
 
 
 def status_cell(sheet: Any, status: str) -> WriteOnlyCell:
-    fill, font = _STATUS_LOOK.get(status, _STATUS_LOOK["manual"])
+    """A coloured status, or status label with its flags (`manual - no evidence`)."""
+    base = _STATUS_LOOK.get(status.split(" - ")[0], _STATUS_LOOK["manual"])
+    fill, font = _STATUS_LOOK.get(status, base)
     result: WriteOnlyCell = cell(sheet, status.upper(), fill=fill, font=font)
     return result
 
@@ -183,7 +190,7 @@ def colour_statuses(
     every spreadsheet application renders it."""
     if last_row < first:
         return
-    for status, (fill, font) in STATUS_STYLE.items():
+    for status, (fill, font) in {**STATUS_STYLE, **LABEL_COLOURS}.items():
         sheet.conditional_formatting.add(
             f"{column}{first}:{column}{last_row}",
             CellIsRule(
@@ -303,7 +310,7 @@ def _summary(
         cells = [
             link,
             *(cell(sheet, v) for v in row[1:4]),
-            status_cell(sheet, control["status"]),
+            status_cell(sheet, status_label(control).lower()),
             *(cell(sheet, v) for v in row[5:8]),
             cell(sheet, target),
         ]
@@ -318,7 +325,7 @@ def _summary_row(control: Mapping[str, Any]) -> list[Any]:
         control["title"],
         ", ".join(control["criteria"]),
         references,
-        control["status"].upper(),
+        status_label(control),
         control["population"],
         len(control["failing"]),
         len(control["errors"]),
@@ -365,23 +372,36 @@ def _control_sheet(workbook: Any, name: str, control: Mapping[str, Any], raw: Ra
             or "nothing",
         ),
         ("Notes", "\n".join(control["notes"]) or "none"),
+        (
+            "Attached evidence",
+            "\n".join(f"{a['file']} -> {a['path']}" for a in control.get("attachments", []))
+            or "none",
+        ),
+        ("Accepted exceptions", control_exceptions_text(control) or "none"),
         ("Raw evidence (SHA-256)", "\n".join(f"{e['path']}  {e['sha256']}" for e in evidence)),
     ]
     items = control["items"]
     attributes = attribute_columns(items)
-    headers = ["Resource", "Detail", "Status", "Account", "Region", "ARN", *attributes]
+    excepted = any("exception" in i for i in items)
+    headers = ["Resource", "Detail", "Status", "Account", "Region", "ARN", "Id", *attributes]
+    headers += ["Exception"] if excepted else []
     table_top = len(block) + 4
-    sample = [_item_row(i, attributes) for i in items[:200]]
+    sample = [_item_row(i, attributes, excepted) for i in items[:200]]
     set_widths(sheet, [("Raw evidence (SHA-256)",), headers, *sample])
     _wide_value_column(sheet)
     sheet.freeze_panes = f"A{table_top + 1}"
     sheet.append([cell(sheet, f"{control['id']}: {control['title']}", font=TITLE_FONT)])
-    sheet.append([cell(sheet, "Result", font=LABEL_FONT), status_cell(sheet, control["status"])])
+    sheet.append(
+        [
+            cell(sheet, "Result", font=LABEL_FONT),
+            status_cell(sheet, status_label(control).lower()),
+        ]
+    )
     _block(sheet, 3, block)
     sheet.append([])
     sheet.append(header_row(sheet, headers))
     for item in items:
-        sheet.append([cell(sheet, value) for value in _item_row(item, attributes)])
+        sheet.append([cell(sheet, value) for value in _item_row(item, attributes, excepted)])
     if not items:
         sheet.append([cell(sheet, "(no resources in the population)")])
     end = table_top + max(len(items), 1)
@@ -391,8 +411,9 @@ def _control_sheet(workbook: Any, name: str, control: Mapping[str, Any], raw: Ra
     append_period(sheet, control, cell, lambda sh, v: cell(sh, v, font=LABEL_FONT))
 
 
-def _item_row(item: Mapping[str, Any], attributes: Sequence[str]) -> list[Any]:
+def _item_row(item: Mapping[str, Any], attributes: Sequence[str], excepted: bool) -> list[Any]:
     values = item.get("attributes", {})
+    exception = item.get("exception")
     return [
         item["resource"],
         item["detail"],
@@ -400,7 +421,9 @@ def _item_row(item: Mapping[str, Any], attributes: Sequence[str]) -> list[Any]:
         item["account"],
         item["region"],
         item["arn"],
+        item.get("id"),
         *(values.get(a) for a in attributes),
+        *([exception_text(exception) if exception else None] if excepted else []),
     ]
 
 
@@ -408,7 +431,7 @@ def _accounts(workbook: Any, document: Mapping[str, Any]) -> None:
     """One row per account: how it was reached, its status counts, each control's status."""
     sheet = workbook.create_sheet("Accounts")
     controls = document["controls"]
-    statuses = ["pass", "fail", "error", "manual"]
+    statuses = ["pass", "fail", "error", "manual", "exception"]
     headers = [
         "Account",
         "Alias",
@@ -452,6 +475,8 @@ def _accounts(workbook: Any, document: Mapping[str, Any]) -> None:
 def _findings(
     workbook: Any, controls: Sequence[Mapping[str, Any]], sheets: Mapping[str, str]
 ) -> None:
+    """Every failing item, every excepted item (its exception's owner, ticket and terms filled
+    in) and everything that could not be collected, with where."""
     sheet = workbook.create_sheet("Findings")
     headers = [
         "Control",
@@ -465,49 +490,33 @@ def _findings(
         "Owner",
         "Remediation",
         "Ticket",
+        "Item id",
     ]
-    rows = [(c, i) for c in controls for i in c["failing"]]
-    sample = [
+    rows = [
         [
-            c["id"],
-            c["title"],
-            i["account"],
-            i["region"],
-            i["resource"],
-            i["arn"],
-            i["detail"],
-            "FAIL",
-            "x" * 16,
-            "x" * 30,
-            "x" * 12,
+            f.control["id"],
+            f.control["title"],
+            f.account,
+            f.region,
+            f.resource,
+            f.arn,
+            f.detail,
+            f.status,
+            f.owner,
+            f.remediation,
+            f.ticket,
+            f.item_id,
         ]
-        for c, i in rows[:200]
+        for f in findings(controls)
     ]
-    set_widths(sheet, [headers, *sample])
+    sample = [[*r[:8], r[8] or "x" * 16, r[9] or "x" * 30, r[10] or "x" * 12, r[11]] for r in rows]
+    set_widths(sheet, [headers, *sample[:200]])
     sheet.freeze_panes = "A2"
     sheet.append(header_row(sheet, headers))
-    for control, item in rows:
-        link = cell(sheet, control["id"], font=LINK_FONT)
-        link.hyperlink = Hyperlink(
-            ref="", location=f"'{sheets[control['id']]}'!A1", display=control["id"]
-        )
-        sheet.append(
-            [
-                link,
-                *(
-                    cell(sheet, v)
-                    for v in (
-                        control["title"],
-                        item["account"],
-                        item["region"],
-                        item["resource"],
-                        item["arn"],
-                        item["detail"],
-                        item["status"].upper(),
-                    )
-                ),
-            ]
-        )
+    for row in rows:
+        link = cell(sheet, row[0], font=LINK_FONT)
+        link.hyperlink = Hyperlink(ref="", location=f"'{sheets[row[0]]}'!A1", display=row[0])
+        sheet.append([link, *(cell(sheet, v) for v in row[1:])])
     last = get_column_letter(len(headers))
     sheet.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
     colour_statuses(sheet, "H", 2, len(rows) + 1, last)
@@ -583,11 +592,11 @@ def plain_sheet(workbook: Any, table: PlainSheet) -> None:
     shown = [[c.text if isinstance(c, SheetLink) else c for c in row] for row in table.rows]
     set_widths(sheet, [table.headers, *shown[:200]])
     sheet.column_dimensions["B"].width = max(sheet.column_dimensions["B"].width or 0, 50)
+    top = len(table.lines) + 3
+    sheet.freeze_panes = f"A{top + 1}"  # a write-only sheet drops panes set after a row
     sheet.append([cell(sheet, table.title, font=TITLE_FONT)])
     _block(sheet, 2, table.lines)
     sheet.append([])
-    top = len(table.lines) + 3
-    sheet.freeze_panes = f"A{top + 1}"
     sheet.append(header_row(sheet, table.headers))
     for row in table.rows:
         cells = []
