@@ -258,3 +258,13 @@ def test_verify_layers_run_in_order_and_stop_at_hashes_when_asked(pack: Path) ->
     assert full.files.changed == [POLICY_FILE]
     quick = verify(pack, hashes_only=True)
     assert quick.findings == [] and quick.files.changed == [POLICY_FILE]
+
+
+def test_results_removed_and_resealed_is_still_a_difference(pack: Path, cli: Any) -> None:
+    """Only a sealed folder with no evidence at all (a drawn sample) is checked by hashes
+    alone; a pack whose results.json was removed, manifest regenerated, is not intact."""
+    (pack / "results.json").unlink()
+    reseal(pack)
+    run = cli("verify", str(pack))
+    assert run.code == 1
+    assert "results: results.json: unreadable" in run.out

@@ -17,6 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..assemble.finish import CONTROLS_COPY
+from ..evaluate.results import RESULTS_FILE
+from ..pack.raw import RAW_DIR
 from ..pack.verify import Finding, VerifyReport, verify_pack
 from .pack_context import PackContext
 from .verify_exports import export_citations
@@ -91,9 +94,16 @@ def verify(
     result = Verification(label or str(pack_dir), verify_pack(pack_dir))
     context = PackContext.open(pack_dir)
     layers = list(extra_layers)
-    if not hashes_only and context.problem is not None:
+    sealed_only = (
+        not (pack_dir / RESULTS_FILE).exists() and RESULTS_FILE not in result.files.missing
+    )
+    if hashes_only:
+        pass
+    elif sealed_only:  # a sealed folder that is not an evidence pack (a drawn sample)
+        result.notes.append(f"no {RESULTS_FILE}: a sealed folder, its hashes only were checked")
+    elif context.problem is not None:
         result.findings.append(context.problem)  # nothing to compare meaning against
-    elif not hashes_only:
+    else:
         layers[:0] = MEANING_LAYERS
     for name, layer in layers:
         findings, notes = layer(context)
@@ -102,3 +112,10 @@ def verify(
         if not findings and name:  # a nameless layer speaks through its notes
             result.passed.append(name)
     return result
+
+
+def _holds_evidence(pack_dir: Path, files: VerifyReport) -> bool:
+    """An evidence pack (results.json, raw/ or its catalogue, present or listed), as opposed to
+    another sealed folder such as a drawn sample, whose meaning is not results to re-derive."""
+    marks = (RESULTS_FILE, RAW_DIR, CONTROLS_COPY)
+    return any((pack_dir / mark).exists() for mark in marks) or RESULTS_FILE in files.missing
