@@ -94,12 +94,9 @@ def verify(
     result = Verification(label or str(pack_dir), verify_pack(pack_dir))
     context = PackContext.open(pack_dir)
     layers = list(extra_layers)
-    sealed_only = (
-        not (pack_dir / RESULTS_FILE).exists() and RESULTS_FILE not in result.files.missing
-    )
     if hashes_only:
         pass
-    elif sealed_only:  # a sealed folder that is not an evidence pack (a drawn sample)
+    elif not _holds_evidence(pack_dir, result.files):  # a sealed sample folder, not a pack
         result.notes.append(f"no {RESULTS_FILE}: a sealed folder, its hashes only were checked")
     elif context.problem is not None:
         result.findings.append(context.problem)  # nothing to compare meaning against
