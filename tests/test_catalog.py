@@ -34,7 +34,8 @@ def _assert_config_error(run: Any, line: int, field: str, words: str) -> None:
 @pytest.mark.parametrize(
     ("body", "line", "field", "words"),
     [
-        (GOOD_CONTROL + "    params: {min_length: [8\n", 9, "", "not valid YAML"),
+        # Unclosed: the line where the bracket was opened, not the end of the file.
+        (GOOD_CONTROL + "    params: {min_length: [8\n", 8, "", "flow sequence opened here"),
         (GOOD_CONTROL + "    colour: blue\n", 8, "controls[0].colour", "unknown key"),
         (
             GOOD_CONTROL.replace("iam.password_policy", "iam.pasword_policy"),

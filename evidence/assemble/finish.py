@@ -6,6 +6,8 @@ always be rebuilt offline from its raw evidence.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,9 +18,9 @@ from ..catalog.requests import read_packed_request_list
 from ..errors import EXIT_INCOMPLETE
 from ..evaluate.engine import evaluate
 from ..evaluate.results import RESULTS_FILE, exit_code, results_document
-from ..exporters import write_exports
+from ..exporters import EXPORTERS, Exporter
 from ..exporters.readme import README_FILE, pack_readme
-from ..pack.builder import PackBuilder
+from ..pack.builder import PackBuilder, pack_files
 from ..pack.chain import chain_fields
 from ..pack.raw import RawStore, utc_iso
 from ..pack.runinfo import RUN_FILE, RunInfo
@@ -27,6 +29,7 @@ from ..sources.account import ACCOUNT_ALIASES
 from .requests import requests_block
 
 CONTROLS_COPY = "controls.yaml"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -76,9 +79,16 @@ def finish_pack(
     run: RunInfo,
     evaluated_at: datetime,
     name: str | None = None,
+    exporters: Sequence[Exporter] = EXPORTERS,
     signer: Signer | None = None,
 ) -> PackOutcome:
-    """Steps 2 to 5 of the write order; raw/ and raw/run.json are already in pack.dir."""
+    """Steps 2 to 5 of the write order; raw/ and raw/run.json are already in pack.dir.
+
+    An exporter that raises does not cost the evidence: the pack is still sealed with raw/ and
+    results.json, the failure is named in results.json (`export_failures`) and README.txt, and
+    the exit code is 3, so `export` can rebuild the missing file from the sealed pack later. A
+    signature asked for that cannot be made leaves the pack sealed and unsigned, also exit 3.
+    """
     pack.write_json(RUN_FILE, run.to_json())
     pack.write_bytes(CONTROLS_COPY, catalog.text)
     name = pack.free_name(name or pack_name(run))
@@ -86,12 +96,58 @@ def finish_pack(
     chain = chain_fields(pack.output_dir, run.scope)  # the hash chain to the pack before it
     document["run"]["previous_pack"] = chain["previous_pack"]
     document["history"] = chain["history"]
-    pack.write_json(RESULTS_FILE, document)
-    write_exports(pack, document, run)
+    document = write_exports(pack, document, run, exporters, name)
     signed_by = signer.key if signer is not None else None
     pack.write_bytes(README_FILE, pack_readme(name, document, signed_by).encode("utf-8"))
     final = pack.seal(name, utc_iso(evaluated_at), signer)
-    code = exit_code(document["controls"])
+    code = EXIT_INCOMPLETE if document["export_failures"] else exit_code(document["controls"])
     if pack.signing_error is not None:
         code = EXIT_INCOMPLETE  # the pack is kept, but not as asked: not signed
     return PackOutcome(final, document, code, pack.signing_error)
+
+
+def write_exports(
+    pack: PackBuilder,
+    document: dict[str, Any],
+    run: RunInfo,
+    exporters: Sequence[Exporter],
+    name: str,
+) -> dict[str, Any]:
+    """results.json, then every export built from it; returns the document as written.
+
+    Exports cite results.json's SHA-256, so when one fails, results.json is rewritten to name
+    the failure and the exports that did work are built again against it (a failure-only path;
+    each round either settles or adds a failure, so it ends).
+    """
+    failures: dict[str, dict[str, str]] = {}
+    outputs: dict[str, set[str]] = {}  # what each exporter wrote in its last round
+    while True:
+        document = {**document, "export_failures": list(failures.values())}
+        pack.write_json(RESULTS_FILE, document)
+        failed_now = False
+        for export in exporters:
+            label = exporter_name(export)
+            if label in failures:
+                continue
+            before = set(pack_files(pack.dir))
+            try:
+                export(pack, document, run)
+                outputs[label] = outputs.get(label, set()) | (set(pack_files(pack.dir)) - before)
+            except Exception as exc:  # any exporter bug: the evidence is kept all the same
+                log.debug("exporter %s failed", label, exc_info=True)  # --debug: the traceback
+                for partial in (set(pack_files(pack.dir)) - before) | outputs.pop(label, set()):
+                    pack.remove(partial)
+                failures[label] = {
+                    "exporter": label,
+                    "error": f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:500],
+                    "rebuild": f"soc-evidence export {name}",
+                }
+                failed_now = True
+        if not failed_now:
+            return document
+
+
+def exporter_name(export: Exporter) -> str:
+    """`pdf` for write_pdf, `workbook` for write_workbook: how README and results name it."""
+    name = str(getattr(export, "__name__", type(export).__name__))
+    return name.removeprefix("write_")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -11,7 +12,8 @@ from ..catalog.attachments import ATTACHMENTS_DIR
 from ..catalog.loader import Catalog, load_catalog
 from ..catalog.requests import REQUESTS_DIR
 from ..errors import NotAPackError
-from ..pack.builder import PackBuilder
+from ..exporters import EXPORTERS, Exporter
+from ..pack.builder import PRIVATE, PackBuilder, PackMode, SealedPacks
 from ..pack.raw import RAW_DIR
 from ..pack.runinfo import RunInfo
 from ..pack.signing import Signer
@@ -25,11 +27,18 @@ def pack_catalog(pack_dir: Path, run: RunInfo) -> Catalog:
 
 
 def export_pack(
-    source: Path, output_dir: Path, now: datetime, signer: Signer | None = None
+    source: Path,
+    output_dir: Path,
+    now: datetime,
+    mode: PackMode = PRIVATE,
+    ledger: SealedPacks | None = None,
+    exporters: Sequence[Exporter] = EXPORTERS,
+    signer: Signer | None = None,
 ) -> PackOutcome:
     """A new pack from an earlier one's raw/ and controls copy: re-evaluated, re-exported.
 
-    The source pack must verify; it is only read, never changed.
+    The source pack must verify; it is only read, never changed. This is also how a file whose
+    exporter failed (results.json `export_failures`) is rebuilt.
     """
     read_manifest(source)
     report = verify_pack(source)
@@ -40,11 +49,13 @@ def export_pack(
         raise NotAPackError(f"{source}: does not verify ({names}); refusing to export from it")
     run = RunInfo.read(source)
     catalog = pack_catalog(source, run)
-    with PackBuilder(output_dir) as pack:
+    with PackBuilder(output_dir, mode, ledger) as pack:
         shutil.copytree(source / RAW_DIR, pack.dir / RAW_DIR)
         if (source / ATTACHMENTS_DIR).is_dir():
             shutil.copytree(source / ATTACHMENTS_DIR, pack.dir / ATTACHMENTS_DIR)
         if (source / REQUESTS_DIR).is_dir():
             shutil.copytree(source / REQUESTS_DIR, pack.dir / REQUESTS_DIR)
         name = f"{pack_name(run)}_export_{stamp(now)}"
-        return finish_pack(pack, catalog, run, evaluated_at=now, name=name, signer=signer)
+        return finish_pack(
+            pack, catalog, run, evaluated_at=now, name=name, exporters=exporters, signer=signer
+        )

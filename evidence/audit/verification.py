@@ -59,23 +59,27 @@ class Verification:
     def intact(self) -> bool:
         return self.files.intact and not self.findings
 
-    def lines(self) -> tuple[list[str], list[str]]:
-        """What the command prints: (stdout lines, stderr lines)."""
+    def lines(self, quiet: bool = False) -> tuple[list[str], list[str]]:
+        """What the command prints: (stdout lines, stderr lines). Quiet: differences only."""
+        files = self.files
         out = [
-            f"{label}: {name}"
+            f"{label}: {name}" + (f" ({files.reasons[name]})" if name in files.reasons else "")
             for label, names in (
-                ("changed", self.files.changed),
-                ("missing", self.files.missing),
-                ("added", self.files.extra),
+                ("changed", files.changed),
+                ("missing", files.missing),
+                ("added", files.extra),
             )
             for name in names
         ]
-        if self.files.chain is not None:
-            out.append(f"chain: {self.files.chain.message}")
+        if files.chain is not None and (files.chain.broken or not quiet):
+            out.append(f"chain: {files.chain.message}")
         out += [finding.line() for finding in self.findings]
-        out += [f"note: {note}" for note in self.notes]
+        if not quiet:
+            out += [f"note: {note}" for note in self.notes]
         if self.intact:
-            done = "; ".join([f"{self.files.checked} files verified", *self.passed])
+            if quiet:
+                return out, []
+            done = "; ".join([f"{files.checked} files verified", *self.passed])
             return [*out, f"{self.pack}: intact ({done})"], []
         count = len(self.files.changed + self.files.missing + self.files.extra + self.findings)
         return out, [f"{self.pack}: NOT intact ({count} differences)"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +24,14 @@ from ..model import (
     with_period,
 )
 from .exceptions import EXCEPTIONS_KEY, parse_exceptions
-from .located_yaml import YamlNode, load_located_yaml
+from .located_yaml import YamlNode, decode_utf8, parse_located_yaml, read_bounded
 from .params import build_params
 from .requests import control_requests
+
+# A control id names a folder in the pack (attachments/<id>/) and a workbook sheet: letters,
+# digits, `.`, `_` and `-`, starting with a letter or digit, at most 64 characters.
+CONTROL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+CONTROL_ID_RULE = "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"
 
 _TOP_KEYS = {"organisation", "controls"}
 _REQUIRED = ("id", "title", "criteria", "check")
@@ -118,29 +124,40 @@ class Catalog:
 
 
 def load_catalog(path: Path) -> Catalog:
+    """Load and validate a catalogue; ConfigError (file, line, field) on anything wrong."""
     name = str(path)
-    root = load_located_yaml(path, name)
-    text = path.read_bytes()
+    text = read_bounded(path, name)
+    root = parse_located_yaml(decode_utf8(text, name), name)
     top = _mapping(root, name, "(top level)")
     _reject_unknown(top, _TOP_KEYS, name, "")
     organisation = _organisation(top, name)
     controls_node = _fields(top).get("controls")
     if controls_node is None:
         raise ConfigError(name, root.line, "controls", "missing: a list of controls is required")
-    if not isinstance(controls_node.value, list):
-        raise ConfigError(name, controls_node.line, "controls", "expected a list of controls")
+    if not isinstance(controls_node.value, list) or not controls_node.value:
+        raise ConfigError(
+            name, controls_node.line, "controls", "expected a list of at least one control"
+        )
     controls: list[Control] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[int, str]] = {}
     for index, node in enumerate(controls_node.value):
         control = _control(node, name, f"controls[{index}]")
-        if control.id in seen:
+        # Ids differing only in case would share an attachments folder on macOS and Windows.
+        folded = control.id.casefold()
+        if folded in seen:
+            first_line, first_id = seen[folded]
+            how = (
+                ""
+                if first_id == control.id
+                else f" as {first_id!r}: ids are compared ignoring case"
+            )
             raise ConfigError(
                 name,
                 node.key_lines.get("id", node.line),
                 f"controls[{index}].id",
-                f"duplicate id {control.id!r} (first on line {seen[control.id]})",
+                f"duplicate id {control.id!r} (first on line {first_line}{how})",
             )
-        seen[control.id] = node.key_lines.get("id", node.line)
+        seen[folded] = (node.key_lines.get("id", node.line), control.id)
         controls.append(control)
     return Catalog(name, hashlib.sha256(text).hexdigest(), text, organisation, tuple(controls))
 
@@ -216,9 +233,12 @@ def _control(node: YamlNode, file: str, path: str) -> Control:
         raise ConfigError(file, line, f"{path}.params", problem)
     attachments: tuple[tuple[str, Path], ...] = ()
     if "attachments" in fields:
-        names = _text_list(fields["attachments"], file, f"{path}.attachments")
-        base = Path(file).parent
-        attachments = tuple((name, (base / name).resolve()) for name in names)
+        node_at = fields["attachments"]
+        names = _text_list(node_at, file, f"{path}.attachments")
+        attachments = tuple(
+            (name, _attachment(name, file, node_at, f"{path}.attachments[{i}]"))
+            for i, name in enumerate(names)
+        )
     references: dict[str, tuple[str, ...]] = {}
     if "references" in fields:
         refs = _mapping(fields["references"], file, f"{path}.references")
@@ -226,7 +246,7 @@ def _control(node: YamlNode, file: str, path: str) -> Control:
             references[key] = _text_list(child, file, f"{path}.references.{key}")
     description = fields.get("description")
     return Control(
-        id=_text(fields["id"], file, f"{path}.id"),
+        id=_control_id(fields["id"], file, f"{path}.id"),
         title=_text(fields["title"], file, f"{path}.title"),
         description=_text(description, file, f"{path}.description") if description else "",
         criteria=_text_list(fields["criteria"], file, f"{path}.criteria"),
@@ -238,3 +258,44 @@ def _control(node: YamlNode, file: str, path: str) -> Control:
         exceptions=parse_exceptions(fields.get(EXCEPTIONS_KEY), file, f"{path}.{EXCEPTIONS_KEY}"),
         requests=control_requests(fields.get("requests"), file, f"{path}.requests"),
     )
+
+
+def _control_id(node: YamlNode, file: str, path: str) -> str:
+    control_id = _text(node, file, path)
+    if not CONTROL_ID.fullmatch(control_id):
+        raise ConfigError(
+            file, node.line, path, f"{control_id!r}: a control id is {CONTROL_ID_RULE}"
+        )
+    return control_id
+
+
+def _attachment(written: str, file: str, node: YamlNode, path: str) -> Path:
+    """The attached file, which must be inside the catalogue's folder (symlinks resolved)."""
+    problem = attachment_problem(Path(file).parent, written)
+    if problem is not None:
+        line = node.line
+        if isinstance(node.value, list):
+            line = next((c.line for c in node.value if c.value == written), node.line)
+        raise ConfigError(file, line, path, f"{written!r}: {problem}")
+    return (Path(file).parent / written).resolve()
+
+
+def attachment_problem(base: Path, written: str) -> str | None:
+    """Why `written` may not be attached from folder `base`, or None when it may.
+
+    Nothing outside the catalogue's folder enters a pack: no absolute path, no `..`, and no
+    symlink (of the file or of a folder on the way) that leads out of the folder.
+    """
+    relative = Path(written)
+    if relative.is_absolute() or relative.drive or written.startswith(("/", "\\")):
+        return "an absolute path; attachments are relative to the catalogue's folder"
+    if ".." in relative.parts or ".." in written.replace("\\", "/").split("/"):
+        return "'..' leads out of the catalogue's folder"
+    root = base.resolve()
+    try:
+        target = (base / relative).resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop
+        return f"cannot be resolved ({exc})"
+    if not target.is_relative_to(root):
+        return f"leads out of the catalogue's folder (to {target}) through a symbolic link"
+    return None

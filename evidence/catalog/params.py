@@ -1,6 +1,7 @@
 """Check parameters: each check declares a frozen dataclass; YAML values are validated against it.
 
-A new threshold or scope is YAML, not code: the dataclass's fields are the whole schema.
+A new threshold or scope is YAML, not code: the dataclass's fields are the whole schema, bounds
+included (`Annotated[int, Bounds(...)]`, checks/bounds.py), enforced here for every check.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import types
 import typing
 from typing import Any
 
+from ..checks.bounds import Bounds
 from ..errors import ConfigError
 from .located_yaml import YamlNode
 
@@ -20,7 +22,7 @@ def build_params(cls: type[Any], node: YamlNode | None, file: str, path: str) ->
         return cls()
     if not isinstance(node.value, dict):
         raise ConfigError(file, node.line, path, "expected a mapping of parameter names to values")
-    hints = typing.get_type_hints(cls)
+    hints = typing.get_type_hints(cls, include_extras=True)
     fields = {f.name for f in dataclasses.fields(cls)}
     values: dict[str, Any] = {}
     for key, child in node.value.items():
@@ -40,7 +42,7 @@ def params_to_json(params: Any) -> dict[str, Any]:
 
 def describe_params(cls: type[Any]) -> list[tuple[str, str, Any]]:
     """(name, type, default) of each parameter, for documentation and `controls`."""
-    hints = typing.get_type_hints(cls)
+    hints = typing.get_type_hints(cls, include_extras=True)
     described = []
     for f in dataclasses.fields(cls):
         default: Any = f.default
@@ -60,6 +62,10 @@ def _jsonable(value: Any) -> Any:
 
 def _type_name(hint: Any) -> str:
     origin = typing.get_origin(hint)
+    if origin is typing.Annotated:
+        base, *extras = typing.get_args(hint)
+        limits = [f" {b.minimum} to {b.maximum}" for b in extras if isinstance(b, Bounds)]
+        return _type_name(base) + "".join(limits)
     if origin in (types.UnionType, typing.Union):
         return " or ".join(_type_name(a) for a in typing.get_args(hint))
     if origin is tuple:
@@ -75,6 +81,14 @@ def _type_name(hint: Any) -> str:
 def _coerce(hint: Any, node: YamlNode, file: str, path: str) -> Any:
     value = node.value
     origin = typing.get_origin(hint)
+    if origin is typing.Annotated:
+        base, *extras = typing.get_args(hint)
+        coerced = _coerce(base, node, file, path)
+        for bounds in extras:
+            problem = bounds.problem(coerced) if isinstance(bounds, Bounds) else None
+            if problem:
+                raise ConfigError(file, node.line, path, problem)
+        return coerced
     if origin in (types.UnionType, typing.Union):
         for option in typing.get_args(hint):
             try:

@@ -9,6 +9,7 @@ from typing import Any
 from ..model import Item, Status
 from ..sources.ec2 import EBS_ENCRYPTION_DEFAULT, EBS_SNAPSHOTS, INSTANCES, SECURITY_GROUPS
 from .base import NoParams, ScopeContext, check, events
+from .bounds import Port, Zones
 
 
 @check(
@@ -65,7 +66,7 @@ def snapshot_public(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
 
 @dataclass(frozen=True)
 class OpenPortsParams:
-    ports: tuple[int, ...] = (22, 3389)  # administration ports (SSH, RDP)
+    ports: tuple[Port, ...] = (22, 3389)  # administration ports (SSH, RDP)
 
 
 WORLD = ("0.0.0.0/0", "::/0")
@@ -183,7 +184,7 @@ def ebs_encryption_default(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
 class InstanceSpreadParams:
     tags: dict[str, str] = field(default_factory=dict)  # scope, e.g. {Environment: production}
     workload_tag: str = "Workload"  # instances are grouped by this tag, or by Auto Scaling group
-    min_zones: int = 2
+    min_zones: Zones = 2
 
 
 def _instance_tags(instance: Mapping[str, Any]) -> dict[str, str]:

@@ -18,19 +18,20 @@ from ..sources.iam import (
     CredentialRow,
 )
 from .base import NoParams, NotCollected, ScopeContext, check, events
+from .bounds import Days, PasswordLength, PasswordReuse
 
 # ---------------------------------------------------------------- password policy
 
 
 @dataclass(frozen=True)
 class PasswordPolicyParams:
-    min_length: int = 8
+    min_length: PasswordLength = 8
     require_symbols: bool = True
     require_numbers: bool = True
     require_uppercase: bool = True
     require_lowercase: bool = True
-    max_age_days: int | None = 90  # null: expiry not required
-    reuse_prevention: int | None = None  # null: reuse prevention not required
+    max_age_days: Days | None = 90  # null: expiry not required
+    reuse_prevention: PasswordReuse | None = None  # null: reuse prevention not required
 
 
 _COMPLEXITY = (
@@ -232,7 +233,7 @@ def user_mfa(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
 
 @dataclass(frozen=True)
 class KeyRotationParams:
-    max_age_days: int = 90
+    max_age_days: Days = 90
 
 
 @check(
@@ -315,7 +316,7 @@ def root_access_keys(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
 
 @dataclass(frozen=True)
 class UnusedCredentialParams:
-    max_unused_days: int = 90  # Security Hub IAM.8 uses 90; CIS AWS 1.12 uses 45
+    max_unused_days: Days = 90  # Security Hub IAM.8 uses 90; CIS AWS 1.12 uses 45
 
 
 @check(

@@ -14,13 +14,14 @@ from ..sources.services import (
     TRUSTED_ADVISOR_LIMITS,
 )
 from .base import NoParams, ScopeContext, check, events
+from .bounds import Percent, Port
 
 # ---------------------------------------------------------------- load balancer listeners
 
 
 @dataclass(frozen=True)
 class ListenerParams:
-    allowed_plain_ports: tuple[int, ...] = ()  # accepted exceptions, e.g. a health-check port
+    allowed_plain_ports: tuple[Port, ...] = ()  # accepted exceptions, e.g. a health-check port
 
 
 def _redirects_to_https(listener: Mapping[str, Any]) -> bool:
@@ -163,7 +164,7 @@ def guardduty_enabled(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
 
 @dataclass(frozen=True)
 class ServiceLimitParams:
-    threshold_percent: int = 80
+    threshold_percent: Percent = 80
 
 
 def _number(value: Any) -> float | None:

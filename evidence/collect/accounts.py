@@ -20,10 +20,10 @@ from ..sources.account import ACCOUNT_ALIASES, ENABLED_REGIONS, ORGANIZATION, Ca
 from ..sources.base import FetchContext, Scope, Source
 from .clients import AccountClients, AwsSettings, StaticCredentials, make_session
 from .recorder import Recorder
+from .regions import ALL_REGIONS, NO_REGION_HINT
 from .runner import PackDependencies, RawWriter, Task, run_source
 from .scheduler import Scheduler
 
-ALL_REGIONS = "all"
 DEFAULT_ROLE = "OrganizationAccountAccessRole"
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 
@@ -174,7 +174,7 @@ class AccountCollection:
                 return explicit, None
             if self.session_region:
                 return (self.session_region,), None
-            raise UsageError("no region: pass --region (repeatable, or `all`) or set AWS_REGION")
+            raise UsageError(NO_REGION_HINT)
         raw = run_source(
             ENABLED_REGIONS, clients.context(account, GLOBAL_REGION), self.recorder, arn
         )

@@ -5,6 +5,7 @@ Nothing global: a run builds its own AccountClients and passes them down.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -82,7 +83,10 @@ def make_session(
                 region_name=settings.region,
                 botocore_session=core,
             )
-        return boto3.Session(profile_name=settings.profile, region_name=settings.region)
+        # AWS_REGION is what the AWS CLI and most SDKs read first; botocore reads only
+        # AWS_DEFAULT_REGION and the profile, so it is passed on here.
+        region = settings.region or os.environ.get("AWS_REGION") or None
+        return boto3.Session(profile_name=settings.profile, region_name=region)
     except ProfileNotFound as exc:
         raise CredentialsError(f"AWS profile not found: {exc}") from None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,15 +16,16 @@ from ..catalog.loader import Catalog, load_catalog
 from ..catalog.requests import load_request_list
 from ..checks import CHECKS
 from ..errors import CredentialsError, EvidenceToolError, UsageError
+from ..exporters import EXPORTERS, Exporter
 from ..model import GLOBAL_REGION
-from ..pack.builder import PackBuilder
+from ..pack.builder import PRIVATE, PackBuilder, PackMode, SealedPacks
 from ..pack.period import EventsFrom, Period, plan_events
 from ..pack.raw import utc_iso
 from ..pack.runinfo import RunInfo
 from ..pack.signing import Signer
 from ..sources.account import CALLER_IDENTITY, CallerIdentity
 from ..sources.base import Scope, Source
-from .accounts import ALL_REGIONS, DEFAULT_ROLE, AccountCollection, Progress, resolve_targets
+from .accounts import DEFAULT_ROLE, AccountCollection, Progress, resolve_targets
 from .attachments import copy_attachments
 from .clients import (
     CREDENTIAL_ERROR_CODES,
@@ -34,6 +36,7 @@ from .clients import (
 )
 from .period_sources import period_sources
 from .recorder import Recorder
+from .regions import ALL_REGIONS, NO_REGION_HINT, check_regions, split_regions
 from .runner import RawWriter, run_source
 from .scheduler import Scheduler
 
@@ -55,6 +58,46 @@ class CollectRequest:
     requests: Path | None = None  # the auditor's request list (CSV or xlsx), mapped to controls
     period: Period | None = None  # a Type II pack's audit period; None: point in time
     events_from: str = EventsFrom.AUTO
+    share_mode: PackMode = PRIVATE  # the pack's folder and file permissions
+    ledger: SealedPacks | None = None  # told about the pack as it is sealed (interruptions)
+    # The exporters run on the evaluated pack; one that fails leaves the pack sealed (exit 3).
+    exporters: tuple[Exporter, ...] = EXPORTERS
+
+    def __post_init__(self) -> None:
+        """UsageError for a value that cannot work, before anything is collected."""
+        for option, value in (
+            ("max_workers", self.max_workers),
+            ("max_in_flight", self.max_in_flight),
+        ):
+            low, high = LIMITS[option]
+            if not low <= value <= high:
+                flag = "--" + option.replace("_", "-")
+                raise UsageError(f"{flag}: expected {low} to {high}, got {value}")
+        low, high = LIMITS["max_attempts"]
+        if not low <= self.aws.max_attempts <= high:
+            raise UsageError(
+                f"--max-attempts: expected {low} to {high}, got {self.aws.max_attempts}"
+            )
+        object.__setattr__(self, "regions", split_regions(self.regions))
+        check_regions(self.regions)
+        if not ROLE_NAME.fullmatch(self.role_name):
+            raise UsageError(
+                f"--role-name: {self.role_name!r} is not an IAM role name ({ROLE_NAME_RULE})"
+            )
+        bad = [a for a in self.accounts if not ACCOUNT_ID.fullmatch(a)]
+        if bad:
+            raise UsageError(f"--accounts: not a 12-digit account id: {', '.join(bad)}")
+        if self.accounts and self.organization:
+            raise UsageError("--accounts and --organization cannot be used together")
+
+
+# Inclusive bounds of the numeric options: one is the least that works; the most protects the
+# audited account (and this machine) from a typo.
+LIMITS = {"max_workers": (1, 256), "max_in_flight": (1, 64), "max_attempts": (1, 50)}
+ACCOUNT_ID = re.compile(r"\d{12}")
+# IAM role names: 1 to 64 of letters, digits and +=,.@_- (IAM API Reference, CreateRole RoleName).
+ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
+ROLE_NAME_RULE = "1 to 64 letters, digits and +=,.@_-"
 
 
 Clock = Callable[[], datetime]
@@ -93,8 +136,6 @@ def collect(
 ) -> PackOutcome:
     catalog = select_controls(load_catalog(request.controls_path), request.only)
     request_list = load_request_list(request.requests) if request.requests else None
-    if request.accounts and request.organization:
-        raise UsageError("--accounts and --organization cannot be used together")
     started = clock()
     events = plan_events(request.period, request.events_from, started) if request.period else None
     session = make_session(request.aws)
@@ -104,9 +145,11 @@ def collect(
     if any(s.scope is Scope.REGIONAL for s in sources) and not (
         request.regions or session.region_name
     ):
-        raise UsageError("no region: pass --region (repeatable, or `all`) or set AWS_REGION")
+        raise UsageError(NO_REGION_HINT)
+    if session.region_name:
+        check_regions([session.region_name], "the AWS region from the environment or profile")
     recorder = Recorder(clock)
-    with PackBuilder(request.output_dir) as pack:
+    with PackBuilder(request.output_dir, request.share_mode, request.ledger) as pack:
         writer = RawWriter(pack)
         explicit = [r for r in request.regions if r != ALL_REGIONS]
         home_region = session.region_name or (explicit[0] if explicit else "us-east-1")
@@ -151,7 +194,14 @@ def collect(
             period=request.period,
             events=events,
         )
-        return finish_pack(pack, catalog, run, evaluated_at=clock(), signer=request.signer)
+        return finish_pack(
+            pack,
+            catalog,
+            run,
+            evaluated_at=clock(),
+            exporters=request.exporters,
+            signer=request.signer,
+        )
 
 
 def identify(clients: AccountClients, recorder: Recorder, writer: RawWriter) -> CallerIdentity:

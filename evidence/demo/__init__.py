@@ -2,47 +2,48 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
-from pathlib import Path
 
 from ..assemble.finish import PackOutcome
 from ..catalog.loader import load_catalog
 from ..catalog.requests import load_request_list
+from ..collect.accounts import Progress
 from ..collect.clients import AwsSettings, StaticCredentials
-from ..collect.run import CollectRequest, collect
+from ..collect.run import CollectRequest, collect, select_controls
+from ..pack.builder import writable_output
 from ..pack.period import EventsFrom
-from ..pack.signing import Signer
 from .company import REGIONS, seed_company
 from .period import demo_period, seed_period
 from .server import moto_server
 
 
-def run_demo(
-    controls: Path, output: Path, requests: Path | None = None, signer: Signer | None = None
-) -> PackOutcome:
-    load_catalog(controls)  # a bad catalogue fails before the emulator starts
-    if requests is not None:
-        load_request_list(requests)  # ...and so does a bad request list
+def run_demo(request: CollectRequest, progress: Progress | None = None) -> PackOutcome:
+    """Collect `request` (catalogue, --only, regions, output, share mode, request list) from a
+    freshly seeded emulated account, with a Type II period. Its AWS settings are replaced by
+    the emulator's; no region means the two seeded ones. Every usage error is raised before the
+    emulator starts."""
+    select_controls(load_catalog(request.controls_path), request.only)
+    if request.requests is not None:
+        load_request_list(request.requests)  # a bad request list fails before the emulator
+    writable_output(request.output_dir)
     with moto_server() as endpoint:
         seed_company(endpoint)
         # A Type II period: moto has no LookupEvents, so the trail's S3 log files are read.
         now = datetime.now(UTC)
         period = demo_period(now)
         seed_period(period, now)
-        request = CollectRequest(
-            controls_path=controls,
-            output_dir=output,
-            regions=REGIONS,
+        demo = dataclasses.replace(
+            request,
+            regions=request.regions or REGIONS,
             aws=AwsSettings(
                 region=REGIONS[0],
                 endpoint_url=endpoint,
                 credentials=StaticCredentials("demo", "demo"),
                 max_attempts=3,
             ),
-            requests=requests,
             period=period,
             events_from=EventsFrom.S3,
-            demo=True,
-            signer=signer,
+            demo=True,  # marked DEMO on every export: nobody may take it for evidence
         )
-        return collect(request)
+        return collect(demo, progress)

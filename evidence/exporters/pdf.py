@@ -50,6 +50,7 @@ from .exception_tables import excepted_items_table, register_table
 from .marking import PageDecorator, Provenance, cover_notices, page_marking
 from .period_pdf import period_section
 from .period_text import period_line
+from .readme import WHAT_VERIFY_CHECKS
 from .statuses import LABEL_COLOURS, STATUS_LEGEND, status_label, summary_line
 from .tables import DataTable
 from .trend import trend_section
@@ -656,9 +657,9 @@ def _appendix(raw: RawReader, meta: Mapping[str, Any]) -> list[Flowable]:
             ]
         ),
         text(
-            "Both recompute every hash and name any changed, missing or added file. Each raw file"
-            " holds, per AWS call: service, operation, parameters, UTC time, request id, HTTP"
-            " status, retries and the response as AWS returned it."
+            WHAT_VERIFY_CHECKS + " Each raw file holds, per AWS call: service, operation,"
+            " parameters, UTC time, request id, HTTP status, retries and the response as AWS"
+            " returned it."
         ),
         grid(rows, [WIDTH - HASH_WIDTH - 15 * mm, 15 * mm, HASH_WIDTH]),
         Spacer(1, 4 * mm),

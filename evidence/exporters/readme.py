@@ -13,6 +13,18 @@ from .signature_readme import signature_section
 from .statuses import STATUS_LEGEND, summary_line
 
 README_FILE = "README.txt"
+# What each way of verifying checks, said the same in README.txt and in the PDF's appendix.
+WHAT_VERIFY_CHECKS = (
+    "`sha256sum -c` recomputes the hash of every file listed in SHA256SUMS (manifest.json"
+    " included) and names each one changed or missing. It does not notice a file added to the"
+    " folder, and it follows symbolic links, so a file replaced by a link to an identical copy"
+    " elsewhere passes it. `soc-evidence verify` checks the same hashes and also names every"
+    " added file, every symbolic link (a pack holds regular files only) and any disagreement"
+    " between SHA256SUMS and manifest.json. It also checks that the pack still means what it"
+    " says: the raw file hashes results.json cites, the results evaluated again from raw/ with"
+    " the pack's own controls.yaml, and the workbook and PDF citing results.json's hash"
+    " (`--hashes-only` skips those)."
+)
 PERIOD_NOTE = (
     "With an audit period, each control also has a `period` block in results.json (in effect"
     " since, changes from CloudTrail, deviations): a deviation inside the period fails the control"
@@ -31,6 +43,35 @@ def pack_readme(name: str, document: dict[str, Any], signed_by: SignerKey | None
     )
     counts = summary_line(document).partition(": ")[2]
     signature = signature_section(name, signed_by) if signed_by is not None else ""
+    header = _header(name, document, accounts, counts)
+    return header + _failures(name, document) + _verify(name) + signature
+
+
+def _failures(name: str, document: dict[str, Any]) -> str:
+    """The exports that failed (results.json `export_failures`), and how to rebuild them."""
+    failures = document.get("export_failures") or []
+    if not failures:
+        return ""
+    lines = [
+        "",
+        "NOT WRITTEN: exports that failed",
+        "--------------------------------",
+        "The evidence (raw/) and results.json are complete; these files are missing from this",
+        "pack because the exporter failed (also listed in results.json, export_failures):",
+        "",
+    ]
+    lines += [f"  {f['exporter']}: {f['error']}" for f in failures]
+    lines += [
+        "",
+        "Rebuild them offline into a new pack once the cause is fixed:",
+        f"    soc-evidence export {name}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _header(name: str, document: dict[str, Any], accounts: str, counts: str) -> str:
+    run = document["run"]
     return f"""SOC 2 evidence pack {name}
 {"=" * (len(name) + 22)}
 
@@ -63,19 +104,22 @@ SHA256SUMS              The same hashes (and that of manifest.json) for `sha256s
 manifest.sig.json       When the pack is signed: the signature over manifest.json (below).
 
 {_wrap(f"{STATUS_LEGEND} {PERIOD_NOTE}")}
+"""
 
+
+def _verify(name: str) -> str:
+    return f"""
 How to verify this pack
 -----------------------
     cd {name} && sha256sum -c SHA256SUMS
     soc-evidence verify {name}
 
-Both recompute every hash; any changed, missing or added file is named. `soc-evidence verify`
-also checks that the pack still means what it says: the raw file hashes results.json cites, the
-results evaluated again from raw/ with this pack's controls.yaml, and the workbook and PDF
-citing results.json's hash (`--hashes-only` skips those). To re-evaluate and re-export offline
-from raw/ (a new pack is written, this one is left as it is):
+{_wrap(WHAT_VERIFY_CHECKS)}
+
+To re-evaluate and re-export offline from raw/ (a new pack is written, this one is left as
+it is):
     soc-evidence export {name}
-{signature}"""
+"""
 
 
 def _wrap(text: str) -> str:
