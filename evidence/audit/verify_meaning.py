@@ -28,7 +28,8 @@ RE_EVALUATED = "re-evaluated"
 # Fields a rebuild takes from results.json itself, or that come from outside the pack (the hash
 # chain to earlier packs, checked by its own layer): not derived from raw/, so not compared.
 _PASSED_THROUGH = ("pack", "evaluated_at", "previous_pack")
-_OUTSIDE_THE_PACK = ("history",)
+# `export_failures` says how the exports went when the pack was built, not what raw/ means.
+_OUTSIDE_THE_PACK = ("history", "export_failures")
 # Control fields compared by their own rules below.
 _ITEM_LISTS = ("items", "failing")
 

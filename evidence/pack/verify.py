@@ -16,6 +16,7 @@ from ..errors import NotAPackError
 from .builder import FILE, MANIFEST, SUMS, SYMLINK, pack_entries, sha256_file
 from .chain import ChainLink, check_link
 from .runinfo import RUN_FILE
+from .signing import SIGNATURE_FILE
 
 _PACK_MARKERS = (SUMS, RUN_FILE)
 
@@ -142,6 +143,8 @@ def _check_files(
     for relative, kind in entries.items():
         if relative in listed or relative in (MANIFEST, SUMS):  # the seal: checked on its own
             continue
+        if relative == SIGNATURE_FILE and kind == FILE:  # written after the seal: checked by
+            continue  # the signature layer, against the manifest it signs
         report.extra.append(relative)
         if kind == SYMLINK:
             report.reasons[relative] = "a symbolic link"
