@@ -266,7 +266,7 @@ def test_demo_signs_with_a_local_key(tmp_path: Path) -> None:
 def test_a_signature_file_that_is_a_link_is_a_change(
     aws: Aws, collect: Any, cli: Any, tmp_path: Path
 ) -> None:
-    key, public = write_key(tmp_path, "p256")
+    key, _ = write_key(tmp_path, "p256")
     pack = collect("--only", "IAM-01", "--sign-key", str(key)).pack
     outside = tmp_path / "elsewhere.sig.json"
     shutil.move(pack / "manifest.sig.json", outside)
