@@ -748,8 +748,9 @@ def _print_outcome(outcome: PackOutcome, quiet: bool) -> None:
             f" sealed without it: rebuild with `{failure['rebuild']}`",
             file=sys.stderr,
         )
-    for notice in Provenance.of(document["run"]).notices:
-        print(notice)
+    if not quiet:  # quiet: the pack's own files say it all the same
+        for notice in Provenance.of(document["run"]).notices:
+            print(notice)
     print(f"Pack: {outcome.path}")
     if outcome.signing_error is not None:
         print(
