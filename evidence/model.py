@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 GLOBAL_REGION = "global"
 ROOT_USER = "<root_account>"
@@ -189,6 +189,12 @@ def control_status(
     return Status.PASS
 
 
+class JsonBlock(Protocol):
+    """A block of a control's results.json entry built by a later stage (the IPE block)."""
+
+    def to_json(self) -> dict[str, Any]: ...
+
+
 @dataclass(frozen=True)
 class ExceptionOutcome:
     """One accepted risk of a control as evaluated at the pack's as-of time: the register row.
@@ -240,6 +246,8 @@ class ControlResult:
     errors: tuple[CollectionError, ...]
     evidence: tuple[EvidenceFile, ...]
     notes: tuple[str, ...] = ()
+    # Completeness of the population as an auditor tests IPE (evaluate/ipe.py); None: manual.
+    ipe: JsonBlock | None = None
     attachments: tuple[Attachment, ...] = ()
     exceptions: tuple[ExceptionOutcome, ...] = ()
     # With a period: in effect since, changes and deviations per item (evaluate/period.py).
@@ -286,6 +294,7 @@ class ControlResult:
             "attachments": [a.to_json() for a in self.attachments],
             "exceptions": [e.to_json() for e in self.exceptions],
             "notes": list(self.notes),
+            "ipe": None if self.ipe is None else self.ipe.to_json(),
             "period": self.period,
         }
 

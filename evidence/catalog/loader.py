@@ -19,6 +19,7 @@ from ..model import (
     ControlResult,
     EvidenceFile,
     Item,
+    JsonBlock,
     Status,
     control_status,
     with_period,
@@ -78,6 +79,7 @@ class Control:
         errors: Sequence[CollectionError],
         evidence: Sequence[EvidenceFile],
         notes: Sequence[str] = (),
+        ipe: JsonBlock | None = None,
         attachments: Sequence[Attachment] = (),
         period: tuple[Mapping[str, Any], Status] | None = None,
     ) -> ControlResult:
@@ -100,6 +102,7 @@ class Control:
             errors=tuple(errors),
             evidence=tuple(evidence),
             notes=tuple(notes),
+            ipe=ipe,
             attachments=tuple(attachments),
             period=period[0] if period else None,
         )

@@ -8,12 +8,13 @@ items. The IAM actions a check needs are those of its sources.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from ..model import CollectionError, Item, Status, item_id
 from ..sources.base import Scope, Source
+from ..sources.counts import independent_sources
 
 P = TypeVar("P")
 T = TypeVar("T")
@@ -34,6 +35,17 @@ class SourceLookup(Protocol):
 
 
 @dataclass(frozen=True)
+class Exclusion:
+    """A record the evidence holds that the check left out of its population, and why (the
+    auditor's "what was excluded" for IPE completeness)."""
+
+    account: str
+    region: str
+    resource: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class ScopeContext(Generic[P]):
     """What a check sees: one account (and region), its parameters, and the as-of time."""
 
@@ -44,6 +56,8 @@ class ScopeContext(Generic[P]):
     params: P
     as_of: datetime
     sources: SourceLookup
+    # What the check left out of its population here (filled through exclude()).
+    exclusions: list[Exclusion] = field(default_factory=list)
 
     def get(self, source: Source[T]) -> T:
         region = "global" if source.scope is Scope.GLOBAL else self.region
@@ -71,6 +85,13 @@ class ScopeContext(Generic[P]):
             attributes=attributes,
             id=item_id(self.check, self.account, self.region, resource, key),
         )
+
+    def exclude(self, resource: str, reason: str) -> None:
+        """Say that a record of the evidence is not in the population, and why (no console
+        password, outside the `tags` scope, ...): shown with counts in the control's IPE block.
+        Every record a check skips should pass through here, so the population plus the
+        exclusions account for what AWS returned."""
+        self.exclusions.append(Exclusion(self.account, self.region, resource, reason))
 
     def age_days(self, moment: datetime) -> int:
         return (self.as_of - moment).days
@@ -126,7 +147,9 @@ class Check:
 
     def sources_for(self, params: Any) -> tuple[Source[Any], ...]:
         extra = self.optional_sources(params) if self.optional_sources else ()
-        return (*self.sources, *extra)
+        # The independent counts its listings are reconciled against (IPE completeness).
+        counts = independent_sources((*self.sources, *extra))
+        return (*self.sources, *extra, *counts)
 
     @property
     def scope(self) -> Scope:

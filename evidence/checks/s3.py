@@ -66,6 +66,9 @@ def buckets_in_scope(ctx: ScopeContext[Any]) -> list[Bucket]:
                 chosen.add(bucket.name)
     if isinstance(params, LoggingScope) and params.include_cloudtrail_bucket:
         chosen.update(t.s3_bucket for t in ctx.get(TRAILS) if t.s3_bucket)
+    for bucket in buckets:
+        if bucket.name not in chosen:
+            ctx.exclude(bucket.name, "outside the scope (`buckets` and `tags` parameters)")
     return [bucket for bucket in buckets if bucket.name in chosen]
 
 

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 from ..catalog.loader import Catalog, Control
 from ..catalog.params import params_to_json
 from ..checks import CHECKS, NotCollected, ScopeContext
+from ..checks.base import Exclusion
 from ..model import GLOBAL_REGION, CollectionError, ControlResult, EvidenceFile, Item
 from ..pack.builder import sha256_file
 from ..pack.raw import RawSource, RawStore, raw_path
@@ -14,6 +15,7 @@ from ..pack.runinfo import RunInfo
 from ..sources.base import Scope, Source
 from .attachments import attached_files, attachment_evidence
 from .exceptions import apply_exceptions
+from .ipe import build_ipe
 from .manual import evaluate_manual
 from .period import control_period
 
@@ -95,12 +97,20 @@ class ControlLookup:
         self._used: dict[str, tuple[Source[Any] | None, RawSource | None]] = {}
 
     def get(self, source: Source[T], account: str, region: str) -> T:
+        self.raw(source, account, region)
+        return self._evidence.parsed(source, account, region)
+
+    def raw(self, source: Source[Any], account: str, region: str) -> RawSource | None:
         raw = self._evidence.raw(source, account, region)
         if raw is not None:
             self._used[raw_path(source.name, account, region)] = (source, raw)
             for extra in raw.extra_files:
                 self._used[extra] = (None, None)
-        return self._evidence.parsed(source, account, region)
+        return raw
+
+    def used_raw(self) -> list[RawSource]:
+        """Every raw file read so far, in path order."""
+        return [raw for _, (_, raw) in sorted(self._used.items()) if raw is not None]
 
     def evidence_files(self) -> tuple[EvidenceFile, ...]:
         return tuple(
@@ -123,6 +133,7 @@ def _evaluate_control(control: Control, evidence: EvidenceLookup, run: RunInfo) 
     lookup = ControlLookup(evidence)
     items: list[Item] = []
     errors: list[CollectionError] = []
+    exclusions: list[Exclusion] = []
     scopes: list[tuple[ScopeContext[Any], list[Item]]] = []  # for the period, if any
     for account in run.accounts:
         if account.access_error is not None:
@@ -153,8 +164,11 @@ def _evaluate_control(control: Control, evidence: EvidenceLookup, run: RunInfo) 
                 continue
             items.extend(o for o in outcome if isinstance(o, Item))
             errors.extend(o for o in outcome if isinstance(o, CollectionError))
+            exclusions.extend(ctx.exclusions)
             scopes.append((ctx, [o for o in outcome if isinstance(o, Item)]))
     period = control_period(check, scopes, run) if run.period is not None else None
+    # Before the evidence list: the IPE block reads independent counts and enabled regions.
+    ipe = build_ipe(check, control.params, run.accounts, lookup, exclusions)
     attachments, missing = attached_files(control, evidence.pack_dir)  # supplementary evidence
     return control.result(
         params=params_to_json(control.params),
@@ -163,6 +177,7 @@ def _evaluate_control(control: Control, evidence: EvidenceLookup, run: RunInfo) 
         errors=[*errors, *missing],
         evidence=(*lookup.evidence_files(), *attachment_evidence(attachments)),
         notes=check.notes,
+        ipe=ipe,
         attachments=attachments,
         period=period,
     )
