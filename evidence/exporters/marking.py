@@ -59,7 +59,7 @@ def readme_notices(provenance: Provenance) -> str:
     return "".join(f"*** {line} ***\n" for line in provenance.notices) + "\n"
 
 
-def summary_rows(provenance: Provenance) -> list[tuple[str, str]]:
+def provenance_rows(provenance: Provenance) -> list[tuple[str, str]]:
     """Label/value rows for the top of the workbook's Summary sheet."""
     labels = {DEMO_NOTICE: "DEMO PACK"}
     return [(labels.get(line, "PROVENANCE"), line) for line in provenance.notices]

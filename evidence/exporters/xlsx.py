@@ -40,7 +40,7 @@ from .common import (
 )
 from .exception_tables import control_exceptions_text, exceptions_sheet
 from .findings import findings
-from .marking import Provenance, summary_rows
+from .marking import Provenance, provenance_rows
 from .period_text import period_line
 from .period_xlsx import append_period
 from .requests_sheet import PlainSheet, SheetLink, requests_sheet
@@ -270,7 +270,7 @@ def _summary(
         a["account_id"] + (f" ({a['alias']})" if a.get("alias") else "") for a in run["accounts"]
     )
     block = [
-        *summary_rows(Provenance.of(run)),
+        *provenance_rows(Provenance.of(run)),
         ("Organisation", run["organisation"]),
         ("Pack", run["pack"]),
         ("Accounts", accounts),
