@@ -96,6 +96,7 @@ def measure(url: str, start: datetime) -> dict[str, Any]:
     from evidence.sources.base import Scope
     from evidence.sources.cloudtrail import Trail
     from evidence.sources.cloudtrail_events import log_files_source, names_for
+    from evidence.sources.cloudtrail_selectors import ManagementCoverage
 
     names = names_for(Scope.REGIONAL, change_events(load_catalog(Path("controls.yaml"))))
     settings = AwsSettings(
@@ -114,8 +115,7 @@ def measure(url: str, start: datetime) -> dict[str, Any]:
         None,
         None,
         True,
-        True,
-        True,
+        ManagementCoverage(True, True),
     )
     context = clients.context(ACCOUNT, REGION, lambda source, account, region: (trail,))
     source = log_files_source(Scope.REGIONAL, names, start)

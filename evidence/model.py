@@ -171,16 +171,29 @@ def with_period(status: Status, period: Status | None) -> Status:
 
 
 def control_status(
-    items: Iterable[Item], errors: Iterable[CollectionError], manual: bool
+    items: Iterable[Item],
+    errors: Iterable[CollectionError],
+    manual: bool,
+    existential: bool = False,
 ) -> Status:
     """A control fails if any item fails; else is in error if anything could not be collected.
 
-    Partly collected is never `pass`.
+    Partly collected is never `pass`. An existential control (its requirement holds when *some*
+    resource meets it, e.g. "a multi-region trail is logging") passes on one fully proven
+    passing item, whatever else failed or could not be read; without one it is `error` if
+    anything could not be read (the unread resource might have been the one), else `fail`.
     """
     statuses = {item.status for item in items}
+    has_errors = Status.ERROR in statuses or any(True for _ in errors)
+    if existential:
+        if Status.PASS in statuses:
+            return Status.PASS
+        if has_errors:
+            return Status.ERROR
+        return Status.EXCEPTION if Status.EXCEPTION in statuses else Status.FAIL
     if Status.FAIL in statuses:
         return Status.FAIL
-    if Status.ERROR in statuses or any(True for _ in errors):
+    if has_errors:
         return Status.ERROR
     if manual:
         return Status.MANUAL
@@ -246,6 +259,7 @@ class ControlResult:
     errors: tuple[CollectionError, ...]
     evidence: tuple[EvidenceFile, ...]
     notes: tuple[str, ...] = ()
+    quantifier: str = "every"  # "some": existential (see control_status)
     # Completeness of the population as an auditor tests IPE (evaluate/ipe.py); None: manual.
     ipe: JsonBlock | None = None
     attachments: tuple[Attachment, ...] = ()
@@ -294,6 +308,7 @@ class ControlResult:
             "attachments": [a.to_json() for a in self.attachments],
             "exceptions": [e.to_json() for e in self.exceptions],
             "notes": list(self.notes),
+            "quantifier": self.quantifier,
             "ipe": None if self.ipe is None else self.ipe.to_json(),
             "period": self.period,
         }
@@ -304,9 +319,16 @@ def account_statuses(control: Mapping[str, Any], account: str) -> Status:
     items = [i for i in control["items"] if i["account"] == account]
     errors = [e for e in control["errors"] if e["account"] == account]
     statuses = {Status(i["status"]) for i in items}
+    has_errors = bool(errors) or Status.ERROR in statuses
+    if control.get("quantifier") == "some":
+        if Status.PASS in statuses:
+            return Status.PASS
+        if has_errors:
+            return Status.ERROR
+        return Status.EXCEPTION if Status.EXCEPTION in statuses else Status.FAIL
     if Status.FAIL in statuses:
         return Status.FAIL
-    if errors or Status.ERROR in statuses:
+    if has_errors:
         return Status.ERROR
     if control["check"] == MANUAL_CHECK:
         return Status.MANUAL

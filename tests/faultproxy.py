@@ -58,6 +58,7 @@ class Fault:
     service: str | None = None  # restrict to a signing service name (iam, ec2, rds, ...)
     region: str | None = None  # restrict to a signing region
     body_contains: str | None = None  # restrict to requests whose body has this text
+    path_contains: str | None = None  # restrict to requests whose path has this text (REST)
 
 
 @dataclass
@@ -137,7 +138,7 @@ class FaultProxy:
             self.in_flight[key] -= 1
 
     def _match(
-        self, service: str, operation: str, region: str = "", body: bytes = b""
+        self, service: str, operation: str, region: str = "", body: bytes = b"", path: str = ""
     ) -> Fault | None:
         with self._lock:
             self.calls[operation] += 1
@@ -149,6 +150,8 @@ class FaultProxy:
                 if fault.region is not None and fault.region != region:
                     continue
                 if fault.body_contains is not None and fault.body_contains.encode() not in body:
+                    continue
+                if fault.path_contains is not None and fault.path_contains not in path:
                     continue
                 if fault.times is not None:
                     fault.times -= 1
@@ -183,7 +186,7 @@ class FaultProxy:
             def _answer(
                 self, service: str, operation: str, is_json: bool, region: str, body: bytes
             ) -> None:
-                fault = proxy._match(service, operation, region, body)
+                fault = proxy._match(service, operation, region, body, self.path)
                 if fault is not None:
                     self._reply(fault.status, *_error_body(service, fault, is_json))
                     return

@@ -87,17 +87,19 @@ def test_snapshots_owned_by_other_accounts_are_not_in_the_population(
 
 
 def test_ebs_snapshot_error_names_region_operation_and_code(aws: Aws, collect: Any) -> None:
-    snapshot(aws)
+    snapshot_id = snapshot(aws)
     aws.proxy.fail("DescribeSnapshotAttribute", "UnauthorizedOperation", status=403)
     run = collect("--only", "EC2-01", "--region", "us-east-1")
     control = run.control("EC2-01")
-    assert (run.code, control["status"], control["population"]) == (3, "error", 0)
+    # The one snapshot is an error item of its own; the others would still be judged.
+    assert (run.code, control["status"], control["population"]) == (3, "error", 1)
+    assert control["items"][0]["status"] == "error"
     assert control["errors"][0] == {
         "account": ACCOUNT,
         "region": "us-east-1",
         "operation": "DescribeSnapshotAttribute",
         "code": "UnauthorizedOperation",
-        "message": "injected by the test proxy",
+        "message": f"snapshot {snapshot_id}: injected by the test proxy",
     }
 
 

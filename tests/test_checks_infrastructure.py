@@ -9,6 +9,11 @@ from tests.conftest import Aws
 from tests.test_checks_ec2_rds import database
 from tests.test_checks_s3 import statuses
 
+# GetDetector reports the foundational data sources as Features; moto echoes what it was given.
+FOUNDATIONAL = [
+    {"Name": name, "Status": "ENABLED"} for name in ("CLOUD_TRAIL", "DNS_LOGS", "FLOW_LOGS")
+]
+
 
 def group(aws: Aws, name: str, rules: list[dict[str, Any]], region: str = "us-east-1") -> str:
     ec2 = aws.client("ec2", region)
@@ -188,7 +193,7 @@ def test_config_recorder_and_guardduty_per_region(aws: Aws, collect: Any) -> Non
             "recordingGroup": {"allSupported": False, "resourceTypes": ["AWS::EC2::Instance"]},
         }
     )
-    aws.client("guardduty", "us-east-1").create_detector(Enable=True)
+    aws.client("guardduty", "us-east-1").create_detector(Enable=True, Features=FOUNDATIONAL)
     run = collect(
         "--only",
         "CHG-01",
@@ -204,7 +209,7 @@ def test_config_recorder_and_guardduty_per_region(aws: Aws, collect: Any) -> Non
     config_items = {(i["region"], i["resource"]): i for i in run.control("CHG-01")["items"]}
     assert config_items[("us-east-1", "default")]["status"] == "pass"
     assert config_items[("eu-west-1", "partial")]["detail"] == (
-        "not recording; does not record all resource types"
+        "not recording; no delivery channel; does not record all resource types"
     )
     assert config_items[("eu-west-2", "eu-west-2")]["detail"] == "no configuration recorder"
     guardduty = {i["region"]: i["status"] for i in run.control("THR-01")["items"]}

@@ -54,7 +54,7 @@ def bucket(
                             "Effect": "Deny",
                             "Principal": "*",
                             "Action": "s3:*",
-                            "Resource": [f"arn:aws:s3:::{name}/*"],
+                            "Resource": [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"],
                             "Condition": {"Bool": {"aws:SecureTransport": "false"}},
                         }
                     ]

@@ -13,6 +13,7 @@ import boto3
 from botocore.stub import Stubber
 
 from evidence.checks import CHECKS, ScopeContext
+from evidence.collect.per_resource import each_resource
 from evidence.collect.recorder import Recorder
 from evidence.collect.runner import run_source
 from evidence.model import CollectionError, Item
@@ -57,6 +58,9 @@ class StubbedAccount:
 
     def read(self, source: Source[Any]) -> Any:
         return self.collected[source.name]
+
+    def each_resource(self, kind: str, resources: Any, call: Any) -> dict[str, Any]:
+        return each_resource(self.recorder, kind, resources, call)
 
     def keep_body(self, operation: str, body: Any, parameters: Any) -> None:
         self.recorder.keep_body(operation, body, parameters)
@@ -134,7 +138,9 @@ def test_no_account_level_block_is_a_finding_and_buckets_stand_alone() -> None:
         i.resource: i for i in evaluate(account, "s3.public_access_block") if isinstance(i, Item)
     }
     assert items[ACCOUNT].status == "fail"
-    assert items[ACCOUNT].detail == "account-level Block Public Access: not configured"
+    assert items[ACCOUNT].detail == (
+        "account-level Block Public Access: not configured; 1 bucket(s) without all four in effect"
+    )
     assert items["blocked"].status == "pass"
     assert items["open-bucket"].status == "fail"
 
@@ -222,3 +228,70 @@ def test_without_a_support_plan_the_control_is_an_error(aws: Aws, collect: Any) 
     assert control["status"] == "error"
     assert control["errors"][0]["code"] == "SubscriptionRequiredException"
     assert "Business" in control["notes"][0]
+
+
+# ---------------------------------------------------------------- issue 9: per-setting combination
+
+
+ACL_ONLY = {**BLOCK_ALL, "BlockPublicPolicy": False, "RestrictPublicBuckets": False}
+POLICY_ONLY = {**BLOCK_ALL, "BlockPublicAcls": False, "IgnorePublicAcls": False}
+
+
+def account_block(account: StubbedAccount, settings: dict[str, bool]) -> None:
+    account.stub("s3control").add_response(
+        "get_public_access_block",
+        {"PublicAccessBlockConfiguration": settings},
+        {"AccountId": ACCOUNT},
+    )
+    account.collect(ACCOUNT_PUBLIC_ACCESS)
+
+
+def test_issue_example_account_acl_settings_and_bucket_policy_settings_block_fully() -> None:
+    account = StubbedAccount()
+    account_block(account, ACL_ONLY)
+    buckets(account, {"combined": POLICY_ONLY})
+    items = {
+        i.resource: i for i in evaluate(account, "s3.public_access_block") if isinstance(i, Item)
+    }
+    assert items["combined"].status == "pass"
+    assert items["combined"].detail == (
+        "all four in effect: BlockPublicAcls (account), IgnorePublicAcls (account),"
+        " BlockPublicPolicy (bucket), RestrictPublicBuckets (bucket)"
+    )
+    assert items[ACCOUNT].status == "pass"  # every bucket in scope is covered
+
+
+def test_a_setting_on_at_neither_level_fails_naming_it() -> None:
+    account = StubbedAccount()
+    account_block(account, {**ACL_ONLY, "BlockPublicPolicy": True})
+    buckets(account, {"almost": {**BLOCK_ALL, "RestrictPublicBuckets": False}, "own": BLOCK_ALL})
+    items = {
+        i.resource: i for i in evaluate(account, "s3.public_access_block") if isinstance(i, Item)
+    }
+    assert items["almost"].status == "fail"
+    assert items["almost"].detail == (
+        "not in effect for the bucket or the account: RestrictPublicBuckets"
+    )
+    assert items["own"].status == "pass"
+    assert items[ACCOUNT].status == "fail"
+    assert items[ACCOUNT].detail.endswith(
+        "off: RestrictPublicBuckets; 1 bucket(s) without all four in effect"
+    )
+
+
+def test_no_account_setting_and_fully_blocked_buckets_pass() -> None:
+    account = StubbedAccount()
+    account.stub("s3control").add_client_error(
+        "get_public_access_block",
+        "NoSuchPublicAccessBlockConfiguration",
+        http_status_code=404,
+        expected_params={"AccountId": ACCOUNT},
+    )
+    account.collect(ACCOUNT_PUBLIC_ACCESS)
+    buckets(account, {"a": BLOCK_ALL, "b": BLOCK_ALL})
+    statuses = {
+        i.resource: i.status
+        for i in evaluate(account, "s3.public_access_block")
+        if isinstance(i, Item)
+    }
+    assert statuses == {ACCOUNT: "pass", "a": "pass", "b": "pass"}

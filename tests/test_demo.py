@@ -64,13 +64,14 @@ def test_demo_writes_a_verified_pack_with_findings(demo: Any) -> None:
     assert len(failing) >= 15
     # The only errors are the two operations the emulator cannot serve, named as such.
     errors = {
-        c["id"]: [(e["operation"], e["code"]) for e in c["errors"]]
+        c["id"]: {(e["operation"], e["code"]) for e in c["errors"]}
         for c in controls.values()
         if c["errors"]
     }
+    # Each Trusted Advisor check is read on its own: every one is an error item of its own.
     assert errors == {
-        "S3-01": [("GetPublicAccessBlock", "EndpointConnectionError")],
-        "CAP-01": [("DescribeTrustedAdvisorCheckResult", "500")],
+        "S3-01": {("GetPublicAccessBlock", "EndpointConnectionError")},
+        "CAP-01": {("DescribeTrustedAdvisorCheckResult", "500")},
     }
     assert sorted(p.name for p in pack.glob("evidence_*")) == [
         f"evidence_{pack.name}.pdf",
@@ -169,3 +170,20 @@ def test_demo_pack_is_marked_demo_everywhere(demo: Any, tmp_path: Path) -> None:
     pixels = zip(data[0::3], data[1::3], data[2::3], strict=True)
     pink = sum(1 for r, g, b in pixels if r > 230 and r - g > 15 and r - b > 10)
     assert pink > middle.size[0] * middle.size[1] // 20
+
+
+def test_demo_shows_the_issue_9_findings(demo: Any) -> None:
+    _, pack = demo
+    controls = {c["id"]: c for c in json.loads((pack / "results.json").read_text())["controls"]}
+    failing = {
+        (control_id, i["resource"]): i["detail"]
+        for control_id, control in controls.items()
+        for i in control["failing"]
+    }
+    narrowed = failing[("TLS-01", "example-corp-data-exports")]
+    assert "narrowed by StringNotEquals aws:sourcevpce" in narrowed
+    assert "rule 1 (path-pattern /legacy/*) does forward" in failing[("TLS-02", "public-web:80")]
+    assert "classic load balancer" in failing[("TLS-02", "legacy-api:80")]
+    assert failing[("CHG-01", "default")].startswith("last recording failed: AccessDenied")
+    assert any("through prefix list" in d for (c, _), d in failing.items() if c == "NET-01")
+    assert controls["LOG-01"]["status"] == "pass" and controls["LOG-01"]["quantifier"] == "some"

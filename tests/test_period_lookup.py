@@ -15,6 +15,7 @@ import boto3
 from botocore.stub import ANY, Stubber
 
 from evidence.catalog.loader import load_catalog
+from evidence.collect.per_resource import each_resource
 from evidence.collect.recorder import Recorder
 from evidence.collect.runner import run_source
 from evidence.evaluate.engine import evaluate
@@ -90,6 +91,9 @@ class StubbedAccount:
 
     def keep_body(self, operation: str, body: Any, parameters: Any) -> None:
         self.recorder.keep_body(operation, body, parameters)
+
+    def each_resource(self, kind: str, resources: Any, call: Any) -> dict[str, Any]:
+        return each_resource(self.recorder, kind, resources, call)
 
 
 def cloudtrail_event(name: str, when: datetime, request: dict[str, Any]) -> dict[str, Any]:

@@ -82,12 +82,14 @@ class Control:
         ipe: JsonBlock | None = None,
         attachments: Sequence[Attachment] = (),
         period: tuple[Mapping[str, Any], Status] | None = None,
+        quantifier: str = "every",
     ) -> ControlResult:
         """This control's result: its identity, what was found, and the status that follows
-        (with a period: the period block and the status over the period, which a deviation
-        makes `fail` whatever the as-of reading). Accepted exceptions are applied afterwards
+        (`quantifier` "some" for an existential check: see model.control_status; with a period:
+        the period block and the status over the period, which a deviation makes `fail`
+        whatever the as-of reading). Accepted exceptions are applied afterwards
         (evaluate/exceptions.py)."""
-        status = control_status(items, errors, manual=self.manual)
+        status = control_status(items, errors, manual=self.manual, existential=quantifier == "some")
         return ControlResult(
             id=self.id,
             title=self.title,
@@ -105,6 +107,7 @@ class Control:
             ipe=ipe,
             attachments=tuple(attachments),
             period=period[0] if period else None,
+            quantifier=quantifier,
         )
 
 

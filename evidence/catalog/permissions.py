@@ -13,7 +13,7 @@ ALWAYS = (CALLER_IDENTITY, ACCOUNT_ALIASES, ENABLED_REGIONS)
 
 # Where an IAM action is not "<boto3 service>:<API operation>": service prefixes and S3's
 # renamed actions. Used to check that every call a run records is allowed by the policy.
-_PREFIX = {"elbv2": "elasticloadbalancing", "s3control": "s3"}
+_PREFIX = {"elbv2": "elasticloadbalancing", "elb": "elasticloadbalancing", "s3control": "s3"}
 _RENAMED = {
     "s3:ListBuckets": "s3:ListAllMyBuckets",
     "s3:ListObjectsV2": "s3:ListBucket",

@@ -7,12 +7,14 @@ items. The IAM actions a check needs are those of its sources.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar
 
 from ..model import CollectionError, Item, Status, item_id
+from ..pack.raw import ResourceFailure
 from ..sources.base import Scope, Source
 from ..sources.counts import independent_sources
 
@@ -86,6 +88,28 @@ class ScopeContext(Generic[P]):
             id=item_id(self.check, self.account, self.region, resource, key),
         )
 
+    def unread(
+        self, resource: str, failure: ResourceFailure, arn: str = "", **attributes: Any
+    ) -> Iterator[Item | CollectionError]:
+        """A resource that could not be read: an `error` item of its own (named by the operation
+        and AWS error code), and the same failure among what could not be collected."""
+        yield self.item(
+            resource,
+            Status.ERROR,
+            f"could not be read: {failure.operation} failed with {failure.code}: {failure.message}",
+            arn,
+            error_operation=failure.operation,
+            error_code=failure.code,
+            **attributes,
+        )
+        yield CollectionError(
+            self.account,
+            self.region,
+            failure.operation,
+            failure.code,
+            f"{failure.kind} {failure.resource}: {failure.message}",
+        )
+
     def exclude(self, resource: str, reason: str) -> None:
         """Say that a record of the evidence is not in the population, and why (no console
         password, outside the `tags` scope, ...): shown with counts in the control's IPE block.
@@ -105,6 +129,14 @@ class ScopeContext(Generic[P]):
 # A check yields items, and may also yield what it could not collect while still judging the
 # rest (e.g. bucket-level settings when the account-level one could not be read).
 Evaluate = Callable[[ScopeContext[Any]], Iterable[Item | CollectionError]]
+
+
+class Quantifier(StrEnum):
+    """Whether a check's requirement must hold for every resource of its population, or for
+    some resource (see model.control_status)."""
+
+    EVERY = "every"  # universal: one failing resource fails it; partly collected is never pass
+    SOME = "some"  # existential: one fully proven resource passes it, unreadable ones shown
 
 
 @dataclass(frozen=True)
@@ -142,6 +174,7 @@ class Check:
     optional_sources: Callable[[Any], tuple[Source[Any], ...]] | None = None
     # Rules on parameters beyond their types: returns a problem, or None when they are fine.
     validate: Callable[[Any], str | None] | None = None
+    quantifier: Quantifier = Quantifier.EVERY
     # The CloudTrail events that change what the check judges: read for a period pack.
     change_events: tuple[ChangeEvent, ...] = ()
 
@@ -175,6 +208,7 @@ def check(
     notes: tuple[str, ...] = (),
     optional_sources: Callable[[Any], tuple[Source[Any], ...]] | None = None,
     validate: Callable[[Any], str | None] | None = None,
+    quantifier: Quantifier = Quantifier.EVERY,
     change_events: tuple[ChangeEvent, ...] = (),
 ) -> Callable[[Evaluate], Evaluate]:
     def register(evaluate: Evaluate) -> Evaluate:
@@ -190,6 +224,7 @@ def check(
             notes,
             optional_sources,
             validate,
+            quantifier,
             change_events,
         )
         return evaluate

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..model import Item, Status
-from ..sources.cloudtrail import ALARM_CHAIN, TRAILS, AlarmChain, Trail
-from .base import ScopeContext, check, events
+from ..model import CollectionError, Item, Status
+from ..sources.cloudtrail import (
+    ALARM_CHAIN,
+    TRAILS,
+    Alarm,
+    AlarmChain,
+    MetricFilter,
+    Trail,
+    log_group_key,
+)
+from .base import Quantifier, ScopeContext, check, events
+from .cis_alarms import ALARMS, AlarmSpec, Probe
+from .filter_pattern import FilterPatternError, compile_pattern
 
 
 @dataclass(frozen=True)
@@ -17,14 +27,32 @@ class TrailParams:
     require_kms_encryption: bool = False
 
 
-def trail_shortfalls(trail: Trail, params: TrailParams) -> list[str]:
+def core_shortfalls(trail: Trail) -> list[str]:
+    """What keeps a trail from recording every management event in every region now: the
+    requirements cloudtrail.enabled and the CIS 4.x alarm chain share (CIS AWS 3.1;
+    CloudTrail User Guide "Working with multi-region trails", GetTrailStatus, event selectors).
+    """
     shortfalls = []
     if not trail.multi_region:
         shortfalls.append("not multi-region")
     if trail.is_logging is not True:
         shortfalls.append("not logging")
-    if not (trail.management_read and trail.management_write):
-        shortfalls.append("does not log read and write management events")
+    if not trail.management.complete:
+        shortfalls.append(
+            "does not log all read and write management events ("
+            + "; ".join(trail.management.gaps)
+            + ")"
+        )
+    if trail.latest_delivery_error:
+        when = trail.latest_delivery_time or "never"
+        shortfalls.append(
+            f"log delivery to S3 failing: {trail.latest_delivery_error} (last delivered {when})"
+        )
+    return shortfalls
+
+
+def trail_shortfalls(trail: Trail, params: TrailParams) -> list[str]:
+    shortfalls = core_shortfalls(trail)
     if params.require_log_file_validation and not trail.log_file_validation:
         shortfalls.append("log file validation off")
     if params.require_kms_encryption and not trail.kms_key_id:
@@ -32,19 +60,50 @@ def trail_shortfalls(trail: Trail, params: TrailParams) -> list[str]:
     return shortfalls
 
 
+def _trail_attributes(trail: Trail) -> dict[str, Any]:
+    return {
+        "name": trail.name,
+        "home_region": trail.home_region,
+        "multi_region": trail.multi_region,
+        "organization_trail": trail.organization_trail,
+        "is_logging": trail.is_logging,
+        "management_read": trail.management_read,
+        "management_write": trail.management_write,
+        "management_gaps": list(trail.management.gaps),
+        "log_file_validation": trail.log_file_validation,
+        "s3_bucket": trail.s3_bucket,
+        "kms_key_id": trail.kms_key_id,
+        "log_group": trail.log_group_arn,
+        "latest_delivery_error": trail.latest_delivery_error,
+        "latest_cloudwatch_logs_delivery_error": trail.cloudwatch_logs_delivery_error,
+    }
+
+
 @check(
     "cloudtrail.enabled",
-    summary="A multi-region CloudTrail trail is logging read and write management events, with "
-    "log file validation.",
+    summary="A multi-region CloudTrail trail is logging every read and write management event,"
+    " delivering its logs, with log file validation.",
     procedure=(
         "List the account's trails, including those of other home regions"
         " (cloudtrail:DescribeTrails includeShadowTrails=true), and read each trail's status"
         " (cloudtrail:GetTrailStatus) and event selectors (cloudtrail:GetEventSelectors) in its"
-        " home region. The control passes when at least one trail is multi-region, logging, logs"
-        " read and write management events and (by default) validates its log files."
+        " home region, by ARN. Every trail is an item. A trail meets the requirement when it is"
+        " multi-region, logging, its selectors (classic or advanced, read as CloudTrail applies"
+        " them) log every read and write management event with no event source excluded"
+        " (ExcludeManagementEventSources, eventSource NotEquals), it has no S3 delivery error"
+        " (LatestDeliveryError), and (by default) it validates its log files. Existential: the"
+        " control passes when at least one trail is fully proven to meet it; a trail that could"
+        " not be read is an error item, and without a passing trail the control is an error."
     ),
     params=TrailParams,
     sources=(TRAILS,),
+    quantifier=Quantifier.SOME,
+    notes=(
+        "Existential control: it asks whether some trail records the whole account, so one"
+        " fully proven trail passes it. Trails that do not meet every requirement are listed as"
+        " failing items and trails that could not be read as error items; neither fails the"
+        " control while another trail passes.",
+    ),
     change_events=events(
         "cloudtrail",
         "CreateTrail",
@@ -55,164 +114,28 @@ def trail_shortfalls(trail: Trail, params: TrailParams) -> list[str]:
         "PutEventSelectors",
     ),
 )
-def cloudtrail_enabled(ctx: ScopeContext[TrailParams]) -> Iterator[Item]:
+def cloudtrail_enabled(ctx: ScopeContext[TrailParams]) -> Iterator[Item | CollectionError]:
     trails = ctx.get(TRAILS)
-    assessed = [(trail, trail_shortfalls(trail, ctx.params)) for trail in trails]
-    good = [trail for trail, shortfalls in assessed if not shortfalls]
-    summary = {trail.name: "; ".join(s) or "meets every requirement" for trail, s in assessed}
-    if good:
-        trail = good[0]
-        status, detail = Status.PASS, f"trail {trail.name} meets every requirement"
-    elif trails:
-        trail = max(assessed, key=lambda pair: -len(pair[1]))[0]
-        status = Status.FAIL
-        detail = "no trail meets every requirement: " + "; ".join(
-            f"{name}: {text}" for name, text in summary.items()
-        )
-    else:
+    if not trails:
         yield ctx.item("<no trail>", Status.FAIL, "no CloudTrail trail exists", "", trails_found=0)
         return
-    yield ctx.item(
-        trail.arn,
-        status,
-        detail,
-        trail.arn,
-        name=trail.name,
-        home_region=trail.home_region,
-        multi_region=trail.multi_region,
-        is_logging=trail.is_logging,
-        management_read=trail.management_read,
-        management_write=trail.management_write,
-        log_file_validation=trail.log_file_validation,
-        s3_bucket=trail.s3_bucket,
-        kms_key_id=trail.kms_key_id,
-        log_group=trail.log_group_arn,
-        trails_found=len(trails),
-        all_trails=summary,
-    )
+    for trail in trails:
+        if trail.failure is not None:
+            yield from ctx.unread(trail.arn, trail.failure, trail.arn, name=trail.name)
+            continue
+        shortfalls = trail_shortfalls(trail, ctx.params)
+        yield ctx.item(
+            trail.arn,
+            Status.FAIL if shortfalls else Status.PASS,
+            "; ".join(shortfalls) if shortfalls else f"trail {trail.name} meets every requirement",
+            trail.arn,
+            **_trail_attributes(trail),
+            trails_found=len(trails),
+        )
 
 
 # ---------------------------------------------------------------- CIS 4.x alarms
 
-# Each required alarm, with the words its metric filter pattern must contain (CIS AWS v3.0, 4.x).
-ALARM_PATTERNS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "unauthorized_api_calls": (
-        "Unauthorized API calls (CIS 4.1)",
-        ("UnauthorizedOperation", "AccessDenied"),
-    ),
-    "console_signin_without_mfa": (
-        "Console sign-in without MFA (CIS 4.2)",
-        ("ConsoleLogin", "MFAUsed"),
-    ),
-    "root_account_use": ("Use of the root account (CIS 4.3)", ('userIdentity.type="Root"',)),
-    "iam_policy_changes": (
-        "IAM policy changes (CIS 4.4)",
-        (
-            "DeleteGroupPolicy",
-            "DeleteRolePolicy",
-            "DeleteUserPolicy",
-            "PutGroupPolicy",
-            "PutRolePolicy",
-            "PutUserPolicy",
-            "CreatePolicy",
-            "DeletePolicy",
-            "CreatePolicyVersion",
-            "DeletePolicyVersion",
-            "AttachRolePolicy",
-            "DetachRolePolicy",
-            "AttachUserPolicy",
-            "DetachUserPolicy",
-            "AttachGroupPolicy",
-            "DetachGroupPolicy",
-        ),
-    ),
-    "cloudtrail_changes": (
-        "CloudTrail configuration changes (CIS 4.5)",
-        ("CreateTrail", "UpdateTrail", "DeleteTrail", "StartLogging", "StopLogging"),
-    ),
-    "console_auth_failures": (
-        "Console authentication failures (CIS 4.6)",
-        ("ConsoleLogin", "Failed authentication"),
-    ),
-    "kms_key_deletion": (
-        "Disabling or deleting KMS keys (CIS 4.7)",
-        ("kms.amazonaws.com", "DisableKey", "ScheduleKeyDeletion"),
-    ),
-    "s3_bucket_policy_changes": (
-        "S3 bucket policy changes (CIS 4.8)",
-        ("PutBucketAcl", "PutBucketPolicy", "DeleteBucketPolicy"),
-    ),
-    "config_changes": (
-        "AWS Config changes (CIS 4.9)",
-        (
-            "StopConfigurationRecorder",
-            "DeleteDeliveryChannel",
-            "PutDeliveryChannel",
-            "PutConfigurationRecorder",
-        ),
-    ),
-    "security_group_changes": (
-        "Security group changes (CIS 4.10)",
-        (
-            "AuthorizeSecurityGroupIngress",
-            "AuthorizeSecurityGroupEgress",
-            "RevokeSecurityGroupIngress",
-            "RevokeSecurityGroupEgress",
-            "CreateSecurityGroup",
-            "DeleteSecurityGroup",
-        ),
-    ),
-    "nacl_changes": (
-        "Network ACL changes (CIS 4.11)",
-        (
-            "CreateNetworkAcl",
-            "CreateNetworkAclEntry",
-            "DeleteNetworkAcl",
-            "DeleteNetworkAclEntry",
-            "ReplaceNetworkAclEntry",
-            "ReplaceNetworkAclAssociation",
-        ),
-    ),
-    "network_gateway_changes": (
-        "Network gateway changes (CIS 4.12)",
-        (
-            "CreateCustomerGateway",
-            "DeleteCustomerGateway",
-            "AttachInternetGateway",
-            "CreateInternetGateway",
-            "DeleteInternetGateway",
-            "DetachInternetGateway",
-        ),
-    ),
-    "route_table_changes": (
-        "Route table changes (CIS 4.13)",
-        (
-            "CreateRoute",
-            "CreateRouteTable",
-            "ReplaceRoute",
-            "ReplaceRouteTableAssociation",
-            "DeleteRouteTable",
-            "DeleteRoute",
-            "DisassociateRouteTable",
-        ),
-    ),
-    "vpc_changes": (
-        "VPC changes (CIS 4.14)",
-        (
-            "CreateVpc",
-            "DeleteVpc",
-            "ModifyVpcAttribute",
-            "AcceptVpcPeeringConnection",
-            "CreateVpcPeeringConnection",
-            "DeleteVpcPeeringConnection",
-            "RejectVpcPeeringConnection",
-            "AttachClassicLinkVpc",
-            "DetachClassicLinkVpc",
-            "DisableVpcClassicLink",
-            "EnableVpcClassicLink",
-        ),
-    ),
-}
 DEFAULT_ALARMS = (
     "root_account_use",
     "unauthorized_api_calls",
@@ -230,62 +153,261 @@ class AlarmParams:
 
 
 def _validate_alarms(params: AlarmParams) -> str | None:
-    unknown = [name for name in params.required if name not in ALARM_PATTERNS]
+    unknown = [name for name in params.required if name not in ALARMS]
     if unknown:
-        return f"unknown alarm {', '.join(unknown)} (known: {', '.join(ALARM_PATTERNS)})"
+        return f"unknown alarm {', '.join(unknown)} (known: {', '.join(ALARMS)})"
     return None
 
 
-def _matches(pattern: str, words: tuple[str, ...]) -> bool:
-    compact = "".join(pattern.split())
-    return all("".join(word.split()) in compact for word in words)
+def chain_trails(trails: Sequence[Trail]) -> tuple[list[Trail], list[str], list[Trail]]:
+    """(trails an alarm chain may start from, why each other trail may not, trails unread).
+
+    The chain starts at the CloudWatch Logs group of a trail that itself records every
+    management event in every region (cloudtrail.enabled's core requirements) and delivers to
+    CloudWatch Logs without error (GetTrailStatus LatestCloudWatchLogsDeliveryError)."""
+    usable, refused, unread = [], [], []
+    for trail in trails:
+        if trail.failure is not None:
+            unread.append(trail)
+            continue
+        shortfalls = core_shortfalls(trail)
+        if not trail.log_group:
+            shortfalls.append("no CloudWatch Logs group")
+        if trail.cloudwatch_logs_delivery_error:
+            shortfalls.append(
+                "delivery to CloudWatch Logs failing: " + trail.cloudwatch_logs_delivery_error
+            )
+        if shortfalls:
+            refused.append(f"{trail.name}: {', '.join(shortfalls)}")
+        else:
+            usable.append(trail)
+    return usable, refused, unread
 
 
-def alarm_for(chain: AlarmChain, words: tuple[str, ...]) -> tuple[Status, str, dict[str, Any]]:
-    """Follow filter -> alarm -> action -> confirmed subscription; say where the chain breaks."""
-    filters = [f for f in chain.filters if _matches(f.pattern, words)]
+@dataclass(frozen=True)
+class Behaviour:
+    """How one metric (its filters together) behaves on an alarm's events."""
+
+    missed: tuple[str, ...]  # must-match events no filter counts
+    wrongly: tuple[str, ...]  # must-not events some filter counts
+    unreadable: tuple[str, ...]  # patterns the evaluator cannot read
+
+    @property
+    def correct(self) -> bool:
+        return not (self.missed or self.wrongly or self.unreadable)
+
+
+def behaviour(filters: Sequence[MetricFilter], spec: AlarmSpec) -> Behaviour:
+    """Every must-match event counted by some filter, no must-not event by any."""
+    compiled = []
+    unreadable = []
+    for f in filters:
+        try:
+            compiled.append(compile_pattern(f.pattern))
+        except FilterPatternError as exc:
+            unreadable.append(f"{f.name} ({f.pattern!r}: {exc})")
+
+    def counted(probe: Probe) -> bool:
+        return any(p.matches(probe.event) for p in compiled)
+
+    return Behaviour(
+        missed=tuple(p.label for p in spec.must_match if not counted(p)),
+        wrongly=tuple(p.label for p in spec.must_not_match if counted(p)),
+        unreadable=tuple(unreadable),
+    )
+
+
+def fires_on_one_event(alarm: Alarm, metric_value: str) -> bool:
+    """Whether one matching event (adding `metric_value`, usually 1) breaches the alarm."""
+    try:
+        value = float(metric_value)
+    except ValueError:
+        return True  # a value taken from the event ($.field): cannot be judged offline
+    comparisons = {
+        "GreaterThanOrEqualToThreshold": value >= alarm.threshold,
+        "GreaterThanThreshold": value > alarm.threshold,
+    }
+    return comparisons.get(alarm.comparison, False)
+
+
+@dataclass(frozen=True)
+class ChainResult:
+    status: Status
+    detail: str
+    found: dict[str, Any]
+
+
+def _describe(b: Behaviour) -> str:
+    parts = []
+    if b.missed:
+        parts.append("does not match " + "; ".join(b.missed))
+    if b.wrongly:
+        parts.append("also matches " + "; ".join(b.wrongly))
+    if b.unreadable:
+        parts.append("pattern not evaluated: " + "; ".join(b.unreadable))
+    return ", and ".join(parts)
+
+
+def alarm_for(chain: AlarmChain, trails: Sequence[Trail], spec: AlarmSpec) -> ChainResult:
+    """Follow trail -> log group -> metric filter (by behaviour) -> alarm -> action ->
+    confirmed subscription; say where the chain breaks and which event a filter got wrong."""
+    usable, refused, unread = chain_trails(trails)
+    unknowns = [f"trail {t.name} could not be read ({t.failure.code})" for t in unread if t.failure]
+    if not usable:
+        detail = "no trail that records every management event in every region delivers to"
+        detail += " CloudWatch Logs" + (": " + "; ".join(refused) if refused else "")
+        return _broken(detail, unknowns, {})
+    groups = {t.log_group for t in usable if t.log_group}
+    for region, group in sorted(groups):
+        failure = chain.failure("log_group", log_group_key(region, group))
+        if failure is not None:
+            unknowns.append(f"metric filters of {group} could not be read ({failure.code})")
+    filters = [f for f in chain.filters if (f.region, f.log_group) in groups]
     if not filters:
-        return Status.FAIL, "no metric filter on a trail log group matches the pattern", {}
-    metrics = {(f.region, ns, name) for f in filters for ns, name in f.metrics}
-    alarms = [a for a in chain.alarms if (a.region, a.namespace, a.metric) in metrics]
-    found: dict[str, Any] = {"metric_filters": [f.name for f in filters]}
+        return _broken(
+            "no metric filter on the log group of a qualifying trail ("
+            + ", ".join(g for _, g in sorted(groups))
+            + ")",
+            unknowns,
+            {},
+        )
+    by_metric: dict[tuple[str, str, str], list[MetricFilter]] = {}
+    values: dict[tuple[str, str, str], str] = {}
+    for f in filters:
+        for namespace, name, value in f.metrics:
+            by_metric.setdefault((f.region, namespace, name), []).append(f)
+            values[(f.region, namespace, name)] = value
+    judged = {key: behaviour(fs, spec) for key, fs in by_metric.items()}
+    correct = [key for key, b in judged.items() if b.correct]
+    found: dict[str, Any] = {}
+    if not correct:
+        # The closest metric: among those that count any of the events at all (rightly or
+        # wrongly), the one missing fewest events it must count, then counting fewest wrong.
+        related = [
+            pair
+            for pair in judged.items()
+            if len(pair[1].missed) < len(spec.must_match) or pair[1].wrongly or pair[1].unreadable
+        ]
+        if not related:
+            return _broken(
+                f"no metric filter on {', '.join(g for _, g in sorted(groups))} counts any of"
+                f" these events ({len(filters)} filter(s) judged)",
+                unknowns,
+                found,
+            )
+        nearest, closest = min(
+            related, key=lambda pair: (len(pair[1].missed), len(pair[1].wrongly))
+        )
+        if closest.unreadable:
+            unknowns.append(_describe(Behaviour((), (), closest.unreadable)))
+        names = ", ".join(f.name for f in by_metric[nearest])
+        found["metric_filters"] = [f.name for f in by_metric[nearest]]
+        return _broken(
+            f"no metric filter counts exactly these events; closest, {names}: {_describe(closest)}",
+            unknowns,
+            found,
+        )
+    found["metric_filters"] = sorted({f.name for m in correct for f in by_metric[m]})
+    alarms = [
+        (a, values[(a.region, a.namespace, a.metric)])
+        for a in chain.alarms
+        if (a.region, a.namespace, a.metric) in correct
+    ]
+    for region in sorted({region for region, _, _ in correct}):
+        failure = chain.failure("alarm_region", region)
+        if failure is not None:
+            unknowns.append(f"alarms in {region} could not be listed ({failure.code})")
     if not alarms:
-        return Status.FAIL, "metric filter without an alarm on its metric", found
-    found["alarms"] = [a.name for a in alarms]
-    for alarm in alarms:
+        return _broken(
+            f"metric filter {', '.join(found['metric_filters'])} counts the right events but"
+            " no alarm watches its metric",
+            unknowns,
+            found,
+        )
+    found["alarms"] = [a.name for a, _ in alarms]
+    firing = [a for a, value in alarms if fires_on_one_event(a, value)]
+    if not firing:
+        quiet = ", ".join(f"{a.name} ({a.comparison} {a.threshold:g})" for a, _ in alarms)
+        return _broken(f"no alarm goes off on a single event: {quiet}", unknowns, found)
+    for alarm in firing:
         subscribers = [
             s for topic in alarm.actions for s in chain.confirmed_subscriptions.get(topic, ())
         ]
         if alarm.enabled and subscribers:
             found["notified"] = subscribers
-            return Status.PASS, f"alarm {alarm.name} notifies {', '.join(subscribers)}", found
-    return Status.FAIL, "alarm has no enabled action with a confirmed SNS subscription", found
+            return ChainResult(
+                Status.PASS, f"alarm {alarm.name} notifies {', '.join(subscribers)}", found
+            )
+        for topic in alarm.actions:
+            failure = chain.failure("sns_topic", topic)
+            if failure is not None:
+                unknowns.append(f"subscriptions of {topic} could not be read ({failure.code})")
+    return _broken("alarm has no enabled action with a confirmed SNS subscription", unknowns, found)
+
+
+def _broken(detail: str, unknowns: list[str], found: dict[str, Any]) -> ChainResult:
+    """A chain that breaks: `fail`, unless something unread might have completed it."""
+    if unknowns:
+        return ChainResult(
+            Status.ERROR, f"{detail}; not proven either way: {'; '.join(unknowns)}", found
+        )
+    return ChainResult(Status.FAIL, detail, found)
 
 
 @check(
     "cloudwatch.security_alarms",
     summary="Security events in CloudTrail raise a CloudWatch alarm that notifies someone.",
     procedure=(
-        "For the log group of each trail (cloudtrail:DescribeTrails), list its metric filters"
-        " (logs:DescribeMetricFilters); list the region's metric alarms (cloudwatch:DescribeAlarms)"
-        " and, for alarms on those filters' metrics, the subscriptions of their SNS topics"
-        " (sns:ListSubscriptionsByTopic). Each required security event (the CIS AWS 4.x patterns)"
-        " passes when a filter pattern names its events and an alarm on that metric has an"
-        " enabled action with a confirmed subscription."
+        "Start from the trails (cloudtrail:DescribeTrails, GetTrailStatus, GetEventSelectors):"
+        " only a trail that is multi-region, logging, records every read and write management"
+        " event and delivers to its CloudWatch Logs group without error can start the chain."
+        " List that log group's metric filters (logs:DescribeMetricFilters) and judge each"
+        " filter pattern by behaviour, offline: for every CIS AWS 4.x event, a set of CloudTrail"
+        " events it must count and a set it must not (e.g. a console sign-in with MFAUsed No"
+        " must match, one with Yes must not). Then list the region's metric alarms"
+        " (cloudwatch:DescribeAlarms): an alarm on that metric must go off on one event and have"
+        " an enabled action whose SNS topic has a confirmed subscription"
+        " (sns:ListSubscriptionsByTopic). The detail says where the chain breaks and which event"
+        " a pattern missed or wrongly matched; a pattern that cannot be evaluated is an error."
     ),
     params=AlarmParams,
-    sources=(ALARM_CHAIN,),
+    sources=(TRAILS, ALARM_CHAIN),
     validate=_validate_alarms,
-    change_events=events("cloudtrail", "UpdateTrail", "DeleteTrail")
+    change_events=events(
+        "cloudtrail",
+        "UpdateTrail",
+        "DeleteTrail",
+        "StartLogging",
+        "StopLogging",
+        "PutEventSelectors",
+    )
     + events("logs", "PutMetricFilter", "DeleteMetricFilter", "DeleteLogGroup")
     + events(
         "monitoring", "PutMetricAlarm", "DeleteAlarms", "DisableAlarmActions", "EnableAlarmActions"
     )
     + events("sns", "Subscribe", "ConfirmSubscription", "Unsubscribe", "DeleteTopic"),
 )
-def security_alarms(ctx: ScopeContext[AlarmParams]) -> Iterator[Item]:
+def security_alarms(ctx: ScopeContext[AlarmParams]) -> Iterator[Item | CollectionError]:
+    trails = ctx.get(TRAILS)
     chain = ctx.get(ALARM_CHAIN)
+    # What could not be read is listed once, whatever the alarms it touched.
+    for failure in (*(t.failure for t in trails if t.failure), *chain.failures):
+        yield CollectionError(
+            ctx.account,
+            ctx.region,
+            failure.operation,
+            failure.code,
+            f"{failure.kind} {failure.resource}: {failure.message}",
+        )
     for name in ctx.params.required:
-        title, words = ALARM_PATTERNS[name]
-        status, detail, found = alarm_for(chain, words)
-        yield ctx.item(name, status, f"{title}: {detail}", "", event=title, **found)
+        spec = ALARMS[name]
+        result = alarm_for(chain, trails, spec)
+        yield ctx.item(
+            name,
+            result.status,
+            f"{spec.title}: {result.detail}",
+            "",
+            event=spec.title,
+            cis=spec.cis,
+            **result.found,
+        )

@@ -6,8 +6,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model import Item, Status
-from ..sources.ec2 import EBS_ENCRYPTION_DEFAULT, EBS_SNAPSHOTS, INSTANCES, SECURITY_GROUPS
+from ..model import CollectionError, Item, Status
+from ..sources.ec2 import (
+    EBS_ENCRYPTION_DEFAULT,
+    EBS_SNAPSHOTS,
+    INSTANCES,
+    PREFIX_LISTS,
+    SECURITY_GROUPS,
+    PrefixLists,
+)
 from .base import NoParams, ScopeContext, check, events
 from .bounds import Port, Zones
 
@@ -33,11 +40,15 @@ from .bounds import Port, Zones
         "ResetSnapshotAttribute",
     ),
 )
-def snapshot_public(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
+def snapshot_public(ctx: ScopeContext[NoParams]) -> Iterator[Item | CollectionError]:
     data = ctx.get(EBS_SNAPSHOTS)
     for snapshot in data.snapshots:
         snapshot_id = str(snapshot["SnapshotId"])
         permissions = data.permissions.get(snapshot_id)
+        arn = f"arn:{ctx.partition}:ec2:{ctx.region}::snapshot/{snapshot_id}"
+        if snapshot_id in data.failures:
+            yield from ctx.unread(snapshot_id, data.failures[snapshot_id], arn)
+            continue
         if snapshot_id in data.candidates and permissions is None:
             status, detail = Status.ERROR, "listed as restorable by all, attribute not read"
         elif permissions is not None and permissions.public:
@@ -51,7 +62,7 @@ def snapshot_public(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
             snapshot_id,
             status,
             detail,
-            f"arn:{ctx.partition}:ec2:{ctx.region}::snapshot/{snapshot_id}",
+            arn,
             volume_id=snapshot.get("VolumeId"),
             start_time=snapshot.get("StartTime"),
             encrypted=snapshot.get("Encrypted"),
@@ -72,21 +83,42 @@ class OpenPortsParams:
 WORLD = ("0.0.0.0/0", "::/0")
 
 
-def rule_exposure(rule: Mapping[str, Any], ports: tuple[int, ...]) -> str | None:
-    """Why an ingress rule exposes administration to the internet, or None."""
-    source = rule.get("CidrIpv4") or rule.get("CidrIpv6")
-    if source not in WORLD:
-        return None
+def port_exposure(rule: Mapping[str, Any], ports: tuple[int, ...]) -> str | None:
+    """Which administration ports (or all ports) a rule's protocol and port range admit."""
     protocol = str(rule.get("IpProtocol"))
     low, high = rule.get("FromPort", -1), rule.get("ToPort", -1)
     if protocol == "-1" or (
         protocol in ("tcp", "udp", "6", "17") and (low, high) in ((0, 65535), (-1, -1))
     ):
-        return f"all ports open to {source}"
+        return "all ports"
     if protocol in ("tcp", "udp", "6", "17"):
         exposed = [p for p in ports if low <= p <= high]
         if exposed:
-            return f"port {', '.join(map(str, exposed))} open to {source}"
+            return f"port {', '.join(map(str, exposed))}"
+    return None
+
+
+def rule_exposure(
+    rule: Mapping[str, Any], ports: tuple[int, ...], prefix_lists: PrefixLists | None = None
+) -> str | None:
+    """Why an ingress rule exposes administration to the internet, or None. A rule whose source
+    is a managed prefix list is judged on the list's CIDR entries (EC2 applies the rule to each
+    entry: VPC User Guide, "Reference prefix lists in your AWS resources"); a referenced
+    security group is never the internet."""
+    exposed = port_exposure(rule, ports)
+    if exposed is None:
+        return None
+    source = rule.get("CidrIpv4") or rule.get("CidrIpv6")
+    if source in WORLD:
+        return f"{exposed} open to {source}"
+    prefix_list = rule.get("PrefixListId")
+    if prefix_list and prefix_lists is not None:
+        world = [c for c in prefix_lists.entries.get(str(prefix_list), ()) if c in WORLD]
+        if world:
+            name = prefix_lists.names.get(str(prefix_list), "")
+            return f"{exposed} open to {', '.join(world)} through prefix list {prefix_list}" + (
+                f" ({name})" if name else ""
+            )
     return None
 
 
@@ -98,10 +130,13 @@ def rule_exposure(rule: Mapping[str, Any], ports: tuple[int, ...]) -> str | None
         " groups (ec2:DescribeSecurityGroups) and the network interfaces using them"
         " (ec2:DescribeNetworkInterfaces). The population is every ingress rule; a rule from"
         " 0.0.0.0/0 or ::/0 to an administration port (the `ports` parameter) or to all ports"
-        " fails. Each rule says whether its group is attached to anything."
+        " fails. A rule whose source is a managed prefix list is judged on the list's entries"
+        " (ec2:DescribeManagedPrefixLists, ec2:GetManagedPrefixListEntries); a rule whose list"
+        " could not be read is an error. A referenced security group is not the internet. Each"
+        " rule says whether its group is attached to anything."
     ),
     params=OpenPortsParams,
-    sources=(SECURITY_GROUPS,),
+    sources=(SECURITY_GROUPS, PREFIX_LISTS),
     change_events=events(
         "ec2",
         "CreateSecurityGroup",
@@ -109,10 +144,12 @@ def rule_exposure(rule: Mapping[str, Any], ports: tuple[int, ...]) -> str | None
         "AuthorizeSecurityGroupIngress",
         "RevokeSecurityGroupIngress",
         "ModifySecurityGroupRules",
+        "ModifyManagedPrefixList",
     ),
 )
-def security_groups_open(ctx: ScopeContext[OpenPortsParams]) -> Iterator[Item]:
+def security_groups_open(ctx: ScopeContext[OpenPortsParams]) -> Iterator[Item | CollectionError]:
     data = ctx.get(SECURITY_GROUPS)
+    prefix_lists = ctx.get(PREFIX_LISTS)
     groups = {g["GroupId"]: g for g in data["SecurityGroups"]}
     attached: dict[str, int] = {}
     for interface in data["NetworkInterfaces"]:
@@ -123,7 +160,15 @@ def security_groups_open(ctx: ScopeContext[OpenPortsParams]) -> Iterator[Item]:
             ctx.exclude(str(rule.get("SecurityGroupRuleId")), "egress rule (outbound only)")
             continue
         group_id = str(rule.get("GroupId"))
-        exposure = rule_exposure(rule, ctx.params.ports)
+        rule_id = str(rule.get("SecurityGroupRuleId"))
+        arn = ctx.arn("ec2", f"security-group-rule/{rule_id}")
+        prefix_list = str(rule.get("PrefixListId") or "")
+        if prefix_list in prefix_lists.failures and port_exposure(rule, ctx.params.ports):
+            yield from ctx.unread(
+                rule_id, prefix_lists.failures[prefix_list], arn, group_id=group_id
+            )
+            continue
+        exposure = rule_exposure(rule, ctx.params.ports, prefix_lists)
         low, high = rule.get("FromPort", -1), rule.get("ToPort", -1)
         ports = (
             "all"
@@ -139,18 +184,18 @@ def security_groups_open(ctx: ScopeContext[OpenPortsParams]) -> Iterator[Item]:
         )
         in_use = attached.get(group_id, 0)
         usage = f"attached to {in_use} network interface(s)" if in_use else "not attached"
-        rule_id = str(rule.get("SecurityGroupRuleId"))
         yield ctx.item(
             rule_id,
             Status.FAIL if exposure else Status.PASS,
             f"{exposure or 'not open to the internet on an administration port'}; group {usage}",
-            ctx.arn("ec2", f"security-group-rule/{rule_id}"),
+            arn,
             group_id=group_id,
             group_name=groups.get(group_id, {}).get("GroupName"),
             vpc_id=groups.get(group_id, {}).get("VpcId"),
             protocol=rule.get("IpProtocol"),
             ports=ports,
             source=source,
+            prefix_list_entries=list(prefix_lists.entries.get(prefix_list, ())),
             attached=bool(in_use),
             description=rule.get("Description", ""),
         )

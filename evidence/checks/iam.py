@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-import json
-import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from ..model import ROOT_USER, CollectionError, Item, Status
-from ..pack.raw import utc_iso
+from ..pack.raw import parse_utc, utc_iso
 from ..sources.iam import (
     ACCOUNT_SUMMARY,
     AUTHORIZATION_DETAILS,
     CREDENTIAL_REPORT,
     PASSWORD_POLICY,
+    VIRTUAL_MFA_DEVICES,
     CredentialRow,
 )
 from .base import NoParams, NotCollected, ScopeContext, check, events
 from .bounds import Days, PasswordLength, PasswordReuse
+from .policy import PolicyError, covers_every_action, covers_every_resource, parse_policy
 
 # ---------------------------------------------------------------- password policy
 
@@ -117,32 +118,99 @@ def password_policy(ctx: ScopeContext[PasswordPolicyParams]) -> Iterator[Item]:
 # ---------------------------------------------------------------- root MFA
 
 
+@dataclass(frozen=True)
+class RootMfaParams:
+    # CIS AWS 1.6 (Security Hub IAM.6): root's MFA must be a hardware device, not a virtual one.
+    require_hardware: bool = False
+
+
 @check(
     "iam.root_mfa",
-    summary="The root user has MFA enabled.",
+    summary="The root user has MFA enabled (with require_hardware: a hardware device).",
     procedure=(
         "Read AccountMFAEnabled from iam:GetAccountSummary and mfa_active from the <root_account>"
         " row of the IAM credential report; the control passes only if every source read says MFA"
-        " is on, and is an error if neither could be read."
+        " is on, and is an error if neither could be read. The assigned virtual MFA devices"
+        " (iam:ListVirtualMFADevices AssignmentStatus=Assigned) show whether root's MFA is"
+        " virtual (a device whose user is the root or whose serial is"
+        " mfa/root-account-mfa-device); with require_hardware (CIS AWS 1.6) a virtual device"
+        " fails."
     ),
-    params=NoParams,
-    sources=(ACCOUNT_SUMMARY, CREDENTIAL_REPORT),
+    params=RootMfaParams,
+    sources=(ACCOUNT_SUMMARY, CREDENTIAL_REPORT, VIRTUAL_MFA_DEVICES),
     change_events=events("iam", "EnableMFADevice", "DeactivateMFADevice", "DeleteVirtualMFADevice"),
 )
-def root_mfa(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
+def root_mfa(ctx: ScopeContext[RootMfaParams]) -> Iterator[Item | CollectionError]:
     readings, missing = root_readings(
         ctx, lambda summary: summary.get("AccountMFAEnabled", 0) == 1, lambda row: row.mfa_active
     )
     enabled = all(readings.values())
+    virtual: bool | None = None
+    try:
+        virtual = any(device.is_root for device in ctx.get(VIRTUAL_MFA_DEVICES))
+    except NotCollected as exc:
+        if ctx.params.require_hardware and enabled:
+            yield exc.error
+    status = Status.PASS if enabled else Status.FAIL
+    detail = "root MFA enabled" if enabled else "root MFA not enabled"
+    if enabled and virtual:
+        detail += " with a virtual MFA device"
+        if ctx.params.require_hardware:
+            status, detail = Status.FAIL, detail + " (a hardware MFA device is required)"
+    elif enabled and virtual is False:
+        detail += " (not a virtual device: a hardware or FIDO device)"
+    elif enabled and ctx.params.require_hardware:
+        status, detail = Status.ERROR, detail + " (whether it is virtual could not be read)"
     yield ctx.item(
         ROOT_USER,
-        Status.PASS if enabled else Status.FAIL,
-        ("root MFA enabled" if enabled else "root MFA not enabled")
-        + describe_readings(readings, missing, "on", "off"),
+        status,
+        detail + describe_readings(readings, missing, "on", "off") + report_age(ctx),
         f"arn:{ctx.partition}:iam::{ctx.account}:root",
         mfa_enabled=enabled,
+        mfa_virtual=virtual,
         mfa_per_account_summary=readings.get("account_summary"),
         mfa_per_credential_report=readings.get("credential_report"),
+        **report_attributes(ctx),
+    )
+
+
+# The credential report may be up to 4 hours old (IAM User Guide, "Getting credential reports
+# for your AWS account"): older than that at the as-of time, every item says so.
+STALE_REPORT_HOURS = 4
+
+
+def _report_generated(ctx: ScopeContext[Any]) -> datetime | None:
+    try:
+        generated = ctx.get(CREDENTIAL_REPORT).generated_time
+    except NotCollected:
+        return None
+    try:
+        return parse_utc(generated) if generated else None
+    except ValueError:
+        return None
+
+
+def report_attributes(ctx: ScopeContext[Any]) -> dict[str, Any]:
+    """When the credential report the item was read from was generated, and its age in hours
+    at the as-of time."""
+    generated = _report_generated(ctx)
+    if generated is None:
+        return {}
+    hours = round((ctx.as_of - generated).total_seconds() / 3600, 1)
+    return {"credential_report_generated": utc_iso(generated), "credential_report_age_hours": hours}
+
+
+def report_age(ctx: ScopeContext[Any]) -> str:
+    """A note for the detail when the credential report is older than 4 hours at as-of."""
+    generated = _report_generated(ctx)
+    if generated is None:
+        return ""
+    hours = (ctx.as_of - generated).total_seconds() / 3600
+    if hours <= STALE_REPORT_HOURS:
+        return ""
+    return (
+        f" [credential report generated {utc_iso(generated)}, {hours:,.0f} h before the as-of"
+        " time: changes since then are not in it]"
     )
 
 
@@ -213,6 +281,7 @@ def describe_readings(
     ),
 )
 def user_mfa(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
+    age, stamp = report_age(ctx), report_attributes(ctx)
     report = ctx.get(CREDENTIAL_REPORT)
     if report.root is not None:
         ctx.exclude(ROOT_USER, "the root user: judged by the root MFA check")
@@ -223,8 +292,10 @@ def user_mfa(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
         yield ctx.item(
             row.user,
             Status.PASS if row.mfa_active else Status.FAIL,
-            "console password with MFA" if row.mfa_active else "console password without MFA",
+            ("console password with MFA" if row.mfa_active else "console password without MFA")
+            + age,
             row.arn,
+            **stamp,
             mfa_active=row.mfa_active,
             password_last_used=_iso(row.password_last_used),
             password_last_changed=_iso(row.password_last_changed),
@@ -254,6 +325,7 @@ class KeyRotationParams:
 )
 def access_key_rotation(ctx: ScopeContext[KeyRotationParams]) -> Iterator[Item]:
     limit = ctx.params.max_age_days
+    stale, report = report_age(ctx), report_attributes(ctx)
     for row in ctx.get(CREDENTIAL_REPORT).rows:
         for key in row.access_keys:
             if not key.active:
@@ -268,9 +340,10 @@ def access_key_rotation(ctx: ScopeContext[KeyRotationParams]) -> Iterator[Item]:
             yield ctx.item(
                 row.user,
                 status,
-                detail,
+                detail + stale,
                 row.arn,
                 key=f"access_key_{key.slot}",
+                **report,
                 key_slot=key.slot,
                 last_rotated=_iso(key.last_rotated),
                 age_days=age,
@@ -308,11 +381,13 @@ def root_access_keys(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
         ROOT_USER,
         Status.FAIL if present else Status.PASS,
         ("root access keys present" if present else "no root access keys")
-        + describe_readings(readings, missing, "keys", "none"),
+        + describe_readings(readings, missing, "keys", "none")
+        + report_age(ctx),
         f"arn:{ctx.partition}:iam::{ctx.account}:root",
         keys_present=present,
         keys_per_account_summary=readings.get("account_summary"),
         keys_per_credential_report=readings.get("credential_report"),
+        **report_attributes(ctx),
     )
 
 
@@ -347,6 +422,7 @@ class UnusedCredentialParams:
 )
 def unused_credentials(ctx: ScopeContext[UnusedCredentialParams]) -> Iterator[Item]:
     limit = ctx.params.max_unused_days
+    age, stamp = report_age(ctx), report_attributes(ctx)
     report = ctx.get(CREDENTIAL_REPORT)
     if report.root is not None:
         ctx.exclude(ROOT_USER, "the root user: judged by the root checks")
@@ -371,10 +447,11 @@ def unused_credentials(ctx: ScopeContext[UnusedCredentialParams]) -> Iterator[It
                 yield ctx.item(
                     row.user,
                     Status.ERROR,
-                    f"{name}: no usage or creation date",
+                    f"{name}: no usage or creation date{age}",
                     row.arn,
                     key=name,
                     credential=name,
+                    **stamp,
                 )
                 continue
             days = ctx.age_days(reference)
@@ -386,9 +463,10 @@ def unused_credentials(ctx: ScopeContext[UnusedCredentialParams]) -> Iterator[It
             yield ctx.item(
                 row.user,
                 Status.FAIL if days > limit else Status.PASS,
-                f"{name} {when} (limit {limit})",
+                f"{name} {when} (limit {limit}){age}",
                 row.arn,
                 key=name,
+                **stamp,
                 credential=name,
                 last_used=_iso(last_used),
                 created=_iso(created),
@@ -408,41 +486,47 @@ class PrivilegedAccessParams:
 ADMIN_POLICY_NAME = "AdministratorAccess"
 
 
-def _document(value: Any) -> Mapping[str, Any]:
-    if isinstance(value, str):  # some answers keep the URL-encoded JSON text
-        return dict(json.loads(urllib.parse.unquote(value)))
-    return dict(value or {})
-
-
 def grants_everything(document: Any) -> bool:
-    """Allow of every action ("*") on every resource ("*") anywhere in the policy."""
-    statements = _document(document).get("Statement", [])
-    for statement in statements if isinstance(statements, list) else [statements]:
-        if statement.get("Effect") != "Allow":
-            continue
-        actions = statement.get("Action", [])
-        resources = statement.get("Resource", [])
-        actions = [actions] if isinstance(actions, str) else actions
-        resources = [resources] if isinstance(resources, str) else resources
-        if {"*", "*:*"} & set(actions) and "*" in resources:
-            return True
-    return False
+    """An Allow of every action (`*`, `*:*`, in any case) on every resource (`*`) anywhere in
+    the policy, read with the shared policy semantics (checks/policy.py). Conditions do not
+    remove it (administrative access under a condition is still administrative access), and
+    NotAction is not taken as everything. Raises PolicyError for a document that is not a
+    policy. AWS: IAM User Guide "IAM JSON policy element reference"; CIS AWS 1.16, Security Hub
+    IAM.1."""
+    policy = parse_policy(document if isinstance(document, str) else dict(document or {}))
+    return any(
+        s.effect == "Allow" and covers_every_action(s) and covers_every_resource(s)
+        for s in policy.statements
+    )
+
+
+UNREADABLE = "unreadable policy"
+
+
+def _grants_everything_or_unreadable(document: Any) -> bool | str:
+    """True/False, or why the document could not be read (then it proves nothing either way)."""
+    try:
+        return grants_everything(document)
+    except PolicyError as exc:
+        return f"{UNREADABLE}: {exc}"
 
 
 def _admin_reasons(
-    principal: Mapping[str, Any], inline_key: str, admin_policies: set[str]
+    principal: Mapping[str, Any], inline_key: str, admin_policies: Mapping[str, bool | str]
 ) -> list[str]:
-    reasons = [
-        f"{p['PolicyName']} (attached)"
-        for p in principal.get("AttachedManagedPolicies", [])
-        if p["PolicyArn"] in admin_policies
-        or p["PolicyArn"].endswith(f":policy/{ADMIN_POLICY_NAME}")
-    ]
-    reasons += [
-        f"{p['PolicyName']} (inline, allows * on *)"
-        for p in principal.get(inline_key, [])
-        if grants_everything(p.get("PolicyDocument"))
-    ]
+    reasons = []
+    for p in principal.get("AttachedManagedPolicies", []):
+        verdict = admin_policies.get(p["PolicyArn"], False)
+        if verdict is True or p["PolicyArn"].endswith(f":policy/{ADMIN_POLICY_NAME}"):
+            reasons.append(f"{p['PolicyName']} (attached)")
+        elif isinstance(verdict, str):
+            reasons.append(f"{p['PolicyName']} (attached, {verdict})")
+    for p in principal.get(inline_key, []):
+        verdict = _grants_everything_or_unreadable(p.get("PolicyDocument"))
+        if verdict is True:
+            reasons.append(f"{p['PolicyName']} (inline, allows * on *)")
+        elif isinstance(verdict, str):
+            reasons.append(f"{p['PolicyName']} (inline, {verdict})")
     return reasons
 
 
@@ -488,10 +572,10 @@ def _admin_reasons(
 def privileged_access(ctx: ScopeContext[PrivilegedAccessParams]) -> Iterator[Item]:
     details = ctx.get(AUTHORIZATION_DETAILS)
     admin_policies = {
-        str(policy["Arn"])
+        str(policy["Arn"]): _grants_everything_or_unreadable(version.get("Document"))
         for policy in details.policies
         for version in policy.get("PolicyVersionList", [])
-        if version.get("IsDefaultVersion") and grants_everything(version.get("Document"))
+        if version.get("IsDefaultVersion")
     }
     authorized = set(ctx.params.authorized)
     admin_groups: dict[str, list[str]] = {}
@@ -500,7 +584,8 @@ def privileged_access(ctx: ScopeContext[PrivilegedAccessParams]) -> Iterator[Ite
     for group in details.groups:
         reasons = _admin_reasons(group, "GroupPolicyList", admin_policies)
         if reasons:
-            admin_groups[str(group["GroupName"])] = reasons
+            if any(UNREADABLE not in r for r in reasons):
+                admin_groups[str(group["GroupName"])] = reasons
             principals.append(("group", group, reasons))
         else:
             ctx.exclude(str(group["GroupName"]), f"group with {no_admin}")
@@ -526,11 +611,13 @@ def privileged_access(ctx: ScopeContext[PrivilegedAccessParams]) -> Iterator[Ite
         name = str(principal[f"{kind.capitalize()}Name"])
         arn = str(principal.get("Arn", ""))
         approved = name in authorized or arn in authorized
+        proven = any(UNREADABLE not in r for r in reasons)
+        status = Status.PASS if approved else Status.FAIL if proven else Status.ERROR
         yield ctx.item(
             name,
-            Status.PASS if approved else Status.FAIL,
+            status,
             ("authorized" if approved else "not on the authorized list")
-            + f": {kind} with administrative access via "
+            + f": {kind} with {'' if proven else 'possible '}administrative access via "
             + "; ".join(reasons),
             arn,
             principal_type=kind,

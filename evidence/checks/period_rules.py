@@ -367,7 +367,10 @@ def detector_effects(event: TrailEvent, params: Any) -> Iterator[Effect]:
 
 
 def detector_since(ctx: ScopeContext[Any], item: Item) -> tuple[str, str] | None:
-    created = ctx.get(GUARDDUTY_DETECTORS).get(item.resource, {}).get("CreatedAt")
+    detector = ctx.get(GUARDDUTY_DETECTORS).get(item.resource, {})
+    if not isinstance(detector, Mapping):  # the detector could not be read
+        return None
+    created = detector.get("CreatedAt")
     return (str(created), "GetDetector CreatedAt") if created else None
 
 

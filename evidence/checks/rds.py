@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model import Item, Status
+from ..model import CollectionError, Item, Status
 from ..sources.rds import RDS_DATABASES, RDS_SNAPSHOTS
 from .base import NoParams, ScopeContext, check, events
 
@@ -34,10 +34,16 @@ from .base import NoParams, ScopeContext, check, events
         "ModifyDBClusterSnapshotAttribute",
     ),
 )
-def snapshot_public(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
+def snapshot_public(ctx: ScopeContext[NoParams]) -> Iterator[Item | CollectionError]:
     for snapshot in ctx.get(RDS_SNAPSHOTS).snapshots:
+        if snapshot.failure is not None:
+            yield from ctx.unread(snapshot.identifier, snapshot.failure, snapshot.arn)
+            continue
         shared = [v for v in snapshot.restore or () if v != "all"]
-        if snapshot.restore is None:
+        if snapshot.restore is None and snapshot.snapshot_type == "manual":
+            # Manual snapshots can be shared: no attribute answer is no proof.
+            status, detail = Status.ERROR, "restore attribute not read"
+        elif snapshot.restore is None:
             status, detail = Status.PASS, f"{snapshot.snapshot_type} snapshot: cannot be shared"
         elif "all" in snapshot.restore:
             status, detail = Status.FAIL, "public: restore attribute contains all"

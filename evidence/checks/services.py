@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..model import Item, Status
+from ..model import CollectionError, Item, Status
+from ..pack.raw import ResourceFailure
 from ..sources.services import (
+    CLASSIC_LOAD_BALANCERS,
     CONFIG_RECORDERS,
     GUARDDUTY_DETECTORS,
     LISTENERS,
     TRUSTED_ADVISOR_LIMITS,
 )
-from .base import NoParams, ScopeContext, check, events
+from .base import ScopeContext, check, events
 from .bounds import Percent, Port
 
 # ---------------------------------------------------------------- load balancer listeners
@@ -24,12 +26,109 @@ class ListenerParams:
     allowed_plain_ports: tuple[Port, ...] = ()  # accepted exceptions, e.g. a health-check port
 
 
-def _redirects_to_https(listener: Mapping[str, Any]) -> bool:
-    actions = listener.get("DefaultActions", [])
+def redirects_to_https(actions: Sequence[Mapping[str, Any]]) -> bool:
+    """Every action redirects to HTTPS (a redirect keeping `#{protocol}` stays plain HTTP)."""
     return bool(actions) and all(
         a.get("Type") == "redirect" and (a.get("RedirectConfig") or {}).get("Protocol") == "HTTPS"
         for a in actions
     )
+
+
+def _conditions(rule: Mapping[str, Any]) -> str:
+    words = []
+    for condition in rule.get("Conditions", []):
+        field = str(condition.get("Field", "?"))
+        values = list(condition.get("Values") or [])
+        for config in condition.values():
+            if isinstance(config, Mapping) and "Values" in config:
+                values.extend(config["Values"])
+        words.append(f"{field} {', '.join(map(str, values))}".strip())
+    return "; ".join(words) or "no condition"
+
+
+def plain_http_rules(rules: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The non-default rules of an HTTP listener that serve traffic instead of redirecting it to
+    HTTPS, each named by priority and conditions."""
+    return [
+        f"rule {rule.get('Priority')} ({_conditions(rule)}) does "
+        + ", ".join(str(a.get("Type")) for a in rule.get("Actions", []))
+        for rule in rules
+        if not rule.get("IsDefault") and not redirects_to_https(rule.get("Actions", []))
+    ]
+
+
+def _elbv2_items(ctx: ScopeContext[ListenerParams]) -> Iterator[Item | CollectionError]:
+    data = ctx.get(LISTENERS)
+    for balancer in data.balancers:
+        if balancer.get("Type") == "gateway":
+            continue
+        name, arn = str(balancer["LoadBalancerName"]), str(balancer["LoadBalancerArn"])
+        if arn in data.failures:
+            yield from ctx.unread(name, data.failures[arn], arn, load_balancer=name)
+            continue
+        for listener in data.listeners.get(arn, ()):
+            protocol, port = listener.get("Protocol"), listener.get("Port")
+            listener_arn = str(listener.get("ListenerArn", ""))
+            resource = f"{name}:{port}"
+            if listener_arn in data.failures:
+                yield from ctx.unread(resource, data.failures[listener_arn], listener_arn)
+                continue
+            rules = plain_http_rules(data.rules.get(listener_arn, ()))
+            if protocol in ("HTTPS", "TLS"):
+                status, detail = Status.PASS, f"{protocol} with policy {listener.get('SslPolicy')}"
+            elif port in ctx.params.allowed_plain_ports:
+                status, detail = Status.PASS, f"{protocol} on allowed port {port}"
+            elif protocol == "HTTP" and redirects_to_https(listener.get("DefaultActions", [])):
+                status, detail = (
+                    (Status.FAIL, "HTTP whose default redirects to HTTPS, but " + "; ".join(rules))
+                    if rules
+                    else (Status.PASS, "HTTP that only redirects to HTTPS (default and rules)")
+                )
+            else:
+                status, detail = Status.FAIL, f"{protocol} on port {port} without TLS"
+                if rules:
+                    detail += "; " + "; ".join(rules)
+            yield ctx.item(
+                resource,
+                status,
+                detail,
+                listener_arn,
+                load_balancer=name,
+                load_balancer_type=balancer.get("Type"),
+                scheme=balancer.get("Scheme"),
+                protocol=protocol,
+                port=port,
+                ssl_policy=listener.get("SslPolicy"),
+                plain_http_rules=rules,
+            )
+
+
+def _classic_items(ctx: ScopeContext[ListenerParams]) -> Iterator[Item]:
+    for balancer in ctx.get(CLASSIC_LOAD_BALANCERS):
+        name = str(balancer["LoadBalancerName"])
+        for description in balancer.get("ListenerDescriptions", []):
+            listener = description.get("Listener", {})
+            protocol, port = listener.get("Protocol"), listener.get("LoadBalancerPort")
+            if str(protocol).upper() in ("HTTPS", "SSL"):
+                status, detail = Status.PASS, f"{protocol} (classic load balancer)"
+            elif port in ctx.params.allowed_plain_ports:
+                status, detail = Status.PASS, f"{protocol} on allowed port {port}"
+            else:
+                status = Status.FAIL
+                detail = f"{protocol} on port {port} without TLS (classic load balancer)"
+            yield ctx.item(
+                f"{name}:{port}",
+                status,
+                detail,
+                ctx.arn("elasticloadbalancing", f"loadbalancer/{name}"),
+                load_balancer=name,
+                load_balancer_type="classic",
+                scheme=balancer.get("Scheme"),
+                protocol=protocol,
+                port=port,
+                instance_protocol=listener.get("InstanceProtocol"),
+                ssl_certificate=listener.get("SSLCertificateId"),
+            )
 
 
 @check(
@@ -37,14 +136,17 @@ def _redirects_to_https(listener: Mapping[str, Any]) -> bool:
     summary="Load balancer listeners use HTTPS or TLS; plain HTTP only redirects to HTTPS.",
     procedure=(
         "In each region, list the application and network load balancers"
-        " (elasticloadbalancing:DescribeLoadBalancers) and each one's listeners"
-        " (elasticloadbalancing:DescribeListeners). An HTTPS or TLS listener passes; an HTTP"
-        " listener passes only if every default action redirects to HTTPS; any other listener"
-        " fails unless its port is in `allowed_plain_ports`. Gateway load balancers carry no"
-        " application traffic of their own and are not in the population."
+        " (elasticloadbalancing:DescribeLoadBalancers), each one's listeners"
+        " (elasticloadbalancing:DescribeListeners) and each HTTP listener's rules"
+        " (elasticloadbalancing:DescribeRules), and the Classic Load Balancers with their"
+        " listeners (elb DescribeLoadBalancers). An HTTPS, TLS or (classic) SSL listener passes;"
+        " an HTTP listener passes only if its default action and every rule redirect to HTTPS"
+        " (a rule that forwards over HTTP fails, named by priority and conditions); any other"
+        " listener fails unless its port is in `allowed_plain_ports`. Gateway load balancers"
+        " carry no application traffic of their own and are not in the population."
     ),
     params=ListenerParams,
-    sources=(LISTENERS,),
+    sources=(LISTENERS, CLASSIC_LOAD_BALANCERS),
     change_events=events(
         "elasticloadbalancing",
         "CreateListener",
@@ -53,34 +155,14 @@ def _redirects_to_https(listener: Mapping[str, Any]) -> bool:
         "CreateRule",
         "ModifyRule",
         "DeleteRule",
+        # Classic Load Balancers (the same event source).
+        "CreateLoadBalancerListeners",
+        "DeleteLoadBalancerListeners",
     ),
 )
-def tls_listeners(ctx: ScopeContext[ListenerParams]) -> Iterator[Item]:
-    data = ctx.get(LISTENERS)
-    for balancer in data.balancers:
-        if balancer.get("Type") == "gateway":
-            continue
-        for listener in data.listeners.get(balancer["LoadBalancerArn"], ()):
-            protocol, port = listener.get("Protocol"), listener.get("Port")
-            if protocol in ("HTTPS", "TLS"):
-                status, detail = Status.PASS, f"{protocol} with policy {listener.get('SslPolicy')}"
-            elif protocol == "HTTP" and _redirects_to_https(listener):
-                status, detail = Status.PASS, "HTTP that only redirects to HTTPS"
-            elif port in ctx.params.allowed_plain_ports:
-                status, detail = Status.PASS, f"{protocol} on allowed port {port}"
-            else:
-                status, detail = Status.FAIL, f"{protocol} on port {port} without TLS"
-            yield ctx.item(
-                f"{balancer['LoadBalancerName']}:{port}",
-                status,
-                detail,
-                str(listener.get("ListenerArn", "")),
-                load_balancer=balancer["LoadBalancerName"],
-                scheme=balancer.get("Scheme"),
-                protocol=protocol,
-                port=port,
-                ssl_policy=listener.get("SslPolicy"),
-            )
+def tls_listeners(ctx: ScopeContext[ListenerParams]) -> Iterator[Item | CollectionError]:
+    yield from _elbv2_items(ctx)
+    yield from _classic_items(ctx)
 
 
 # ---------------------------------------------------------------- AWS Config
@@ -91,13 +173,32 @@ class RecorderParams:
     require_all_resource_types: bool = True
 
 
+def recorder_problems(status: Mapping[str, Any], channels: int, all_types: bool) -> list[str]:
+    """Why a recorder does not record now: not recording, its last recording attempt failed
+    (lastStatus Failure, with AWS's error code), no delivery channel to deliver to. AWS Config
+    Developer Guide, "Managing the configuration recorder"; API DescribeConfigurationRecorder
+    Status (lastStatus Pending | Success | Failure)."""
+    problems = [] if status.get("recording") else ["not recording"]
+    if str(status.get("lastStatus", "")).lower() == "failure":
+        code = status.get("lastErrorCode") or "no error code"
+        message = status.get("lastErrorMessage")
+        problems.append(f"last recording failed: {code}" + (f" ({message})" if message else ""))
+    if not channels:
+        problems.append("no delivery channel")
+    if not all_types:
+        problems.append("does not record all resource types")
+    return problems
+
+
 @check(
     "config.recorder",
-    summary="AWS Config records every resource type in each region collected.",
+    summary="AWS Config records every resource type in each region collected, and delivers.",
     procedure=(
-        "In each region, read the configuration recorders (config:DescribeConfigurationRecorders)"
-        " and their status (config:DescribeConfigurationRecorderStatus). A region passes when a"
-        " recorder is recording and (by default) records all supported resource types."
+        "In each region, read the configuration recorders (config:DescribeConfigurationRecorders),"
+        " their status (config:DescribeConfigurationRecorderStatus) and the delivery channels"
+        " (config:DescribeDeliveryChannels). A recorder passes when it is recording, its last"
+        " status is not Failure (the error code is named), a delivery channel exists, and (by"
+        " default) it records all supported resource types. A region without a recorder fails."
     ),
     params=RecorderParams,
     sources=(CONFIG_RECORDERS,),
@@ -107,6 +208,8 @@ class RecorderParams:
         "StartConfigurationRecorder",
         "StopConfigurationRecorder",
         "DeleteConfigurationRecorder",
+        "PutDeliveryChannel",
+        "DeleteDeliveryChannel",
     ),
 )
 def config_recorder(ctx: ScopeContext[RecorderParams]) -> Iterator[Item]:
@@ -116,46 +219,114 @@ def config_recorder(ctx: ScopeContext[RecorderParams]) -> Iterator[Item]:
         return
     for recorder in data.recorders:
         name = str(recorder["name"])
-        recording = bool(data.status.get(name, {}).get("recording"))
+        status = data.status.get(name, {})
         all_types = bool((recorder.get("recordingGroup") or {}).get("allSupported"))
-        problems = [] if recording else ["not recording"]
-        if ctx.params.require_all_resource_types and not all_types:
-            problems.append("does not record all resource types")
+        problems = recorder_problems(
+            status,
+            len(data.delivery_channels),
+            all_types or not ctx.params.require_all_resource_types,
+        )
         yield ctx.item(
             name,
             Status.FAIL if problems else Status.PASS,
             "; ".join(problems) or "recording all resource types",
             "",
-            recording=recording,
+            recording=bool(status.get("recording")),
             all_supported=all_types,
-            last_status=data.status.get(name, {}).get("lastStatus"),
+            last_status=status.get("lastStatus"),
+            last_error_code=status.get("lastErrorCode"),
+            delivery_channels=[str(c.get("name")) for c in data.delivery_channels],
         )
 
 
 # ---------------------------------------------------------------- GuardDuty
 
+# The foundational data sources of every detector (GuardDuty User Guide, "Foundational data
+# sources"); GetDetector names them in Features (and, older, DataSources).
+FOUNDATIONAL = ("CLOUD_TRAIL", "DNS_LOGS", "FLOW_LOGS")
+KNOWN_FEATURES = frozenset(
+    {
+        *FOUNDATIONAL,
+        "S3_DATA_EVENTS",
+        "EKS_AUDIT_LOGS",
+        "EBS_MALWARE_PROTECTION",
+        "RDS_LOGIN_EVENTS",
+        "EKS_RUNTIME_MONITORING",
+        "LAMBDA_NETWORK_LOGS",
+        "RUNTIME_MONITORING",
+        "AI_PROTECTION",
+        "AI_ANALYST",
+    }
+)
+# The older DataSources shape, for answers without Features.
+_DATA_SOURCES = {
+    "CLOUD_TRAIL": ("CloudTrail",),
+    "DNS_LOGS": ("DNSLogs",),
+    "FLOW_LOGS": ("FlowLogs",),
+    "S3_DATA_EVENTS": ("S3Logs",),
+    "EKS_AUDIT_LOGS": ("Kubernetes", "AuditLogs"),
+}
+
+
+@dataclass(frozen=True)
+class GuardDutyParams:
+    required_features: tuple[str, ...] = FOUNDATIONAL
+
+
+def _validate_features(params: GuardDutyParams) -> str | None:
+    unknown = [f for f in params.required_features if f not in KNOWN_FEATURES]
+    if unknown:
+        known = ", ".join(sorted(KNOWN_FEATURES))
+        return f"unknown GuardDuty feature {', '.join(unknown)} (known: {known})"
+    return None
+
+
+def feature_status(detector: Mapping[str, Any], feature: str) -> str:
+    """ENABLED / DISABLED as GetDetector reports the feature; "not reported" when it does not."""
+    for entry in detector.get("Features") or []:
+        if entry.get("Name") == feature:
+            return str(entry.get("Status", "not reported"))
+    node: Any = detector.get("DataSources") or {}
+    for key in _DATA_SOURCES.get(feature, ("-",)):
+        node = node.get(key, {}) if isinstance(node, Mapping) else {}
+    return str(node.get("Status", "not reported")) if isinstance(node, Mapping) else "?"
+
 
 @check(
     "guardduty.enabled",
-    summary="A GuardDuty detector is enabled in each region collected.",
+    summary="A GuardDuty detector is enabled in each region collected, with its data sources.",
     procedure="In each region, list GuardDuty detectors (guardduty:ListDetectors) and read each"
-    " one (guardduty:GetDetector); a region without an ENABLED detector fails.",
-    params=NoParams,
+    " one (guardduty:GetDetector). A detector passes when it is ENABLED and every feature in"
+    " `required_features` (default the foundational CLOUD_TRAIL, DNS_LOGS, FLOW_LOGS) is"
+    " ENABLED in its Features (or, in older answers, DataSources); a region without a detector"
+    " fails.",
+    params=GuardDutyParams,
     sources=(GUARDDUTY_DETECTORS,),
+    validate=_validate_features,
     change_events=events("guardduty", "CreateDetector", "UpdateDetector", "DeleteDetector"),
 )
-def guardduty_enabled(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
+def guardduty_enabled(ctx: ScopeContext[GuardDutyParams]) -> Iterator[Item | CollectionError]:
     detectors = ctx.get(GUARDDUTY_DETECTORS)
     if not detectors:
         yield ctx.item(ctx.region, Status.FAIL, "no GuardDuty detector", "")
     for detector_id, detector in detectors.items():
+        arn = ctx.arn("guardduty", f"detector/{detector_id}")
+        if isinstance(detector, ResourceFailure):
+            yield from ctx.unread(detector_id, detector, arn)
+            continue
         enabled = detector.get("Status") == "ENABLED"
+        features = {f: feature_status(detector, f) for f in ctx.params.required_features}
+        off = [f"{name} {state.lower()}" for name, state in features.items() if state != "ENABLED"]
+        problems = ([] if enabled else [f"detector {str(detector.get('Status')).lower()}"]) + (
+            [f"required features not enabled: {', '.join(off)}"] if off else []
+        )
         yield ctx.item(
             detector_id,
-            Status.PASS if enabled else Status.FAIL,
-            f"detector {str(detector.get('Status', 'unknown')).lower()}",
-            ctx.arn("guardduty", f"detector/{detector_id}"),
+            Status.FAIL if problems else Status.PASS,
+            "; ".join(problems) or "detector enabled with " + ", ".join(features),
+            arn,
             finding_publishing_frequency=detector.get("FindingPublishingFrequency"),
+            features=features,
         )
 
 
@@ -192,9 +363,14 @@ def _number(value: Any) -> float | None:
     ),
     change_events=events("servicequotas", "RequestServiceQuotaIncrease"),
 )
-def service_limits(ctx: ScopeContext[ServiceLimitParams]) -> Iterator[Item]:
+def service_limits(ctx: ScopeContext[ServiceLimitParams]) -> Iterator[Item | CollectionError]:
     threshold = ctx.params.threshold_percent
     for limit_check in ctx.get(TRUSTED_ADVISOR_LIMITS):
+        if limit_check.failure is not None:
+            yield from ctx.unread(
+                limit_check.name, limit_check.failure, check_id=limit_check.check_id
+            )
+            continue
         columns = list(limit_check.columns)
         if not limit_check.flagged:
             yield ctx.item(

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import boto3
 import botocore.session
@@ -18,32 +18,14 @@ from botocore.exceptions import ProfileNotFound
 
 from .. import __version__
 from ..errors import CredentialsError
+from .failures import CREDENTIAL_ERROR_CODES, CREDENTIAL_EXCEPTIONS
+from .per_resource import each_resource
 from .recorder import Recorder
 
-# Error codes that mean "these credentials cannot be used", not "this call was refused".
-CREDENTIAL_ERROR_CODES = frozenset(
-    {
-        "ExpiredToken",
-        "ExpiredTokenException",
-        "InvalidClientTokenId",
-        "SignatureDoesNotMatch",
-        "UnrecognizedClientException",
-        "InvalidAccessKeyId",
-        "AuthFailure",
-        "RequestExpired",
-    }
-)
-CREDENTIAL_EXCEPTIONS = frozenset(
-    {
-        "NoCredentialsError",
-        "PartialCredentialsError",
-        "CredentialRetrievalError",
-        "SSOTokenLoadError",
-        "UnauthorizedSSOTokenError",
-        "TokenRetrievalError",
-        "ProfileNotFound",
-    }
-)
+__all__ = ["CREDENTIAL_ERROR_CODES", "CREDENTIAL_EXCEPTIONS", "AccountClients", "AwsSettings"]
+
+R = TypeVar("R")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -155,6 +137,11 @@ class ScopedClients:
 
     def client(self, service: str, region: str | None = None) -> Any:
         return self.clients.client(service, region or self.client_region)
+
+    def each_resource(
+        self, kind: str, resources: Mapping[str, R], call: Callable[[R], T]
+    ) -> dict[str, T]:
+        return each_resource(self.clients.recorder, kind, resources, call)
 
     def keep_body(self, operation: str, body: Any, parameters: Mapping[str, Any]) -> None:
         self.clients.recorder.keep_body(operation, body, parameters)

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..pack.provenance import endpoint_origin
-from ..pack.raw import CallError, RawCall, RawSource, SourceFailure, jsonable
+from ..pack.raw import CallError, RawCall, RawSource, ResourceFailure, SourceFailure, jsonable
 
 # Secrets are never written into a pack: AssumeRole answers carry temporary credentials.
 SECRET_FIELDS = frozenset({"SecretAccessKey", "SessionToken", "Password", "MasterUserPassword"})
@@ -42,6 +42,7 @@ class Recording:
     started: datetime
     calls: list[RawCall] = field(default_factory=list)
     failure: SourceFailure | None = None
+    resource_failures: list[ResourceFailure] = field(default_factory=list)
 
     def freeze(self, finished: datetime, extra_files: tuple[str, ...] = ()) -> RawSource:
         from ..pack.raw import utc_iso
@@ -56,6 +57,7 @@ class Recording:
             calls=tuple(self.calls),
             failure=self.failure,
             extra_files=extra_files,
+            resource_failures=tuple(self.resource_failures),
         )
 
 
@@ -111,6 +113,13 @@ class Recorder:
 
     def now(self) -> datetime:
         return self._clock()
+
+    def current(self) -> Recording:
+        """The recording of the source running in this thread (a call outside one is a bug)."""
+        bucket = self._current.get()
+        if bucket is None:
+            raise RuntimeError("no source is being recorded in this thread")
+        return bucket
 
     def _capture_params(
         self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any

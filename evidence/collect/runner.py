@@ -7,15 +7,13 @@ sources carry on. Nothing here knows about controls.
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from ..pack.builder import PackBuilder
 from ..pack.raw import RawSource, RawStore, SourceFailure, raw_path
-from ..sources.base import DependencyFailed, FetchContext, Source, error_code
+from ..sources.base import DependencyFailed, FetchContext, Source
+from .failures import describe_failure
 from .recorder import Recorder
 
 
@@ -36,22 +34,9 @@ def run_source(
     with recorder.recording(source.name, scoped.account, scoped.region, caller_arn) as bucket:
         try:
             source.fetch(scoped)
-        except ClientError as exc:
-            message = plain(str(exc.response.get("Error", {}).get("Message", exc)))
-            bucket.failure = SourceFailure(exc.operation_name, error_code(exc), message)
-        except DependencyFailed as exc:
-            bucket.failure = SourceFailure(exc.operation, exc.code, str(exc))
         except Exception as exc:  # transport errors, exhausted retries, timeouts: not collected
-            last = bucket.calls[-1].operation if bucket.calls else "unknown"
-            bucket.failure = SourceFailure(last, type(exc).__name__, plain(str(exc)))
+            bucket.failure = SourceFailure(*describe_failure(exc, bucket.calls))
     return bucket.freeze(recorder.now())
-
-
-def plain(message: str, limit: int = 300) -> str:
-    """An error message as one short line of text (some endpoints answer with an HTML page;
-    the raw call keeps the whole body)."""
-    text = " ".join(re.sub(r"<[^>]+>", " ", message).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class RawWriter:

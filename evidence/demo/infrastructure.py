@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any, Protocol
 
-from .server import DEMO_ACCOUNT
+from .server import DEMO_ACCOUNT, config_backend
 
 TRAIL_BUCKET = "example-corp-cloudtrail"
 LOG_BUCKET = "example-corp-access-logs"
@@ -52,7 +52,15 @@ def seed_infrastructure(clients: Clients, regions: tuple[str, ...]) -> None:
         _seed_services(clients, region)
 
 
-def _tls_only_policy(bucket: str) -> str:
+# A deny someone narrowed to traffic outside the VPC endpoint: plain HTTP through the endpoint
+# is not denied (conditions are ANDed), so the bucket fails s3.tls_only.
+NARROWED_TLS_BUCKET = "example-corp-data-exports"
+
+
+def _tls_only_policy(bucket: str, narrowed: bool = False) -> str:
+    condition: dict[str, Any] = {"Bool": {"aws:SecureTransport": "false"}}
+    if narrowed:
+        condition["StringNotEquals"] = {"aws:SourceVpce": "vpce-0a1b2c3d4e5f67890"}
     return json.dumps(
         {
             "Version": "2012-10-17",
@@ -63,7 +71,7 @@ def _tls_only_policy(bucket: str) -> str:
                     "Principal": "*",
                     "Action": "s3:*",
                     "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                    "Condition": condition,
                 }
             ],
         }
@@ -86,6 +94,7 @@ def _seed_buckets(clients: Clients) -> None:
         LOG_BUCKET: (False, True, True, True),
         "example-corp-backups": (True, True, True, True),
         "example-corp-marketing-assets": (False, False, False, False),
+        NARROWED_TLS_BUCKET: (True, True, True, True),
     }
     for name in buckets:
         s3.create_bucket(Bucket=name)
@@ -111,7 +120,8 @@ def _seed_buckets(clients: Clients) -> None:
                 },
             )
         if tls_only:
-            s3.put_bucket_policy(Bucket=name, Policy=_tls_only_policy(name))
+            narrowed = name == NARROWED_TLS_BUCKET
+            s3.put_bucket_policy(Bucket=name, Policy=_tls_only_policy(name, narrowed))
         if public_block:
             s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=block)
 
@@ -211,6 +221,28 @@ def _seed_network(clients: Clients, region: str) -> None:
                 }
             ],
         )
+        # A vendor prefix list someone widened to everything while debugging: a rule that
+        # names the list, not 0.0.0.0/0, still opens SSH to the internet.
+        vendors = ec2.create_managed_prefix_list(
+            PrefixListName="vendor-support",
+            MaxEntries=5,
+            AddressFamily="IPv4",
+            Entries=[
+                {"Cidr": "198.51.100.0/24", "Description": "vendor office"},
+                {"Cidr": "0.0.0.0/0", "Description": "temporary"},
+            ],
+        )["PrefixList"]["PrefixListId"]
+        group(
+            "vendor-ssh",
+            [
+                {
+                    "IpProtocol": "tcp",
+                    "FromPort": 22,
+                    "ToPort": 22,
+                    "PrefixListIds": [{"PrefixListId": vendors, "Description": "vendors"}],
+                }
+            ],
+        )
         group(
             "legacy-rdp",
             [
@@ -271,7 +303,7 @@ def _seed_load_balancers(
         Certificates=[{"CertificateArn": certificate}],
         DefaultActions=forward,
     )
-    elb.create_listener(
+    plain = elb.create_listener(
         LoadBalancerArn=arn,
         Protocol="HTTP",
         Port=80,
@@ -283,6 +315,19 @@ def _seed_load_balancers(
         ],
     )
     if region == "us-east-1":
+        # The default redirects, but an old rule still serves /legacy/* over plain HTTP.
+        elb.create_rule(
+            ListenerArn=plain["Listeners"][0]["ListenerArn"],
+            Priority=1,
+            Conditions=[{"Field": "path-pattern", "Values": ["/legacy/*"]}],
+            Actions=forward,
+        )
+        # A Classic Load Balancer left over from before the migration, on plain HTTP.
+        clients.client("elb", region).create_load_balancer(
+            LoadBalancerName="legacy-api",
+            Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 8080}],
+            AvailabilityZones=[subnets[0]["AvailabilityZone"]],
+        )
         internal = elb.create_load_balancer(
             Name="internal-tools", Subnets=pair, Scheme="internal", SecurityGroups=[group]
         )
@@ -294,9 +339,17 @@ def _seed_load_balancers(
         )
 
 
+# GetDetector reports the foundational data sources (CloudTrail, DNS and VPC flow logs) as
+# Features; the emulator reports what the detector was created with.
+FOUNDATIONAL_FEATURES = [
+    {"Name": name, "Status": "ENABLED"} for name in ("CLOUD_TRAIL", "DNS_LOGS", "FLOW_LOGS")
+]
+
+
 def _seed_services(clients: Clients, region: str) -> None:
     if region != "us-east-1":
-        return  # Config, GuardDuty and EBS default encryption were never turned on here
+        _seed_failing_recorder(clients, region)
+        return  # GuardDuty and EBS default encryption were never turned on here
     clients.client("ec2", region).enable_ebs_encryption_by_default()
     config = clients.client("config", region)
     config.put_configuration_recorder(
@@ -308,4 +361,24 @@ def _seed_services(clients: Clients, region: str) -> None:
     )
     config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": TRAIL_BUCKET})
     config.start_configuration_recorder(ConfigurationRecorderName="default")
-    clients.client("guardduty", region).create_detector(Enable=True)
+    clients.client("guardduty", region).create_detector(Enable=True, Features=FOUNDATIONAL_FEATURES)
+
+
+def _seed_failing_recorder(clients: Clients, region: str) -> None:
+    """A recorder that is on but not working: its role cannot write to the bucket, so AWS
+    Config reports lastStatus Failure. The emulator cannot fail a recording through its API:
+    the state is set in its in-process backend, as for root MFA."""
+    config = clients.client("config", region)
+    config.put_configuration_recorder(
+        ConfigurationRecorder={
+            "name": "default",
+            "roleARN": f"arn:aws:iam::{DEMO_ACCOUNT}:role/aws-config-eu",
+            "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": False},
+        }
+    )
+    config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": TRAIL_BUCKET})
+    config.start_configuration_recorder(ConfigurationRecorderName="default")
+    status = config_backend(region).recorders["default"].status
+    status.last_status = "FAILURE"
+    status.last_error_code = "AccessDenied"
+    status.last_error_message = "Config role cannot write to s3://" + TRAIL_BUCKET

@@ -44,3 +44,11 @@ def iam_backend(account: str = DEMO_ACCOUNT) -> Any:
     from moto.backends import get_backend
 
     return get_backend("iam")[account]["global"]
+
+
+def config_backend(region: str, account: str = DEMO_ACCOUNT) -> Any:
+    """moto's in-process AWS Config backend, for states its API cannot make (a failing
+    recorder)."""
+    from moto.backends import get_backend
+
+    return get_backend("config")[account][region]

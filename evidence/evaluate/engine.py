@@ -180,4 +180,5 @@ def _evaluate_control(control: Control, evidence: EvidenceLookup, run: RunInfo) 
         ipe=ipe,
         attachments=attachments,
         period=period,
+        quantifier=str(check.quantifier),
     )

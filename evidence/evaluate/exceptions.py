@@ -103,7 +103,12 @@ def apply_exceptions(
         )
         for risk, state, ids in zip(risks, states, matched, strict=True)
     )
-    status = control_status(items, result.errors, manual=result.check == MANUAL_CHECK)
+    status = control_status(
+        items,
+        result.errors,
+        manual=result.check == MANUAL_CHECK,
+        existential=result.quantifier == "some",
+    )
     # An exception covers what fails at the as-of time; a deviation inside the period still
     # fails the control (and what the period's events cannot show is still an error).
     period = Status(result.period["status"]) if result.period else None

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from ..checks.base import Check, NotCollected, ScopeContext
+from ..checks.base import Check, NotCollected, Quantifier, ScopeContext
 from ..checks.period_rules import Effect, PeriodRule, State, as_of_state, rule_for
 from ..model import GLOBAL_REGION, CollectionError, Item, Status, item_id
 from ..pack.period import EventsFrom
@@ -306,7 +306,7 @@ def control_period(
             for event, effects in attributed
             if period[0] <= event.time < period[1]
         )
-    status = _period_status(items, errors, gaps)
+    status = _period_status(items, errors, gaps, existential=check.quantifier == Quantifier.SOME)
     block = {
         "status": str(status),
         "from": utc_iso(period[0]),
@@ -329,9 +329,16 @@ def control_period(
 
 
 def _period_status(
-    items: Sequence[Mapping[str, Any]], errors: Sequence[CollectionError], gaps: Sequence[str]
+    items: Sequence[Mapping[str, Any]],
+    errors: Sequence[CollectionError],
+    gaps: Sequence[str],
+    existential: bool = False,
 ) -> Status:
     statuses = {i["status"] for i in items}
+    # Existential (model.control_status): one resource that met it throughout the period is
+    # enough; otherwise judged as a universal control (conservative: no union of intervals).
+    if existential and Status.PASS in statuses:
+        return Status.PASS
     if Status.FAIL in statuses:
         return Status.FAIL
     if errors or gaps or Status.ERROR in statuses:

@@ -125,6 +125,21 @@ class SourceFailure:
 
 
 @dataclass(frozen=True)
+class ResourceFailure:
+    """One resource of a source that could not be read (a bucket, a trail, a listener...), while
+    the source's other resources were: the check shows it as an `error` item of its own.
+
+    `kind` names the population (bucket, trail, listener); `resource` is its natural identifier.
+    """
+
+    kind: str
+    resource: str
+    operation: str
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
 class RawSource:
     """Everything one source fetched for one account and region."""
 
@@ -137,11 +152,16 @@ class RawSource:
     calls: tuple[RawCall, ...]
     failure: SourceFailure | None = None
     extra_files: tuple[str, ...] = field(default=())
+    resource_failures: tuple[ResourceFailure, ...] = ()
 
     @property
     def complete(self) -> bool:
         """True when every call succeeded or failed in an expected way, and pagination ended."""
         return self.failure is None
+
+    def failed_resources(self, kind: str) -> dict[str, ResourceFailure]:
+        """The resources of one kind that could not be read, by identifier."""
+        return {f.resource: f for f in self.resource_failures if f.kind == kind}
 
     def successful(self, operation: str) -> Iterator[RawCall]:
         for call in self.calls:
@@ -160,6 +180,7 @@ class RawSource:
             "complete": self.complete,
             "failure": None if self.failure is None else vars(self.failure),
             "extra_files": list(self.extra_files),
+            "resource_failures": [vars(f) for f in self.resource_failures],
             "call_count": len(self.calls),
             "calls": [call.to_json() for call in self.calls],
         }
@@ -177,6 +198,9 @@ class RawSource:
             calls=tuple(RawCall.from_json(c) for c in data["calls"]),
             failure=None if failure is None else SourceFailure(**failure),
             extra_files=tuple(data.get("extra_files", ())),
+            resource_failures=tuple(
+                ResourceFailure(**f) for f in data.get("resource_failures", ())
+            ),
         )
 
 

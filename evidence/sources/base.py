@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 from ..pack.raw import RawSource
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class FetchContext(Protocol):
@@ -45,6 +46,16 @@ class FetchContext(Protocol):
     def read(self, source: Source[T]) -> T:
         """The parsed result of a dependency (one of this source's `after`), already collected
         for this account; raises DependencyFailed if it could not be."""
+        ...
+
+    def each_resource(
+        self, kind: str, resources: Mapping[str, R], call: Callable[[R], T]
+    ) -> dict[str, T]:
+        """`call` once per resource (name -> resource); the answers of those read, by name.
+
+        Every call a source makes per resource goes through here: a resource that cannot be
+        read is recorded as a ResourceFailure of `kind` for that name alone (parse() reads it
+        back with RawSource.failed_resources(kind)) and the other resources carry on."""
         ...
 
 

@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..pack.raw import RawSource
+from ..pack.raw import RawSource, ResourceFailure
 from .base import FetchContext, Scope, Source, register
+from .cloudtrail_selectors import ManagementCoverage, management_coverage
 
 
 @dataclass(frozen=True)
@@ -23,12 +24,24 @@ class Trail:
     kms_key_id: str | None
     log_group_arn: str | None
     is_logging: bool | None  # None: status not read
-    management_read: bool
-    management_write: bool
+    management: ManagementCoverage
+    latest_delivery_error: str | None = None  # S3 delivery (GetTrailStatus)
+    latest_delivery_time: str | None = None
+    cloudwatch_logs_delivery_error: str | None = None
+    cloudwatch_logs_delivery_time: str | None = None
+    failure: ResourceFailure | None = None  # its status or selectors could not be read
     s3_key_prefix: str | None = None
     # GetTrailStatus: when logging last started and stopped (UTC ISO 8601), where AWS says.
     started_logging: str | None = None
     stopped_logging: str | None = None
+
+    @property
+    def management_read(self) -> bool:
+        return self.management.read
+
+    @property
+    def management_write(self) -> bool:
+        return self.management.write
 
     @property
     def log_group(self) -> tuple[str, str] | None:
@@ -42,31 +55,14 @@ class Trail:
 
 def _fetch_trails(ctx: FetchContext) -> None:
     listing = ctx.client("cloudtrail").describe_trails(includeShadowTrails=True)
-    for trail in listing["trailList"]:
+
+    def read(trail: Mapping[str, Any]) -> None:
         # Status and selectors are asked of the trail's home region, by ARN.
         home = ctx.client("cloudtrail", trail.get("HomeRegion"))
         home.get_trail_status(Name=trail["TrailARN"])
         home.get_event_selectors(TrailName=trail["TrailARN"])
 
-
-def _management_events(selectors: Mapping[str, Any] | None) -> tuple[bool, bool]:
-    """(read, write): whether management events of each kind are logged."""
-    if selectors is None:
-        return False, False
-    read = write = False
-    for selector in selectors.get("EventSelectors") or []:
-        if selector.get("IncludeManagementEvents", True):
-            kind = selector.get("ReadWriteType", "All")
-            read = read or kind in ("All", "ReadOnly")
-            write = write or kind in ("All", "WriteOnly")
-    for selector in selectors.get("AdvancedEventSelectors") or []:
-        fields = {f["Field"]: f for f in selector.get("FieldSelectors", [])}
-        if "Management" not in fields.get("eventCategory", {}).get("Equals", []):
-            continue
-        read_only = fields.get("readOnly", {}).get("Equals")
-        read = read or not read_only or "true" in read_only
-        write = write or not read_only or "false" in read_only
-    return read, write
+    ctx.each_resource("trail", {t["TrailARN"]: t for t in listing["trailList"]}, read)
 
 
 def _status_time(state: Mapping[str, Any] | None, *fields: str) -> str | None:
@@ -82,12 +78,12 @@ def _parse_trails(raw: RawSource) -> tuple[Trail, ...]:
     selectors = {
         str(c.parameters["TrailName"]): c.response for c in raw.successful("GetEventSelectors")
     }
+    failed = raw.failed_resources("trail")
     trails = []
     for call in raw.successful("DescribeTrails"):
         for t in (call.response or {}).get("trailList", []):
             arn = str(t["TrailARN"])
-            read, write = _management_events(selectors.get(arn))
-            state = status.get(arn)
+            state = status.get(arn) or {}
             trails.append(
                 Trail(
                     arn=arn,
@@ -99,15 +95,27 @@ def _parse_trails(raw: RawSource) -> tuple[Trail, ...]:
                     s3_bucket=t.get("S3BucketName"),
                     kms_key_id=t.get("KmsKeyId"),
                     log_group_arn=t.get("CloudWatchLogsLogGroupArn"),
-                    is_logging=None if state is None else bool(state.get("IsLogging")),
-                    management_read=read,
-                    management_write=write,
+                    is_logging=None if arn not in status else bool(state.get("IsLogging")),
+                    management=management_coverage(selectors.get(arn)),
+                    latest_delivery_error=state.get("LatestDeliveryError") or None,
+                    latest_delivery_time=_text(state.get("LatestDeliveryTime")),
+                    cloudwatch_logs_delivery_error=(
+                        state.get("LatestCloudWatchLogsDeliveryError") or None
+                    ),
+                    cloudwatch_logs_delivery_time=_text(
+                        state.get("LatestCloudWatchLogsDeliveryTime")
+                    ),
+                    failure=failed.get(arn),
                     s3_key_prefix=t.get("S3KeyPrefix"),
                     started_logging=_status_time(state, "StartLoggingTime", "TimeLoggingStarted"),
                     stopped_logging=_status_time(state, "StopLoggingTime", "TimeLoggingStopped"),
                 )
             )
     return tuple(trails)
+
+
+def _text(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
 
 
 TRAILS = register(
@@ -131,7 +139,7 @@ class MetricFilter:
     region: str
     name: str
     pattern: str
-    metrics: tuple[tuple[str, str], ...]  # (namespace, metric name)
+    metrics: tuple[tuple[str, str, str], ...]  # (namespace, metric name, metric value)
 
 
 @dataclass(frozen=True)
@@ -143,6 +151,8 @@ class Alarm:
     metric: str
     actions: tuple[str, ...]
     enabled: bool
+    comparison: str = "GreaterThanOrEqualToThreshold"
+    threshold: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -150,29 +160,52 @@ class AlarmChain:
     filters: tuple[MetricFilter, ...]
     alarms: tuple[Alarm, ...]
     confirmed_subscriptions: Mapping[str, tuple[str, ...]]  # topic ARN -> "protocol:endpoint"
+    # What could not be read: log groups ("<region>:<name>"), a region's alarm listing
+    # ("<region>"), SNS topics (ARN).
+    failures: tuple[ResourceFailure, ...] = ()
+
+    def failure(self, kind: str, resource: str) -> ResourceFailure | None:
+        return next((f for f in self.failures if f.kind == kind and f.resource == resource), None)
+
+
+def log_group_key(region: str, group: str) -> str:
+    return f"{region}:{group}"
 
 
 def _fetch_alarm_chain(ctx: FetchContext) -> None:
     groups = {t.log_group for t in ctx.read(TRAILS) if t.log_group}
     metrics: set[tuple[str, str, str]] = set()
-    for region, group in sorted(g for g in groups if g):
+
+    def filters_of(group: tuple[str, str]) -> None:
+        region, name = group
         pages = ctx.client("logs", region).get_paginator("describe_metric_filters")
-        for page in pages.paginate(logGroupName=group):
+        for page in pages.paginate(logGroupName=name):
             for found in page.get("metricFilters", []):
                 for t in found.get("metricTransformations", []):
                     metrics.add((region, t["metricNamespace"], t["metricName"]))
+
+    ctx.each_resource(
+        "log_group", {log_group_key(*g): g for g in sorted(g for g in groups if g)}, filters_of
+    )
     topics: set[str] = set()
-    for region in sorted({region for region, _, _ in metrics}):
+
+    def alarms_in(region: str) -> None:
         # One listing of the region's alarms rather than a call per metric.
         pages = ctx.client("cloudwatch", region).get_paginator("describe_alarms")
         for page in pages.paginate(AlarmTypes=["MetricAlarm"]):
             for alarm in page.get("MetricAlarms", []):
                 if (region, alarm.get("Namespace"), alarm.get("MetricName")) in metrics:
                     topics.update(a for a in alarm.get("AlarmActions", []) if ":sns:" in a)
-    for topic in sorted(topics):
+
+    regions = sorted({region for region, _, _ in metrics})
+    ctx.each_resource("alarm_region", {r: r for r in regions}, alarms_in)
+
+    def subscriptions(topic: str) -> None:
         pages = ctx.client("sns", topic.split(":")[3]).get_paginator("list_subscriptions_by_topic")
         for _ in pages.paginate(TopicArn=topic):
             pass
+
+    ctx.each_resource("sns_topic", {t: t for t in sorted(topics)}, subscriptions)
 
 
 def _parse_alarm_chain(raw: RawSource) -> AlarmChain:
@@ -183,7 +216,7 @@ def _parse_alarm_chain(raw: RawSource) -> AlarmChain:
             name=str(f.get("filterName", "")),
             pattern=str(f.get("filterPattern", "")),
             metrics=tuple(
-                (str(t["metricNamespace"]), str(t["metricName"]))
+                (str(t["metricNamespace"]), str(t["metricName"]), str(t.get("metricValue", "")))
                 for t in f.get("metricTransformations", [])
             ),
         )
@@ -199,6 +232,8 @@ def _parse_alarm_chain(raw: RawSource) -> AlarmChain:
             metric=str(a.get("MetricName", "")),
             actions=tuple(a.get("AlarmActions", [])),
             enabled=bool(a.get("ActionsEnabled", True)),
+            comparison=str(a.get("ComparisonOperator", "")),
+            threshold=float(a.get("Threshold", 0.0)),
         )
         for c in raw.successful("DescribeAlarms")
         for a in (c.response or {}).get("MetricAlarms", [])
@@ -209,7 +244,9 @@ def _parse_alarm_chain(raw: RawSource) -> AlarmChain:
         for sub in (c.response or {}).get("Subscriptions", []):
             if sub.get("SubscriptionArn", "PendingConfirmation") != "PendingConfirmation":
                 confirmed.setdefault(topic, []).append(f"{sub['Protocol']}:{sub['Endpoint']}")
-    return AlarmChain(filters, alarms, {k: tuple(v) for k, v in confirmed.items()})
+    return AlarmChain(
+        filters, alarms, {k: tuple(v) for k, v in confirmed.items()}, raw.resource_failures
+    )
 
 
 ALARM_CHAIN = register(

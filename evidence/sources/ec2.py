@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from ..pack.raw import RawSource
+from ..pack.raw import RawSource, ResourceFailure
 from .base import FetchContext, Scope, Source, register
 
 _PAGE_SIZE = 1000
@@ -23,6 +23,7 @@ class EbsSnapshots:
     snapshots: tuple[Mapping[str, Any], ...]  # DescribeSnapshots entries owned by the account
     candidates: frozenset[str]  # ids AWS listed as restorable by all
     permissions: Mapping[str, VolumePermissions]  # confirmed per candidate
+    failures: Mapping[str, ResourceFailure] = field(default_factory=dict)  # unconfirmed
 
 
 def _fetch_snapshots(ctx: FetchContext) -> None:
@@ -42,8 +43,13 @@ def _fetch_snapshots(ctx: FetchContext) -> None:
         for snapshot in page["Snapshots"]
         if snapshot.get("OwnerId") == ctx.account
     ]
-    for snapshot_id in candidates:
-        ec2.describe_snapshot_attribute(Attribute="createVolumePermission", SnapshotId=snapshot_id)
+    ctx.each_resource(
+        "snapshot",
+        {snapshot_id: snapshot_id for snapshot_id in candidates},
+        lambda snapshot_id: ec2.describe_snapshot_attribute(
+            Attribute="createVolumePermission", SnapshotId=snapshot_id
+        ),
+    )
 
 
 def _parse_snapshots(raw: RawSource) -> EbsSnapshots:
@@ -68,6 +74,7 @@ def _parse_snapshots(raw: RawSource) -> EbsSnapshots:
         snapshots=tuple(snapshots[k] for k in sorted(snapshots)),
         candidates=frozenset(candidates),
         permissions=permissions,
+        failures=raw.failed_resources("snapshot"),
     )
 
 
@@ -160,5 +167,62 @@ EBS_ENCRYPTION_DEFAULT = register(
         actions=("ec2:GetEbsEncryptionByDefault",),
         fetch=_fetch_ebs_default,
         parse=_parse_ebs_default,
+    )
+)
+
+
+@dataclass(frozen=True)
+class PrefixLists:
+    """The managed prefix lists security group rules refer to, with their CIDR entries."""
+
+    entries: Mapping[str, tuple[str, ...]]  # prefix list id -> CIDRs
+    names: Mapping[str, str]  # prefix list id -> name
+    owners: Mapping[str, str]  # prefix list id -> owner (an account id, or AWS)
+    failures: Mapping[str, ResourceFailure]  # prefix list id -> why its entries were not read
+
+
+def _fetch_prefix_lists(ctx: FetchContext) -> None:
+    rules = ctx.read(SECURITY_GROUPS)["SecurityGroupRules"]
+    ids = sorted({str(r["PrefixListId"]) for r in rules if r.get("PrefixListId")})
+    if not ids:
+        return
+    ec2 = ctx.client("ec2")
+    for _ in ec2.get_paginator("describe_managed_prefix_lists").paginate(PrefixListIds=ids):
+        pass
+
+    def entries(prefix_list_id: str) -> None:
+        pages = ec2.get_paginator("get_managed_prefix_list_entries")
+        for _ in pages.paginate(PrefixListId=prefix_list_id):
+            pass
+
+    ctx.each_resource("prefix_list", {i: i for i in ids}, entries)
+
+
+def _parse_prefix_lists(raw: RawSource) -> PrefixLists:
+    entries: dict[str, list[str]] = {}
+    for call in raw.successful("GetManagedPrefixListEntries"):
+        found = entries.setdefault(str(call.parameters["PrefixListId"]), [])
+        found.extend(str(e["Cidr"]) for e in (call.response or {}).get("Entries", []))
+    described = [
+        p
+        for call in raw.successful("DescribeManagedPrefixLists")
+        for p in (call.response or {}).get("PrefixLists", [])
+    ]
+    return PrefixLists(
+        {k: tuple(v) for k, v in entries.items()},
+        {str(p["PrefixListId"]): str(p.get("PrefixListName", "")) for p in described},
+        {str(p["PrefixListId"]): str(p.get("OwnerId", "")) for p in described},
+        raw.failed_resources("prefix_list"),
+    )
+
+
+PREFIX_LISTS = register(
+    Source(
+        name="ec2.prefix_lists",
+        scope=Scope.REGIONAL,
+        actions=("ec2:DescribeManagedPrefixLists", "ec2:GetManagedPrefixListEntries"),
+        fetch=_fetch_prefix_lists,
+        parse=_parse_prefix_lists,
+        after=(SECURITY_GROUPS,),
     )
 )

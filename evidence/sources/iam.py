@@ -244,3 +244,44 @@ AUTHORIZATION_DETAILS = register(
         parse=_parse_authorization,
     )
 )
+
+# ---------------------------------------------------------------- virtual MFA devices
+
+
+@dataclass(frozen=True)
+class VirtualMfaDevice:
+    serial_number: str
+    user_arn: str | None  # the user it is assigned to, when assigned
+
+    @property
+    def is_root(self) -> bool:
+        """Assigned to the root user: AWS names root's device `mfa/root-account-mfa-device`
+        and its user ARN `arn:<partition>:iam::<account>:root`."""
+        return bool(self.user_arn and self.user_arn.endswith(":root")) or (
+            self.serial_number.endswith(":mfa/root-account-mfa-device")
+        )
+
+
+def _fetch_virtual_mfa(ctx: FetchContext) -> None:
+    pages = ctx.client("iam").get_paginator("list_virtual_mfa_devices")
+    for _ in pages.paginate(AssignmentStatus="Assigned"):
+        pass
+
+
+def _parse_virtual_mfa(raw: RawSource) -> tuple[VirtualMfaDevice, ...]:
+    return tuple(
+        VirtualMfaDevice(str(device["SerialNumber"]), (device.get("User") or {}).get("Arn") or None)
+        for call in raw.successful("ListVirtualMFADevices")
+        for device in (call.response or {}).get("VirtualMFADevices", [])
+    )
+
+
+VIRTUAL_MFA_DEVICES = register(
+    Source(
+        name="iam.virtual_mfa_devices",
+        scope=Scope.GLOBAL,
+        actions=("iam:ListVirtualMFADevices",),
+        fetch=_fetch_virtual_mfa,
+        parse=_parse_virtual_mfa,
+    )
+)

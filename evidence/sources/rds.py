@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..pack.raw import RawSource
+from ..pack.raw import RawSource, ResourceFailure
 from .base import FetchContext, Scope, Source, register
 
 _PAGE = {"PageSize": 100}  # RDS's maximum page size
@@ -22,6 +22,7 @@ class RdsSnapshot:
     created: str | None
     encrypted: bool
     restore: tuple[str, ...] | None  # the `restore` attribute; None when AWS cannot share it
+    failure: ResourceFailure | None = None  # its attributes could not be read
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,14 @@ def _fetch_snapshots(ctx: FetchContext) -> None:
             for snapshot in page[kind.list_key]
             if _shareable(snapshot)
         ]
-        for identifier in identifiers:
-            getattr(rds, kind.attributes_method)(**{kind.id_field: identifier})
+        ask: Callable[..., Any] = getattr(rds, kind.attributes_method)
+
+        def attributes(arguments: dict[str, str], ask: Callable[..., Any] = ask) -> Any:
+            return ask(**arguments)
+
+        ctx.each_resource(
+            f"{kind.kind}_snapshot", {i: {kind.id_field: i} for i in identifiers}, attributes
+        )
 
 
 def _restore_values(raw: RawSource, kind: _SnapshotKind) -> dict[str, tuple[str, ...]]:
@@ -112,6 +119,7 @@ def _parse_snapshots(raw: RawSource) -> RdsSnapshots:
     found: list[RdsSnapshot] = []
     for kind in _KINDS:
         restore = _restore_values(raw, kind)
+        failed = raw.failed_resources(f"{kind.kind}_snapshot")
         for call in raw.successful(kind.list_operation):
             for snapshot in (call.response or {}).get(kind.list_key, []):
                 identifier = str(snapshot[kind.id_field])
@@ -125,6 +133,7 @@ def _parse_snapshots(raw: RawSource) -> RdsSnapshots:
                         created=snapshot.get(kind.created_field),
                         encrypted=bool(snapshot.get("StorageEncrypted", snapshot.get("Encrypted"))),
                         restore=restore.get(identifier) if _shareable(snapshot) else None,
+                        failure=failed.get(identifier),
                     )
                 )
     return RdsSnapshots(tuple(found))

@@ -9,7 +9,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..pack.raw import RawSource
+from ..pack.raw import RawSource, ResourceFailure
 from .base import FetchContext, Scope, Source, error_code, register
 
 
@@ -46,11 +46,13 @@ BUCKETS = register(
 
 @dataclass(frozen=True)
 class BucketSetting:
-    """One bucket's answer to one per-bucket call: the response, or AWS's "not configured"."""
+    """One bucket's answer to one per-bucket call: the response, AWS's "not configured", or
+    why it could not be read."""
 
     bucket: str
     response: Mapping[str, Any] | None  # None when AWS said the setting is not configured
     not_set_code: str | None = None
+    failure: ResourceFailure | None = None  # this bucket could not be read (the others were)
 
 
 def per_bucket_source(
@@ -61,15 +63,21 @@ def per_bucket_source(
 
     def fetch(ctx: FetchContext) -> None:
         s3 = ctx.client("s3")
-        for bucket in ctx.read(BUCKETS):
+
+        def ask(bucket: Bucket) -> None:
             try:
                 getattr(s3, method)(Bucket=bucket.name)
             except ClientError as exc:
                 if error_code(exc) not in not_set:
                     raise
 
+        ctx.each_resource("bucket", {b.name: b for b in ctx.read(BUCKETS)}, ask)
+
     def parse(raw: RawSource) -> Mapping[str, BucketSetting]:
-        settings: dict[str, BucketSetting] = {}
+        settings: dict[str, BucketSetting] = {
+            name: BucketSetting(name, None, failure=failure)
+            for name, failure in raw.failed_resources("bucket").items()
+        }
         for call in raw.calls:
             if call.operation != operation:
                 continue

@@ -1,5 +1,5 @@
-"""Smaller regional and account sources: load balancer listeners, AWS Config, GuardDuty, and
-Trusted Advisor's service-limit checks."""
+"""Smaller regional and account sources: load balancer listeners (ELBv2 and classic), AWS Config,
+GuardDuty, and Trusted Advisor's service-limit checks."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..pack.raw import RawSource
+from ..pack.raw import RawSource, ResourceFailure
 from .base import FetchContext, Scope, Source, register
 
 
@@ -22,6 +22,8 @@ def _entries(raw: RawSource, operation: str, key: str) -> list[Mapping[str, Any]
 class LoadBalancers:
     balancers: tuple[Mapping[str, Any], ...]
     listeners: Mapping[str, tuple[Mapping[str, Any], ...]]  # load balancer ARN -> listeners
+    rules: Mapping[str, tuple[Mapping[str, Any], ...]]  # listener ARN -> rules (HTTP only)
+    failures: Mapping[str, ResourceFailure]  # load balancer or listener ARN -> why not read
 
 
 def _fetch_listeners(ctx: FetchContext) -> None:
@@ -31,9 +33,25 @@ def _fetch_listeners(ctx: FetchContext) -> None:
         for page in elb.get_paginator("describe_load_balancers").paginate()
         for lb in page["LoadBalancers"]
     ]
-    for arn in arns:  # the API lists listeners per load balancer only
-        for _ in elb.get_paginator("describe_listeners").paginate(LoadBalancerArn=arn):
+
+    def listeners_of(arn: str) -> list[Mapping[str, Any]]:  # the API lists per load balancer
+        pages = elb.get_paginator("describe_listeners").paginate(LoadBalancerArn=arn)
+        return [listener for page in pages for listener in page["Listeners"]]
+
+    found = ctx.each_resource("load_balancer", {arn: arn for arn in arns}, listeners_of)
+    # Rules matter where traffic is plain HTTP: a rule may forward what the default redirects.
+    plain = {
+        listener["ListenerArn"]: listener["ListenerArn"]
+        for listeners in found.values()
+        for listener in listeners
+        if listener.get("Protocol") == "HTTP"
+    }
+
+    def rules_of(arn: str) -> None:
+        for _ in elb.get_paginator("describe_rules").paginate(ListenerArn=arn):
             pass
+
+    ctx.each_resource("listener", plain, rules_of)
 
 
 def _parse_listeners(raw: RawSource) -> LoadBalancers:
@@ -41,9 +59,15 @@ def _parse_listeners(raw: RawSource) -> LoadBalancers:
     for call in raw.successful("DescribeListeners"):
         arn = str(call.parameters["LoadBalancerArn"])
         listeners.setdefault(arn, []).extend((call.response or {}).get("Listeners", []))
+    rules: dict[str, list[Mapping[str, Any]]] = {}
+    for call in raw.successful("DescribeRules"):
+        arn = str(call.parameters["ListenerArn"])
+        rules.setdefault(arn, []).extend((call.response or {}).get("Rules", []))
     return LoadBalancers(
         tuple(_entries(raw, "DescribeLoadBalancers", "LoadBalancers")),
         {k: tuple(v) for k, v in listeners.items()},
+        {k: tuple(v) for k, v in rules.items()},
+        {**raw.failed_resources("load_balancer"), **raw.failed_resources("listener")},
     )
 
 
@@ -54,9 +78,32 @@ LISTENERS = register(
         actions=(
             "elasticloadbalancing:DescribeLoadBalancers",
             "elasticloadbalancing:DescribeListeners",
+            "elasticloadbalancing:DescribeRules",
         ),
         fetch=_fetch_listeners,
         parse=_parse_listeners,
+    )
+)
+
+
+def _fetch_classic(ctx: FetchContext) -> None:
+    for _ in ctx.client("elb").get_paginator("describe_load_balancers").paginate():
+        pass
+
+
+def _parse_classic(raw: RawSource) -> tuple[Mapping[str, Any], ...]:
+    """Classic Load Balancers, each with its ListenerDescriptions."""
+    return tuple(_entries(raw, "DescribeLoadBalancers", "LoadBalancerDescriptions"))
+
+
+CLASSIC_LOAD_BALANCERS = register(
+    Source(
+        name="elb.classic_load_balancers",
+        scope=Scope.REGIONAL,
+        # The classic API's DescribeLoadBalancers is the same IAM action as ELBv2's.
+        actions=("elasticloadbalancing:DescribeLoadBalancers",),
+        fetch=_fetch_classic,
+        parse=_parse_classic,
     )
 )
 
@@ -67,12 +114,14 @@ LISTENERS = register(
 class ConfigRecorders:
     recorders: tuple[Mapping[str, Any], ...]
     status: Mapping[str, Mapping[str, Any]]  # by recorder name
+    delivery_channels: tuple[Mapping[str, Any], ...] = ()
 
 
 def _fetch_config(ctx: FetchContext) -> None:
     config = ctx.client("config")
     config.describe_configuration_recorders()
     config.describe_configuration_recorder_status()
+    config.describe_delivery_channels()
 
 
 def _parse_config(raw: RawSource) -> ConfigRecorders:
@@ -80,6 +129,7 @@ def _parse_config(raw: RawSource) -> ConfigRecorders:
     return ConfigRecorders(
         tuple(_entries(raw, "DescribeConfigurationRecorders", "ConfigurationRecorders")),
         {str(s["name"]): s for s in status},
+        tuple(_entries(raw, "DescribeDeliveryChannels", "DeliveryChannels")),
     )
 
 
@@ -90,6 +140,7 @@ CONFIG_RECORDERS = register(
         actions=(
             "config:DescribeConfigurationRecorders",
             "config:DescribeConfigurationRecorderStatus",
+            "config:DescribeDeliveryChannels",
         ),
         fetch=_fetch_config,
         parse=_parse_config,
@@ -106,15 +157,19 @@ def _fetch_guardduty(ctx: FetchContext) -> None:
         for page in guardduty.get_paginator("list_detectors").paginate()
         for i in page["DetectorIds"]
     ]
-    for detector_id in ids:
-        guardduty.get_detector(DetectorId=detector_id)
+    ctx.each_resource(
+        "detector",
+        {i: i for i in ids},
+        lambda detector_id: guardduty.get_detector(DetectorId=detector_id),
+    )
 
 
-def _parse_guardduty(raw: RawSource) -> Mapping[str, Mapping[str, Any]]:
-    """Detector id -> GetDetector answer."""
-    return {
-        str(c.parameters["DetectorId"]): c.response or {} for c in raw.successful("GetDetector")
-    }
+def _parse_guardduty(raw: RawSource) -> Mapping[str, Mapping[str, Any] | ResourceFailure]:
+    """Detector id -> GetDetector answer, or why it could not be read."""
+    found: dict[str, Mapping[str, Any] | ResourceFailure] = dict(raw.failed_resources("detector"))
+    for c in raw.successful("GetDetector"):
+        found[str(c.parameters["DetectorId"])] = c.response or {}
+    return found
 
 
 GUARDDUTY_DETECTORS = register(
@@ -139,14 +194,19 @@ class ServiceLimitCheck:
     status: str
     flagged: tuple[Mapping[str, Any], ...]  # flaggedResources with their metadata columns
     columns: tuple[str, ...]
+    failure: ResourceFailure | None = None  # its result could not be read
 
 
 def _fetch_trusted_advisor(ctx: FetchContext) -> None:
     support = ctx.client("support", SUPPORT_REGION)
     checks = support.describe_trusted_advisor_checks(language="en")["checks"]
-    for check in checks:
-        if check.get("category") == "service_limits":
-            support.describe_trusted_advisor_check_result(checkId=check["id"], language="en")
+    ctx.each_resource(
+        "trusted_advisor_check",
+        {c["id"]: c["id"] for c in checks if c.get("category") == "service_limits"},
+        lambda check_id: support.describe_trusted_advisor_check_result(
+            checkId=check_id, language="en"
+        ),
+    )
 
 
 def _parse_trusted_advisor(raw: RawSource) -> tuple[ServiceLimitCheck, ...]:
@@ -165,6 +225,10 @@ def _parse_trusted_advisor(raw: RawSource) -> tuple[ServiceLimitCheck, ...]:
                 columns=tuple(meta.get("metadata", [])),
             )
         )
+    for check_id, failure in raw.failed_resources("trusted_advisor_check").items():
+        meta = described.get(check_id, {})
+        name = str(meta.get("name", check_id))
+        found.append(ServiceLimitCheck(check_id, name, "", (), (), failure))
     return tuple(found)
 
 
