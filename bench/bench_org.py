@@ -16,7 +16,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bench.org_server import ACCOUNTS, REGIONS, spread
 
@@ -49,6 +51,74 @@ def fewest_calls(users: int, snapshots: int, databases: int) -> dict[str, int]:
     }
 
 
+@dataclass(frozen=True)
+class OrgRun:
+    """One organisation-wide collection on a seeded server in its own process."""
+
+    pack: Path
+    seconds: float
+    peak_mb: float
+    seeding_seconds: float
+    results: dict[str, Any]
+
+
+def collect_org(output: Path, users: int, snapshots: int, databases: int) -> OrgRun:
+    """Seed 3 accounts x 3 regions on a moto server in its own process, then run `collect`
+    against it into `output` (the pack is left there)."""
+    url_file = output.parent / f"{output.name}.url.json"
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bench.org_server",
+            str(url_file),
+            str(users),
+            str(snapshots),
+            str(databases),
+        ]
+    )
+    try:
+        while not url_file.exists():
+            if server.poll() is not None:
+                raise SystemExit("the moto server stopped while seeding")
+            time.sleep(0.5)
+        time.sleep(0.2)
+        seeded = json.loads(url_file.read_text())
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(
+            AWS_ENDPOINT_URL=seeded["url"],
+            AWS_ACCESS_KEY_ID="bench",
+            AWS_SECRET_ACCESS_KEY="bench",
+            AWS_DEFAULT_REGION="us-east-1",
+            AWS_EC2_METADATA_DISABLED="true",
+        )
+        command = [
+            sys.executable,
+            "-m",
+            "evidence",
+            "collect",
+            "--quiet",
+            "--output",
+            str(output),
+            "--accounts",
+            ",".join(ACCOUNTS),
+            *(a for r in REGIONS for a in ("--region", r)),
+            *(a for c in CORE for a in ("--only", c)),
+        ]
+        start = time.perf_counter()
+        tool = subprocess.run(command, env=env, capture_output=True, text=True)
+        seconds = time.perf_counter() - start
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    finally:
+        server.kill()
+        server.wait()
+    if tool.returncode not in (0, 1):
+        raise SystemExit(f"collect failed ({tool.returncode}): {tool.stderr}")
+    (pack,) = output.iterdir()
+    results = json.loads((pack / "results.json").read_text())
+    return OrgRun(pack, seconds, peak_mb, float(seeded["seconds"]), results)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=500)
@@ -56,63 +126,15 @@ def main() -> None:
     parser.add_argument("--databases", type=int, default=50)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        url_file = Path(tmp) / "url.json"
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "bench.org_server",
-                str(url_file),
-                str(args.users),
-                str(args.snapshots),
-                str(args.databases),
-            ]
-        )
-        try:
-            while not url_file.exists():
-                if server.poll() is not None:
-                    raise SystemExit("the moto server stopped while seeding")
-                time.sleep(0.5)
-            time.sleep(0.2)
-            seeded = json.loads(url_file.read_text())
-            env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-            env.update(
-                AWS_ENDPOINT_URL=seeded["url"],
-                AWS_ACCESS_KEY_ID="bench",
-                AWS_SECRET_ACCESS_KEY="bench",
-                AWS_DEFAULT_REGION="us-east-1",
-                AWS_EC2_METADATA_DISABLED="true",
-            )
-            command = [
-                sys.executable,
-                "-m",
-                "evidence",
-                "collect",
-                "--quiet",
-                "--output",
-                str(Path(tmp) / "output"),
-                "--accounts",
-                ",".join(ACCOUNTS),
-                *(a for r in REGIONS for a in ("--region", r)),
-                *(a for c in CORE for a in ("--only", c)),
-            ]
-            start = time.perf_counter()
-            tool = subprocess.run(command, env=env, capture_output=True, text=True)
-            seconds = time.perf_counter() - start
-            peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        finally:
-            server.kill()
-            server.wait()
-        if tool.returncode not in (0, 1):
-            raise SystemExit(f"collect failed ({tool.returncode}): {tool.stderr}")
-        (pack,) = (Path(tmp) / "output").iterdir()
-        results = json.loads((pack / "results.json").read_text())
+        run = collect_org(Path(tmp) / "output", args.users, args.snapshots, args.databases)
+    results, seconds, peak_mb = run.results, run.seconds, run.peak_mb
     calls = results["run"]["calls_per_operation"]
     fewest = fewest_calls(args.users, args.snapshots, args.databases)
     print(
         f"seeded: {len(ACCOUNTS)} accounts x {len(REGIONS)} regions,"
         f" {args.users * 3} users, {args.snapshots * 3} EBS snapshots,"
-        f" {args.databases * 3} RDS instances and DB snapshots (seeding {seeded['seconds']:.0f} s)"
+        f" {args.databases * 3} RDS instances and DB snapshots"
+        f" (seeding {run.seeding_seconds:.0f} s)"
     )
     print(f"collect (with xlsx and pdf): {seconds:.1f} s wall, peak RSS {peak_mb:.0f} MB")
     print(f"{'operation':42} {'calls':>7} {'fewest':>7}")

@@ -34,6 +34,12 @@ from .audit.commands import (
     verify_bundle_command,
 )
 from .audit.export import export_pack
+from .audit.s3_location import S3Location, s3_client
+from .audit.signers import build_signer
+from .audit.upload import DEFAULT_RETAIN_DAYS, upload_pack
+from .audit.verification import Layer, Verification, verify
+from .audit.verify_s3 import verify_s3
+from .audit.verify_signature import SignatureCheck, check_pack_signature
 from .catalog.exceptions import exception_warnings
 from .catalog.loader import Catalog, load_catalog
 from .catalog.permissions import policy
@@ -44,11 +50,12 @@ from .collect.progress import BarProgress, PlainProgress, progress_for
 from .collect.regions import region_problem, split_regions
 from .collect.run import ACCOUNT_ID, LIMITS, CollectRequest, collect, select_controls
 from .errors import EXIT_OK, EXIT_USAGE, EvidenceToolError, UsageError
+from .exporters.marking import Provenance
 from .exporters.statuses import summary_line
 from .exporters.terminal import accounts_table, catalog_table, exception_notices, results_table
 from .pack.builder import SHARE_MODES, SealedPacks
 from .pack.period import EventsFrom, parse_period
-from .pack.verify import verify_pack
+from .pack.signing import Signer
 
 DEFAULT_OUTPUT = Path("output")
 EXIT_INTERRUPTED = 130
@@ -76,7 +83,11 @@ PACK_EXITS = (
     (0, "everything collected, nothing failing"),
     (1, "everything collected, some controls fail"),
     (2, "usage or configuration error: no pack written"),
-    (3, "pack written, but some evidence could not be collected or an export failed"),
+    (
+        3,
+        "pack written, but some evidence could not be collected, an export failed or the"
+        " signature asked for could not be made",
+    ),
 )
 
 
@@ -174,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     _bounded_option(run, "--max-workers", 8, "sources collected concurrently")
     _output_option(run)
     _share_mode_option(run)
+    _signing_options(run)
 
     demo = _command(
         commands,
@@ -188,19 +200,53 @@ def build_parser() -> argparse.ArgumentParser:
     _output_option(demo)
     _share_mode_option(demo)
     _requests_option(demo)
+    _signing_options(demo)
 
     verify = _command(
         commands,
         "verify",
-        "recompute every hash of a pack (or bundle zip); name every changed, missing or added file",
+        "check a pack (or bundle zip, or its copy in S3): every hash, the raw file hashes"
+        " results.json cites, the results derived again from raw/, the exports' citations and"
+        " the signature; name every difference",
         (
             (0, "intact"),
-            (1, "changed, missing or added files, symbolic links, or a damaged manifest"),
-            (2, "not a pack"),
+            (
+                1,
+                "changed, missing or added files, symbolic links, a damaged manifest, a cited"
+                " hash, a result that no longer follows from raw/, an export citing another"
+                " file, a bad (or, required, missing) signature, an S3 object not locked",
+            ),
+            (2, "not a pack, or a bad option"),
         ),
-        f"{TOOL_NAME} verify output/123456789012_20250101T000000Z",
+        f"{TOOL_NAME} verify output/123456789012_20250101T000000Z --public-key signer.pem",
     )
-    verify.add_argument("pack", type=Path, help="the pack's folder, or a bundle zip")
+    verify.add_argument(
+        "pack", metavar="PACK", help="the pack's folder, a bundle zip, or s3://bucket/prefix/"
+    )
+    _verify_options(verify)
+
+    upload = _command(
+        commands,
+        "upload",
+        "copy a pack that verifies to an S3 Object Lock bucket (compliance-mode retention,"
+        " SHA-256 checksums, never overwriting); a receipt is written beside the pack",
+        (
+            (0, "every file uploaded and locked; receipt written"),
+            (2, "nothing uploaded: bad destination, no Object Lock, a key exists, bad pack"),
+            (3, "some files uploaded and locked, then a call failed: see the receipt"),
+        ),
+        f"{TOOL_NAME} upload output/123456789012_20250101T000000Z s3://evidence-locked/soc2/",
+    )
+    upload.add_argument("pack", type=Path, help="the pack's folder (it must verify)")
+    upload.add_argument("destination", metavar="s3://bucket/prefix/")
+    upload.add_argument(
+        "--retain-days",
+        type=int,
+        default=DEFAULT_RETAIN_DAYS,
+        metavar="N",
+        help=f"Object Lock retention in COMPLIANCE mode (default {DEFAULT_RETAIN_DAYS} days)",
+    )
+    upload.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
 
     export = _command(
         commands,
@@ -212,6 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("pack", type=Path, help="the pack's folder (it must verify)")
     _output_option(export, default=None, shown="beside the pack, in the pack's own folder")
     _share_mode_option(export)
+    _signing_options(export)
     export.add_argument(
         "--oscal",
         action="store_true",
@@ -336,6 +383,52 @@ def _endpoint_url(text: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise argparse.ArgumentTypeError(f"expected an http:// or https:// URL, got {text!r}")
     return text
+
+
+def _signing_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sign-kms",
+        metavar="KEY",
+        help="sign manifest.json with this asymmetric AWS KMS key (id, ARN or alias;"
+        " ECDSA_SHA_256 or RSASSA_PSS_SHA_256)",
+    )
+    parser.add_argument(
+        "--sign-key",
+        type=Path,
+        metavar="FILE",
+        help="sign manifest.json with this local Ed25519 or ECDSA private key",
+    )
+
+
+def _verify_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--hashes-only",
+        action="store_true",
+        help="only the hashes (and the chain): the quick check",
+    )
+    parser.add_argument(
+        "--public-key",
+        type=Path,
+        metavar="FILE",
+        help="check manifest.sig.json with this public key (PEM, DER or OpenSSH)",
+    )
+    parser.add_argument(
+        "--kms",
+        nargs="?",
+        const="",
+        metavar="KEY",
+        help="check manifest.sig.json with the AWS KMS key's public key (default: the key it"
+        " names)",
+    )
+    parser.add_argument(
+        "--require-signature", action="store_true", help="an unsigned pack does not verify"
+    )
+    parser.add_argument("--profile", help="AWS profile for --kms and s3://")
+
+
+def _signer(args: argparse.Namespace) -> Signer | None:
+    """The signing key the options name, checked now: before anything is collected."""
+    return build_signer(args.sign_kms, args.sign_key, getattr(args, "profile", None))
 
 
 def _requests_option(parser: argparse.ArgumentParser) -> None:
@@ -509,6 +602,7 @@ def _run(args: argparse.Namespace, sealed: SealedPacks) -> int:
         "collect": _collect,
         "demo": _demo,
         "verify": _verify,
+        "upload": _upload,
         "export": _export,
         "controls": _controls,
         "permissions": _permissions,
@@ -547,6 +641,7 @@ def _request(context: _Context, aws: AwsSettings) -> CollectRequest:
         ledger=context.sealed,
         requests=args.requests,
         period=parse_period(period) if period else None,
+        signer=_signer(args),  # a key that cannot sign stops here, before anything is collected
         **{name: getattr(args, name) for name in collect_only if hasattr(args, name)},
     )
 
@@ -581,8 +676,10 @@ def _demo(context: _Context) -> int:
         outcome = run_demo(request, progress)
     _print_outcome(outcome, context.args.quiet)
     context.note("This pack was collected from an emulated demo account; its findings are seeded.")
-    # Its findings are the point (exit 0); an export that failed is not a finding (exit 3).
-    return outcome.exit_code if outcome.results["export_failures"] else EXIT_OK
+    # Its findings are the point (exit 0); an export that failed or a signature that could not
+    # be made is not a finding (exit 3).
+    failed = outcome.results["export_failures"] or outcome.signing_error is not None
+    return outcome.exit_code if failed else EXIT_OK
 
 
 def _export(context: _Context) -> int:
@@ -591,7 +688,12 @@ def _export(context: _Context) -> int:
     if args.oscal:
         return export_oscal(args.pack, output)
     outcome = export_pack(
-        args.pack, output, datetime.now(UTC), SHARE_MODES[args.share_mode], context.sealed
+        args.pack,
+        output,
+        datetime.now(UTC),
+        SHARE_MODES[args.share_mode],
+        context.sealed,
+        signer=_signer(args),
     )
     _print_outcome(outcome, args.quiet)
     return outcome.exit_code
@@ -646,27 +748,44 @@ def _print_outcome(outcome: PackOutcome, quiet: bool) -> None:
             f" sealed without it: rebuild with `{failure['rebuild']}`",
             file=sys.stderr,
         )
+    if not quiet:  # quiet: the pack's own files say it all the same
+        for notice in Provenance.of(document["run"]).notices:
+            print(notice)
     print(f"Pack: {outcome.path}")
+    if outcome.signing_error is not None:
+        print(
+            f"{TOOL_NAME}: error: the pack was written NOT signed: {outcome.signing_error}",
+            file=sys.stderr,
+        )
 
 
 def _verify(context: _Context) -> int:
-    pack: Path = context.args.pack
-    if is_bundle(pack):
-        return verify_bundle_command(pack)
-    report = verify_pack(pack)
-    for label, names in (
-        ("changed", report.changed),
-        ("missing", report.missing),
-        ("added", report.extra),
-    ):
-        for name in names:
-            reason = report.reasons.get(name)
-            print(f"{label}: {name}" + (f" ({reason})" if reason else ""))
-    if report.chain is not None and (report.chain.broken or not context.args.quiet):
-        print(f"chain: {report.chain.message}")
-    if report.intact:
-        if not context.args.quiet:
-            print(f"{pack}: intact ({report.checked} files verified)")
-        return EXIT_OK
-    print(f"{pack}: NOT intact", file=sys.stderr)
-    return 1
+    args = context.args
+    if is_bundle(Path(args.pack)):
+        return verify_bundle_command(Path(args.pack))
+    check = SignatureCheck(args.public_key, args.kms, args.require_signature, args.profile)
+    signature: tuple[str, Layer] = ("", lambda pack: check_pack_signature(pack, check))
+    results: list[Verification]
+    if args.pack.startswith("s3://"):
+        location = S3Location.parse(args.pack)
+        client = s3_client(args.profile)
+        results = verify_s3(location, client, args.hashes_only, extra_layers=[signature])
+    else:
+        results = [verify(Path(args.pack), args.hashes_only, extra_layers=[signature])]
+    for verification in results:
+        out, err = verification.lines(quiet=args.quiet)
+        for line in out:
+            print(line)
+        for line in err:
+            print(line, file=sys.stderr)
+    return EXIT_OK if all(v.intact for v in results) else 1
+
+
+def _upload(context: _Context) -> int:
+    args = context.args
+    destination = S3Location.parse(args.destination)
+    receipt, path = upload_pack(args.pack, destination, s3_client(args.profile), args.retain_days)
+    context.note(f"Object Lock: COMPLIANCE until {receipt.retain_until}")
+    print(f"Uploaded {len(receipt.objects)} files to {receipt.destination}")
+    print(f"Receipt: {path}")
+    return EXIT_OK

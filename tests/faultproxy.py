@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import botocore.session
 
@@ -31,6 +32,20 @@ class _QuietServer(ThreadingHTTPServer):
         # A client killed mid-request (the kill tests do that on purpose) is not an error.
         if not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
+# Upstream response headers the proxy forwards besides x-amz-*: what S3 clients read.
+_PASSED_HEADERS = frozenset({"etag", "last-modified", "content-range", "accept-ranges"})
+
+
+def _forwarded(headers: Any) -> dict[str, str]:
+    """Request headers as sent upstream. A body without a Content-Type (S3 PutObject) gets the
+    type S3 assumes, not the form encoding urllib would add (moto would parse it as a form and
+    store an empty object)."""
+    forwarded = {k: v for k, v in headers.items() if k.lower() != "host"}
+    if not any(k.lower() == "content-type" for k in forwarded):
+        forwarded["Content-Type"] = "binary/octet-stream"
+    return forwarded
 
 
 @dataclass
@@ -179,7 +194,7 @@ class FaultProxy:
                     proxy.upstream + self.path,
                     data=body if self.command != "GET" else None,
                     method=self.command,
-                    headers={k: v for k, v in self.headers.items() if k.lower() != "host"},
+                    headers=_forwarded(self.headers),
                 )
                 try:
                     with urllib.request.urlopen(request, timeout=60) as response:
@@ -191,14 +206,29 @@ class FaultProxy:
                 except urllib.error.HTTPError as error:
                     status, headers, payload = error.code, error.headers, error.read()
                 content_type = headers.get("Content-Type", "text/xml")
+                # S3 answers in headers (version id, checksum, Object Lock): pass them on.
+                passed = [
+                    (k, v)
+                    for k, v in headers.items()
+                    if k.lower() in _PASSED_HEADERS
+                    or (k.lower().startswith("x-amz-") and k.lower() != "x-amzn-requestid")
+                ]
                 proxy._between(operation)
-                self._reply(status, payload, content_type)
+                self._reply(status, payload, content_type, passed)
 
-            def _reply(self, status: int, payload: bytes, content_type: str) -> None:
+            def _reply(
+                self,
+                status: int,
+                payload: bytes,
+                content_type: str,
+                passed: list[tuple[str, str]] | None = None,
+            ) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(payload)))
                 self.send_header("x-amzn-RequestId", "proxy-request-id")
+                for name, value in passed or ():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(payload)
 
@@ -222,14 +252,15 @@ def _identify(
     if action:
         return service, action, False
     # REST protocols (S3, GuardDuty): the operation is the method and URI template it matches.
-    operation, is_json = _rest_operation(service, method, path)
+    names = frozenset(str(k).lower() for k in headers)  # type: ignore[attr-defined]
+    operation, is_json = _rest_operation(service, method, path, names)
     return service, operation, is_json
 
 
 @functools.cache
 def _rest_routes(
     service: str,
-) -> tuple[tuple[str, re.Pattern[str], frozenset[str], tuple[int, bool], str], ...]:
+) -> tuple[tuple[str, re.Pattern[str], frozenset[str], frozenset[str], tuple[int, bool], str], ...]:
     try:
         model = botocore.session.get_session().get_service_model(service)
     except Exception:
@@ -246,13 +277,27 @@ def _rest_routes(
             (".+" if part.endswith("+}") else "[^/]+") if part.startswith("{") else re.escape(part)
             for part in re.split(r"(\{[^}]+\})", uri)
         )
-        keys = frozenset(k.split("=")[0] for k in query.split("&") if k)
+        # `?x-id=PutObject`: a key with its value must match both (several S3 operations share
+        # PUT /{Bucket}/{Key+} and differ only by x-id).
+        keys = set(k if "=" in k else k.split("=")[0] for k in query.split("&") if k)
+        # Operations sharing a URI differ by what they require: UploadPart needs ?partNumber
+        # and ?uploadId, UploadPartCopy and CopyObject an x-amz-copy-source header.
+        required_headers = set()
+        shape = operation.input_shape
+        members = shape.members if shape is not None else {}
+        for member in shape.required_members if shape is not None else ():
+            where = members[member].serialization
+            if where.get("location") == "querystring":
+                keys.add(where.get("name", member))
+            elif where.get("location") == "header":
+                required_headers.add(where.get("name", member).lower())
         literal = len(re.sub(r"\{[^}]+\}", "", template))
         routes.append(
             (
                 http.get("method", "GET"),
                 re.compile(f"^{pattern}/?$"),
-                keys,
+                frozenset(keys),
+                frozenset(required_headers),
                 (literal, general),
                 name,
             )
@@ -260,13 +305,16 @@ def _rest_routes(
     return tuple(routes)
 
 
-def _rest_operation(service: str, method: str, path: str) -> tuple[str, bool]:
+def _rest_operation(
+    service: str, method: str, path: str, headers: frozenset[str] = frozenset()
+) -> tuple[str, bool]:
     parsed = urllib.parse.urlparse(path)
-    present = set(urllib.parse.parse_qs(parsed.query, keep_blank_values=True))
+    pairs = urllib.parse.parse_qsl(parsed.query, keep_blank_values=True)
+    present = {k for k, _ in pairs} | {f"{k}={v}" for k, v in pairs}
     candidates = [
-        (len(keys), literal, name)
-        for verb, pattern, keys, literal, name in _rest_routes(service)
-        if verb == method and pattern.match(parsed.path) and keys <= present
+        (len(keys) + len(needed), literal, name)
+        for verb, pattern, keys, needed, literal, name in _rest_routes(service)
+        if verb == method and pattern.match(parsed.path) and keys <= present and needed <= headers
     ]
     protocol = _protocol(service)
     return (max(candidates)[2] if candidates else "", protocol == "rest-json")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -119,6 +120,56 @@ def test_permissions_for_selected_controls_only(tmp_path: Path) -> None:
     actions = json.loads(printed.stdout)["Statement"][0]["Action"]
     assert {"s3:ListAllMyBuckets", "s3:GetBucketLogging"} <= set(actions)
     assert "s3:GetBucketTagging" not in actions  # only needed when scoping buckets by tag
+
+
+def test_demo_pack_is_marked_demo_everywhere(demo: Any, tmp_path: Path) -> None:
+    """Nobody may mistake the demo for evidence: run.demo, the alias, README.txt, the workbook's
+    Summary, the PDF cover, and a watermark plus a notice on every PDF page."""
+    from openpyxl import load_workbook
+    from PIL import Image
+    from pypdf import PdfReader
+
+    from evidence.exporters.marking import DEMO_NOTICE
+
+    result, pack = demo
+    run = json.loads((pack / "results.json").read_text())["run"]
+    assert run["demo"] is True
+    assert "demo" in run["accounts"][0]["alias"]
+    # The emulator (and the S3 Control host it makes up, which does not resolve).
+    assert all("127.0.0.1:" in e for e in run["endpoints"])
+    readme = (pack / "README.txt").read_text()
+    head = readme.split("Organisation:")[0]
+    assert DEMO_NOTICE in head
+    assert f"Not collected from AWS: {', '.join(run['endpoints'])}" in head
+    assert DEMO_NOTICE in result.stdout
+    (workbook,) = pack.glob("evidence_*.xlsx")
+    summary = load_workbook(workbook, read_only=True)["Summary"]
+    rows = [list(row[:2]) for row in summary.iter_rows(values_only=True)]  # the A:B block
+    assert rows[0] == ["DEMO PACK", DEMO_NOTICE]
+    (pdf,) = pack.glob("evidence_*.pdf")
+    pages = PdfReader(pdf).pages
+    for number, page in enumerate(pages, 1):
+        text = page.extract_text()
+        assert DEMO_NOTICE in text and "NOT EVIDENCE" in text, f"page {number}"
+    cover = " ".join(pages[0].extract_text().split())
+    assert cover.count(DEMO_NOTICE) == 2  # the page notice and the cover's box
+    # The watermark is drawn, not only present as text: the middle of a page turns pink.
+    if shutil.which("pdftoppm") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("pdftoppm is missing: .ci/run installs poppler-utils")
+        return
+    subprocess.run(
+        ["pdftoppm", "-r", "30", "-png", "-f", "2", "-l", "2", str(pdf), str(tmp_path / "p")],
+        check=True,
+    )
+    (png,) = tmp_path.glob("p-*.png")
+    image = Image.open(png).convert("RGB")
+    width, height = image.size
+    middle = image.crop((width // 4, height // 3, 3 * width // 4, 2 * height // 3))
+    data = middle.tobytes()
+    pixels = zip(data[0::3], data[1::3], data[2::3], strict=True)
+    pink = sum(1 for r, g, b in pixels if r > 230 and r - g > 15 and r - b > 10)
+    assert pink > middle.size[0] * middle.size[1] // 20
 
 
 def test_demo_shows_the_issue_9_findings(demo: Any) -> None:

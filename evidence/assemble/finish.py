@@ -24,6 +24,7 @@ from ..pack.builder import PackBuilder, pack_files
 from ..pack.chain import chain_fields
 from ..pack.raw import RawStore, utc_iso
 from ..pack.runinfo import RUN_FILE, RunInfo
+from ..pack.signing import Signer
 from ..sources.account import ACCOUNT_ALIASES
 from .requests import requests_block
 
@@ -36,6 +37,7 @@ class PackOutcome:
     path: Path
     results: dict[str, Any]
     exit_code: int
+    signing_error: str | None = None  # asked to sign, and the signature could not be made
 
 
 def stamp(moment: datetime) -> str:
@@ -55,6 +57,22 @@ def account_aliases(store: RawStore, run: RunInfo) -> dict[str, str | None]:
     return aliases
 
 
+def derive_results(
+    pack_dir: Path, catalog: Catalog, run: RunInfo, name: str, evaluated_at: str
+) -> dict[str, Any]:
+    """results.json's document as far as it follows from the pack's own files (raw/, the
+    catalogue, the request list copy): what a pack is sealed with, and what `verify` derives
+    again to compare with it. The hash chain to earlier packs (`run.previous_pack`, `history`)
+    comes from outside the pack and is added by finish_pack."""
+    store = RawStore(pack_dir)
+    controls = evaluate(catalog, store, run)
+    document = results_document(run, controls, account_aliases(store, run), name, evaluated_at)
+    requests = requests_block(catalog, read_packed_request_list(pack_dir), controls)
+    if requests is not None:
+        document["requests"] = requests
+    return document
+
+
 def finish_pack(
     pack: PackBuilder,
     catalog: Catalog,
@@ -62,32 +80,31 @@ def finish_pack(
     evaluated_at: datetime,
     name: str | None = None,
     exporters: Sequence[Exporter] = EXPORTERS,
+    signer: Signer | None = None,
 ) -> PackOutcome:
-    """Steps 2 to 4 of the write order; raw/ and raw/run.json are already in pack.dir.
+    """Steps 2 to 5 of the write order; raw/ and raw/run.json are already in pack.dir.
 
     An exporter that raises does not cost the evidence: the pack is still sealed with raw/ and
     results.json, the failure is named in results.json (`export_failures`) and README.txt, and
-    the exit code is 3, so `export` can rebuild the missing file from the sealed pack later.
+    the exit code is 3, so `export` can rebuild the missing file from the sealed pack later. A
+    signature asked for that cannot be made leaves the pack sealed and unsigned, also exit 3.
     """
     pack.write_json(RUN_FILE, run.to_json())
     pack.write_bytes(CONTROLS_COPY, catalog.text)
     name = pack.free_name(name or pack_name(run))
-    store = RawStore(pack.dir)
-    controls = evaluate(catalog, store, run)
-    document = results_document(
-        run, controls, account_aliases(store, run), name, utc_iso(evaluated_at)
-    )
+    document = derive_results(pack.dir, catalog, run, name, utc_iso(evaluated_at))
     chain = chain_fields(pack.output_dir, run.scope)  # the hash chain to the pack before it
     document["run"]["previous_pack"] = chain["previous_pack"]
     document["history"] = chain["history"]
-    requests = requests_block(catalog, read_packed_request_list(pack.dir), controls)
-    if requests is not None:
-        document["requests"] = requests
     document = write_exports(pack, document, run, exporters, name)
-    pack.write_bytes(README_FILE, pack_readme(name, document, pack.dir).encode("utf-8"))
-    final = pack.seal(name, utc_iso(evaluated_at))
+    signed_by = signer.key if signer is not None else None
+    readme = pack_readme(name, document, pack.dir, signed_by)
+    pack.write_bytes(README_FILE, readme.encode("utf-8"))
+    final = pack.seal(name, utc_iso(evaluated_at), signer)
     code = EXIT_INCOMPLETE if document["export_failures"] else exit_code(document["controls"])
-    return PackOutcome(final, document, code)
+    if pack.signing_error is not None:
+        code = EXIT_INCOMPLETE  # the pack is kept, but not as asked: not signed
+    return PackOutcome(final, document, code, pack.signing_error)
 
 
 def write_exports(

@@ -16,6 +16,7 @@ from ..exporters import EXPORTERS, Exporter
 from ..pack.builder import PRIVATE, PackBuilder, PackMode, SealedPacks
 from ..pack.raw import RAW_DIR
 from ..pack.runinfo import RunInfo
+from ..pack.signing import Signer
 from ..pack.verify import read_manifest, verify_pack
 
 
@@ -32,6 +33,7 @@ def export_pack(
     mode: PackMode = PRIVATE,
     ledger: SealedPacks | None = None,
     exporters: Sequence[Exporter] = EXPORTERS,
+    signer: Signer | None = None,
 ) -> PackOutcome:
     """A new pack from an earlier one's raw/ and controls copy: re-evaluated, re-exported.
 
@@ -54,4 +56,6 @@ def export_pack(
         if (source / REQUESTS_DIR).is_dir():
             shutil.copytree(source / REQUESTS_DIR, pack.dir / REQUESTS_DIR)
         name = f"{pack_name(run)}_export_{stamp(now)}"
-        return finish_pack(pack, catalog, run, evaluated_at=now, name=name, exporters=exporters)
+        return finish_pack(
+            pack, catalog, run, evaluated_at=now, name=name, exporters=exporters, signer=signer
+        )

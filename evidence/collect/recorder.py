@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ..pack.provenance import endpoint_origin
 from ..pack.raw import CallError, RawCall, RawSource, ResourceFailure, SourceFailure, jsonable
 
 # Secrets are never written into a pack: AssumeRole answers carry temporary credentials.
@@ -27,6 +28,7 @@ REDACTED = "<redacted>"
 
 _PARAMS_KEY = "soc_evidence_params"
 _SERVICE_KEY = "soc_evidence_service"
+_ENDPOINT_KEY = "soc_evidence_endpoint"
 
 
 @dataclass
@@ -68,11 +70,14 @@ class Recorder:
         self._lock = threading.Lock()
         self._seq = 0
         self.calls_per_operation: Counter[str] = Counter()
+        self.endpoints: set[str] = set()  # every endpoint a call of the run reached
 
     def attach(self, client: Any) -> Any:
         events = client.meta.events
         # provide-client-params is the first event: the parameters exactly as the caller gave them.
         events.register("provide-client-params.*.*", self._capture_params)
+        # before-call carries the URL the endpoint resolver chose, for calls that fail unanswered.
+        events.register("before-call.*.*", self._capture_endpoint)
         events.register("after-call.*.*", self._after_call)
         events.register("after-call-error.*.*", self._after_call_error)
         return client
@@ -123,6 +128,9 @@ class Recorder:
         # Kept here because a call that fails before any response has only its event name.
         context[_SERVICE_KEY] = str(model.service_model.service_name)
 
+    def _capture_endpoint(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context[_ENDPOINT_KEY] = endpoint_origin(str(params.get("url", "")))
+
     def _after_call(
         self,
         http_response: Any,
@@ -136,6 +144,10 @@ class Recorder:
         if http_response.status_code >= 300:
             info = parsed.get("Error", {})
             error = CallError(str(info.get("Code", "Unknown")), str(info.get("Message", "")))
+        # The URL the answer actually came from.
+        answered = endpoint_origin(str(getattr(http_response, "url", "") or ""))
+        if answered:
+            context[_ENDPOINT_KEY] = answered
         self._add(
             model,
             context,
@@ -167,6 +179,9 @@ class Recorder:
             self._seq += 1
             seq = self._seq
             self.calls_per_operation[f"{_service_of(model)}:{model.name}"] += 1
+            endpoint = str(context.get(_ENDPOINT_KEY, ""))
+            if endpoint:
+                self.endpoints.add(endpoint)
         bucket.calls.append(
             RawCall(
                 seq=seq,
@@ -175,6 +190,7 @@ class Recorder:
                 operation=model.name,
                 endpoint_region=str(context.get("client_region", "")),
                 parameters=context.get(_PARAMS_KEY, {}),
+                endpoint=endpoint,
                 **outcome,
             )
         )

@@ -22,6 +22,7 @@ from ..pack.builder import PRIVATE, PackBuilder, PackMode, SealedPacks
 from ..pack.period import EventsFrom, Period, plan_events
 from ..pack.raw import utc_iso
 from ..pack.runinfo import RunInfo
+from ..pack.signing import Signer
 from ..sources.account import CALLER_IDENTITY, CallerIdentity
 from ..sources.base import Scope, Source
 from .accounts import DEFAULT_ROLE, AccountCollection, Progress, resolve_targets
@@ -52,6 +53,8 @@ class CollectRequest:
     role_name: str = DEFAULT_ROLE
     max_workers: int = 8
     max_in_flight: int = 3  # per account and region: production-safe
+    demo: bool = False  # the embedded emulated account: the pack is marked DEMO everywhere
+    signer: Signer | None = field(default=None, compare=False)  # signs manifest.json
     requests: Path | None = None  # the auditor's request list (CSV or xlsx), mapped to controls
     period: Period | None = None  # a Type II pack's audit period; None: point in time
     events_from: str = EventsFrom.AUTO
@@ -186,10 +189,19 @@ def collect(
             controls_sha256=catalog.sha256,
             control_ids=tuple(catalog.ids()),
             calls_per_operation=dict(recorder.calls_per_operation),
+            endpoints=tuple(sorted(recorder.endpoints)),
+            demo=request.demo,
             period=request.period,
             events=events,
         )
-        return finish_pack(pack, catalog, run, evaluated_at=clock(), exporters=request.exporters)
+        return finish_pack(
+            pack,
+            catalog,
+            run,
+            evaluated_at=clock(),
+            exporters=request.exporters,
+            signer=request.signer,
+        )
 
 
 def identify(clients: AccountClients, recorder: Recorder, writer: RawWriter) -> CallerIdentity:

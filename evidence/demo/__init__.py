@@ -44,5 +44,6 @@ def run_demo(request: CollectRequest, progress: Progress | None = None) -> PackO
             ),
             period=period,
             events_from=EventsFrom.S3,
+            demo=True,  # marked DEMO on every export: nobody may take it for evidence
         )
         return collect(demo, progress)

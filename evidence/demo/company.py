@@ -17,6 +17,7 @@ from .infrastructure import seed_infrastructure
 from .server import DEMO_ACCOUNT, iam_backend
 
 REGIONS = ("us-east-1", "eu-west-1")
+DEMO_ALIAS = "example-corp-demo"
 PARTNER_ACCOUNT = "210987654321"
 
 ENGINEERS = (
@@ -110,7 +111,8 @@ def _seed_administrators(clients: DemoClients) -> None:
 
 def _seed_iam(clients: DemoClients, now: datetime) -> None:
     iam = clients.client("iam")
-    iam.create_account_alias(AccountAlias="example-corp-prod")
+    # The alias says demo: nobody may take this account's pack for real evidence.
+    iam.create_account_alias(AccountAlias=DEMO_ALIAS)
     iam.update_account_password_policy(
         MinimumPasswordLength=12,
         RequireSymbols=True,

@@ -43,6 +43,8 @@ def results_document(
             "controls_sha256": run.controls_sha256,
             "calls_per_operation": dict(sorted(run.calls_per_operation.items())),
             "total_calls": sum(run.calls_per_operation.values()),
+            "endpoints": list(run.endpoints),
+            "demo": run.demo,
             "period": run.period_json(),
         },
         "summary": status_counts(controls),

@@ -41,6 +41,7 @@ from ..pack.runinfo import RunInfo
 from .charts import PackStatus, accounts_chart, criteria_chart, status_chart, status_trend
 from .common import RawReader, export_name
 from .exception_tables import register_table
+from .marking import Provenance, cover_notices, page_marking
 from .pdf_control import IPE_KIT, controls_section
 from .pdf_doc import EvidenceDoc
 from .pdf_ipe import cover_notice
@@ -52,6 +53,7 @@ from .pdf_layout import (
     HASH_WIDTH,
     HEADING_CHARACTERS,
     IDENT,
+    MARGIN,
     SMALL,
     TITLE,
     WIDTH,
@@ -124,6 +126,7 @@ def write_pdf(
         str(pack.dir / name),
         header=f"{meta['organisation']}  |  {meta['pack']}",
         footer=f"Generated {report.generated}",
+        decorate=page_marking(Provenance.of(meta), MARGIN),
         title=f"SOC 2 evidence: {meta['organisation']} ({meta['pack']})",
         author=f"{TOOL_NAME} {__version__}",
         subject=f"AWS control evidence as of {meta['as_of']} for {meta['scope']}",
@@ -157,6 +160,7 @@ def cover(report: Report) -> list[Flowable]:
     heading = shorten(organisation, HEADING_CHARACTERS)
     whole = [("Organisation", organisation)] if heading != organisation else []
     return [
+        *cover_notices(Provenance.of(meta), WIDTH),
         Spacer(1, 30 * mm),
         Paragraph("SOC 2 evidence pack", TITLE),
         Paragraph(escape(heading), ParagraphStyle("org", parent=H1, fontSize=18)),

@@ -13,6 +13,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 from reportlab.platypus.doctemplate import IndexingFlowable
 
+from .marking import PageDecorator
 from .pdf_layout import MARGIN, PAGE, WIDTH, clip_to_width, outline_of
 
 TOP_MARGIN = MARGIN + 6 * mm  # room for the header and, below its rule, the "continued" line
@@ -49,7 +50,14 @@ class EvidenceDoc(BaseDocTemplate):  # type: ignore[misc]
     entries and contents lines; every page gets a header, a footer with "Page x of y", and a
     continuation page names its section under the header rule."""
 
-    def __init__(self, filename: str, header: str, footer: str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        filename: str,
+        header: str,
+        footer: str,
+        decorate: PageDecorator | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(
             filename,
             pagesize=PAGE,
@@ -74,6 +82,7 @@ class EvidenceDoc(BaseDocTemplate):  # type: ignore[misc]
         self.addPageTemplates([PageTemplate("cover", [frame]), PageTemplate("body", [frame])])
         self.header = header
         self.footer = footer
+        self.decorate = decorate  # provenance notices and a demo watermark on every page
         self.page_total = PageTotal(self)
         self._keys = 0
         self._section: str | None = None
@@ -107,6 +116,8 @@ class EvidenceDoc(BaseDocTemplate):  # type: ignore[misc]
     def _stamp(self, canvas: Canvas) -> None:
         total = self.page_total.total
         number = f"Page {self.page} of {total if total is not None else '?'}"
+        if self.decorate is not None:
+            self.decorate(canvas)
         canvas.saveState()
         canvas.setFont("Vera", 7.5)
         canvas.setFillColor(colors.HexColor("#555555"))

@@ -9,7 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from .. import TOOL_NAME, __version__
+from ..pack.signing import SignerKey
+from .marking import Provenance, readme_notices
 from .period_text import period_line
+from .signature_readme import signature_section
 from .statuses import STATUS_LEGEND, summary_line
 
 README_FILE = "README.txt"
@@ -21,7 +24,10 @@ WHAT_VERIFY_CHECKS = (
     " folder, and it follows symbolic links, so a file replaced by a link to an identical copy"
     " elsewhere passes it. `soc-evidence verify` checks the same hashes and also names every"
     " added file, every symbolic link (a pack holds regular files only) and any disagreement"
-    " between SHA256SUMS and manifest.json."
+    " between SHA256SUMS and manifest.json. It also checks that the pack still means what it"
+    " says: the raw file hashes results.json cites, the results evaluated again from raw/ with"
+    " the pack's own controls.yaml, and the workbook and PDF citing results.json's hash"
+    " (`--hashes-only` skips those)."
 )
 PERIOD_NOTE = (
     "With an audit period, each control also has a `period` block in results.json (in effect"
@@ -41,8 +47,9 @@ def _entry(name: str, lines: list[str]) -> str:
     )
 
 
-def contents(pack_dir: Path) -> str:
-    """The "What is in this folder" lines for what pack_dir holds now."""
+def contents(pack_dir: Path, signed: bool = False) -> str:
+    """The "What is in this folder" lines for what pack_dir holds now (`signed`: the pack will
+    also hold manifest.sig.json, written after manifest.json)."""
     present = {p.name for p in pack_dir.iterdir()}
     raw = [
         "Every AWS API call the collection made, one JSON file per source, account",
@@ -93,19 +100,25 @@ def contents(pack_dir: Path) -> str:
     entries.append(
         ("SHA256SUMS", ["The same hashes (and that of manifest.json) for `sha256sum -c`."])
     )
+    if signed:
+        entries.append(("manifest.sig.json", ["The signature over manifest.json (see below)."]))
     return "\n".join(_entry(name, lines) for name, lines in entries)
 
 
-def pack_readme(name: str, document: dict[str, Any], pack_dir: Path) -> str:
-    """README.txt for the pack being built in pack_dir, to be named `name`."""
+def pack_readme(
+    name: str, document: dict[str, Any], pack_dir: Path, signed_by: SignerKey | None = None
+) -> str:
+    """README.txt for the pack being built in pack_dir, to be named `name` (`signed_by`: the key
+    manifest.json will be signed with, if any)."""
     run = document["run"]
     accounts = ", ".join(
         f"{a['account_id']}" + (f" ({a['alias']})" if a.get("alias") else "")
         for a in run["accounts"]
     )
     counts = summary_line(document).partition(": ")[2]
-    header = _header(name, document, accounts, counts, pack_dir)
-    return header + _failures(name, document) + _verify(name)
+    header = _header(name, document, accounts, counts, pack_dir, signed_by is not None)
+    signature = signature_section(name, signed_by) if signed_by is not None else ""
+    return header + _failures(name, document) + _verify(name) + signature
 
 
 def _failures(name: str, document: dict[str, Any]) -> str:
@@ -131,12 +144,14 @@ def _failures(name: str, document: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _header(name: str, document: dict[str, Any], accounts: str, counts: str, pack_dir: Path) -> str:
+def _header(
+    name: str, document: dict[str, Any], accounts: str, counts: str, pack_dir: Path, signed: bool
+) -> str:
     run = document["run"]
     return f"""SOC 2 evidence pack {name}
 {"=" * (len(name) + 22)}
 
-Organisation:  {run["organisation"]}
+{readme_notices(Provenance.of(run))}Organisation:  {run["organisation"]}
 Accounts:      {accounts}
 Regions:       {", ".join(run["regions"]) or "global services only"}
 As of (UTC):   {run["as_of"]}   (collection started {run["started"]})
@@ -148,7 +163,7 @@ Controls file: {run["controls_file"]}, SHA-256 {run["controls_sha256"]}
 
 What is in this folder
 ----------------------
-{contents(pack_dir)}
+{contents(pack_dir, signed)}
 
 {_wrap(f"{STATUS_LEGEND} {PERIOD_NOTE}")}
 """

@@ -39,6 +39,7 @@ from .evidence_refs import EvidenceLocator, describe, item_key
 from .exception_tables import control_exceptions_text, exceptions_sheet
 from .finding_attributes import finding_columns, key_attributes
 from .findings import findings as pack_findings
+from .marking import Provenance, provenance_rows
 from .period_text import period_line
 from .period_xlsx import append_period
 from .requests_sheet import PlainSheet, SheetLink, requests_sheet
@@ -154,6 +155,7 @@ def summary(book: Book) -> None:
         a["account_id"] + (f" ({a['alias']})" if a.get("alias") else "") for a in run["accounts"]
     )
     block = [
+        *provenance_rows(Provenance.of(run)),
         ("Organisation", run["organisation"]),
         ("Pack", run["pack"]),
         ("Accounts", accounts),

@@ -22,11 +22,12 @@ from types import TracebackType
 from .. import TOOL_NAME, __version__
 from ..errors import UsageError
 from .raw import json_bytes
+from .signing import SIGNATURE_FILE, Signer, SigningError, signature_document
 
 log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
-_SEAL_FILES = {MANIFEST, SUMS}
+_SEAL_FILES = {MANIFEST, SUMS, SIGNATURE_FILE}
 _PARTIAL_PREFIX = ".partial-"
 
 
@@ -127,6 +128,7 @@ class PackBuilder:
         self._ledger = ledger
         self._lock = threading.Lock()
         self._discarded = False
+        self.signing_error: str | None = None  # why a pack asked to be signed was not
 
     def write_bytes(self, relative: str, content: bytes) -> None:
         """Write a file into the pack; refused once the pack was discarded, so a worker thread
@@ -174,9 +176,13 @@ class PackBuilder:
             candidate = f"{name}-{n}"
         return candidate
 
-    def seal(self, name: str, created: str) -> Path:
-        """Write manifest.json and SHA256SUMS (hashing every other file), then move into place
-        under exactly `name` (from free_name): the files inside name the folder they are in."""
+    def seal(self, name: str, created: str, signer: Signer | None = None) -> Path:
+        """Write manifest.json and SHA256SUMS (hashing every other file), and manifest.sig.json
+        when a signer is given, then move into place under exactly `name` (from free_name): the
+        files inside name the folder they are in.
+
+        A signature that fails at this point (the key was checked before collecting) leaves the
+        pack unsigned, never unwritten: `signing_error` says why."""
         entries = []
         for relative in pack_files(self.dir):
             path = self.dir / relative
@@ -198,6 +204,12 @@ class PackBuilder:
         sums = [f"{e['sha256']}  {e['path']}" for e in entries]
         sums.append(f"{sha256_file(self.dir / MANIFEST)}  {MANIFEST}")
         self.write_bytes(SUMS, ("\n".join(sums) + "\n").encode("utf-8"))
+        if signer is not None:
+            try:
+                manifest = (self.dir / MANIFEST).read_bytes()
+                self.write_json(SIGNATURE_FILE, signature_document(signer, manifest))
+            except SigningError as exc:
+                self.signing_error = str(exc)
         _apply_mode(self.dir, self.mode)
         _fsync_tree(self.dir)
         final = self.output_dir / name

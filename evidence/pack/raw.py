@@ -77,6 +77,8 @@ class RawCall:
     retry_attempts: int
     error: CallError | None
     response: Mapping[str, Any] | None
+    # scheme://host[:port] the request went to ("" in packs made before it was recorded).
+    endpoint: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -85,6 +87,7 @@ class RawCall:
             "service": self.service,
             "operation": self.operation,
             "endpoint_region": self.endpoint_region,
+            "endpoint": self.endpoint,
             "parameters": self.parameters,
             "request_id": self.request_id,
             "http_status": self.http_status,
@@ -108,6 +111,7 @@ class RawCall:
             retry_attempts=data.get("retry_attempts", 0),
             error=None if error is None else CallError(error["code"], error["message"]),
             response=data.get("response"),
+            endpoint=data.get("endpoint", ""),
         )
 
 

@@ -64,6 +64,8 @@ class RunInfo:
     controls_sha256: str
     control_ids: tuple[str, ...]  # the controls collected for (all, or those given with --only)
     calls_per_operation: Mapping[str, int] = field(default_factory=dict)
+    endpoints: tuple[str, ...] = ()  # every endpoint a call reached (scheme://host[:port])
+    demo: bool = False  # collected from the embedded emulated demo account
     # A Type II pack's audit period, and how its CloudTrail events were read; None: point in time.
     period: Period | None = None
     events: EventsPlan | None = None
@@ -92,6 +94,8 @@ class RunInfo:
             "control_ids": list(self.control_ids),
             "calls_per_operation": dict(sorted(self.calls_per_operation.items())),
             "total_calls": sum(self.calls_per_operation.values()),
+            "endpoints": list(self.endpoints),
+            "demo": self.demo,
             "period": self.period_json(),
         }
 
@@ -117,6 +121,8 @@ class RunInfo:
             controls_sha256=data["controls_sha256"],
             control_ids=tuple(data["control_ids"]),
             calls_per_operation=dict(data.get("calls_per_operation", {})),
+            endpoints=tuple(data.get("endpoints", ())),
+            demo=bool(data.get("demo", False)),
             period=Period.from_json(period) if (period := data.get("period")) else None,
             events=EventsPlan.from_json(period["events"])
             if period and period.get("events")

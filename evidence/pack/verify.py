@@ -16,8 +16,26 @@ from ..errors import NotAPackError
 from .builder import FILE, MANIFEST, SUMS, SYMLINK, pack_entries, sha256_file
 from .chain import ChainLink, check_link
 from .runinfo import RUN_FILE
+from .signing import SIGNATURE_FILE
 
 _PACK_MARKERS = (SUMS, RUN_FILE)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One difference a verify layer found, named so it can be looked at: the layer (`cited`,
+    `re-evaluated`, `exports`, `signature`, `s3`...), the file, and where relevant the control
+    and the item (its stable id)."""
+
+    layer: str
+    file: str
+    message: str
+    control: str = ""
+    item: str = ""
+
+    def line(self) -> str:
+        where = [self.file, self.control, f"item {self.item}" if self.item else ""]
+        return f"{self.layer}: " + ": ".join([w for w in where if w] + [self.message])
 
 
 @dataclass
@@ -125,6 +143,8 @@ def _check_files(
     for relative, kind in entries.items():
         if relative in listed or relative in (MANIFEST, SUMS):  # the seal: checked on its own
             continue
+        if relative == SIGNATURE_FILE and kind == FILE:  # written after the seal: checked by
+            continue  # the signature layer, against the manifest it signs
         report.extra.append(relative)
         if kind == SYMLINK:
             report.reasons[relative] = "a symbolic link"
