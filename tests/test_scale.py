@@ -1,0 +1,209 @@
+"""Per-resource calls fan out within the account and region's in-flight budget: measured at the
+fault proxy (calls in flight per account key and region, with real-AWS-like latency added),
+recorded in their source's raw file in name order whatever order they were answered in."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from evidence.collect.clients import AccountClients, AwsSettings, StaticCredentials, make_session
+from evidence.collect.per_resource import each_resource
+from evidence.collect.recorder import Recorder
+from evidence.collect.scheduler import InFlight
+from tests.conftest import ACCOUNT, Aws
+from tests.test_org import snapshots
+
+DELAY_MS = 40  # every request held this long: overlapping calls are then in flight together
+
+
+def raw_file(pack: Path, source: str, region: str, account: str = ACCOUNT) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(
+        (pack / "raw" / account / region / f"{source}.json").read_text()
+    )
+    return document
+
+
+def test_per_resource_calls_fill_the_in_flight_budget_and_no_more(aws: Aws, collect: Any) -> None:
+    snapshots(aws, "us-east-1", 12, public=2)
+    aws.proxy.delay_ms = DELAY_MS
+    # One regional source: without the fan-out its calls are made one at a time.
+    three = collect("--only", "EC2-01", "--region", "us-east-1", "--max-in-flight", "3")
+    assert three.code == 1
+    assert aws.proxy.peak_in_flight[("testing", "us-east-1")] == 3
+    aws.proxy.reset()
+    aws.proxy.delay_ms = DELAY_MS
+    two = collect("--only", "EC2-01", "--region", "us-east-1", "--max-in-flight", "2")
+    assert aws.proxy.peak_in_flight[("testing", "us-east-1")] == 2
+    for run in (three, two):
+        raw = raw_file(run.pack, "ec2.snapshots", "us-east-1")
+        asked = [
+            c["parameters"]["SnapshotId"]
+            for c in raw["calls"]
+            if c["operation"] == "DescribeSnapshotAttribute"
+        ]
+        assert len(asked) == 12 and asked == sorted(asked)
+        assert raw["complete"] and raw["resource_failures"] == []
+        assert len(run.control("EC2-01")["failing"]) == 2
+
+
+def test_sources_of_one_account_and_region_share_one_budget(aws: Aws, collect: Any) -> None:
+    s3 = aws.client("s3")
+    for n in range(8):
+        s3.create_bucket(Bucket=f"scale-bucket-{n:02d}")
+    aws.proxy.delay_ms = DELAY_MS
+    # Six sources ask every bucket a question, IAM's sources run beside them: all global.
+    run = collect(
+        *("--only", "LOG-02", "--only", "ENC-03", "--only", "TLS-01", "--only", "S3-01"),
+        *("--only", "IAM-01", "--only", "IAM-03", "--max-in-flight", "3", "--max-workers", "16"),
+    )
+    assert run.code in (1, 3)
+    assert aws.proxy.peak_in_flight[("testing", "global")] == 3
+    raw = raw_file(run.pack, "s3.bucket_policy", "global")
+    asked = [c["parameters"]["Bucket"] for c in raw["calls"] if c["operation"] == "GetBucketPolicy"]
+    assert asked == [f"scale-bucket-{n:02d}" for n in range(8)]
+
+
+def test_one_resource_that_fails_under_fan_out_is_its_own_error(aws: Aws, collect: Any) -> None:
+    snapshots(aws, "us-east-1", 9)
+    victim = sorted(
+        s["SnapshotId"]
+        for s in aws.client("ec2").describe_snapshots(OwnerIds=["self"])["Snapshots"]
+    )[4]
+    aws.proxy.delay_ms = DELAY_MS
+    aws.proxy.fail("DescribeSnapshotAttribute", "UnauthorizedOperation", body_contains=victim)
+    run = collect("--only", "EC2-01", "--region", "us-east-1")
+    raw = raw_file(run.pack, "ec2.snapshots", "us-east-1")
+    assert [f["resource"] for f in raw["resource_failures"]] == [victim]
+    assert raw["resource_failures"][0]["code"] == "UnauthorizedOperation"
+    asked = [
+        c["parameters"]["SnapshotId"]
+        for c in raw["calls"]
+        if c["operation"] == "DescribeSnapshotAttribute"
+    ]
+    assert len(asked) == 9 and asked == sorted(asked)
+    items = run.control("EC2-01")["items"]
+    assert {i["resource"] for i in items if i["status"] == "error"} == {victim}
+    assert sum(i["status"] == "pass" for i in items) == 8
+
+
+def test_credentials_that_stop_working_end_the_source_with_its_calls_recorded(
+    aws: Aws, collect: Any
+) -> None:
+    snapshots(aws, "us-east-1", 9)
+    aws.proxy.fail("DescribeSnapshotAttribute", "ExpiredToken", times=1)
+    run = collect("--only", "EC2-01", "--region", "us-east-1")
+    assert run.code == 3
+    raw = raw_file(run.pack, "ec2.snapshots", "us-east-1")
+    assert raw["failure"]["code"] == "ExpiredToken"
+    failed = [c for c in raw["calls"] if c["error"] and c["error"]["code"] == "ExpiredToken"]
+    assert len(failed) == 1 and raw["resource_failures"] == []
+
+
+@pytest.fixture
+def clients(aws: Aws) -> AccountClients:
+    settings = AwsSettings(
+        region="us-east-1",
+        endpoint_url=aws.proxy.url,
+        credentials=StaticCredentials("testing", "testing"),
+        max_attempts=2,
+    )
+    return AccountClients(make_session(settings), settings, Recorder(), "us-east-1")
+
+
+def test_calls_are_recorded_in_name_order_however_they_are_answered(
+    aws: Aws, clients: AccountClients
+) -> None:
+    for name in ("alice", "bob", "carol", "dave", "erin", "frank"):
+        aws.client("iam").create_user(UserName=name)
+    iam = clients.client("iam", "us-east-1")
+    delays = {"alice": 0.25, "bob": 0.2, "carol": 0.15, "dave": 0.1, "erin": 0.05, "frank": 0.0}
+    answered: list[str] = []
+    lock = threading.Lock()
+
+    def get_user(name: str) -> str:
+        time.sleep(delays[name])  # the first name is answered last
+        user = str(iam.get_user(UserName=name)["User"]["UserName"])
+        with lock:
+            answered.append(user)
+        return user
+
+    budget = InFlight(6)
+    recorder = clients.recorder
+    with budget, recorder.recording("iam.users", ACCOUNT, "global", "caller") as recording:
+        answers = each_resource(recorder, "user", {n: n for n in delays}, get_user, budget)
+    assert answered != sorted(answered)  # they did overlap and finish out of order
+    assert list(answers) == sorted(delays) and answers["carol"] == "carol"
+    assert [c.parameters["UserName"] for c in recording.calls] == sorted(delays)
+    assert [c.operation for c in recording.calls] == ["GetUser"] * 6
+
+
+def test_a_helper_waits_for_a_slot_another_source_holds(aws: Aws, clients: AccountClients) -> None:
+    aws.client("iam").create_user(UserName="someone")
+    iam = clients.client("iam", "us-east-1")
+    budget = InFlight(2)
+    at_once = 0
+    most = 0
+    lock = threading.Lock()
+
+    def get_user(name: str) -> None:
+        nonlocal at_once, most
+        with lock:
+            at_once += 1
+            most = max(most, at_once)
+        time.sleep(0.05)
+        iam.get_user(UserName="someone")
+        with lock:
+            at_once -= 1
+
+    recorder = clients.recorder
+    other_source = threading.Thread(
+        target=lambda: (budget.acquire(), time.sleep(0.3), budget.release())
+    )
+    with budget, recorder.recording("iam.users", ACCOUNT, "global", "caller") as recording:
+        other_source.start()
+        time.sleep(0.05)  # the other source holds the budget's second slot
+        each_resource(recorder, "user", {f"u{n}": n for n in range(6)}, get_user, budget)
+    other_source.join()
+    assert most <= 2 and len(recording.calls) == 6
+
+
+def test_a_bug_in_a_per_resource_call_is_raised_not_recorded_as_a_failure(
+    aws: Aws, clients: AccountClients
+) -> None:
+    recorder = clients.recorder
+
+    def broken(name: str) -> None:
+        if name == "b":
+            raise KeyError("a bug")
+        clients.client("iam", "us-east-1").list_users()
+
+    budget = InFlight(3)
+    with (
+        budget,
+        recorder.recording("iam.users", ACCOUNT, "global", "caller") as recording,
+        pytest.raises(KeyError),
+    ):
+        each_resource(recorder, "user", {"a": "a", "b": "b", "c": "c"}, broken, budget)
+    assert recording.resource_failures == []
+    assert recording.calls and all(c.operation == "ListUsers" for c in recording.calls)
+
+
+def test_a_resource_error_without_budget_is_recorded_one_after_another(
+    aws: Aws, clients: AccountClients
+) -> None:
+    iam = clients.client("iam", "us-east-1")
+    aws.client("iam").create_user(UserName="real")
+    recorder = clients.recorder
+    with recorder.recording("iam.users", ACCOUNT, "global", "caller") as recording:
+        found = each_resource(
+            recorder, "user", {"real": "real", "gone": "gone"}, lambda n: iam.get_user(UserName=n)
+        )
+    assert list(found) == ["real"]
+    assert [(f.resource, f.code) for f in recording.resource_failures] == [("gone", "NoSuchEntity")]
+    assert [c.parameters["UserName"] for c in recording.calls] == ["gone", "real"]
