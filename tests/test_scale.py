@@ -147,30 +147,40 @@ def test_a_helper_waits_for_a_slot_another_source_holds(aws: Aws, clients: Accou
     aws.client("iam").create_user(UserName="someone")
     iam = clients.client("iam", "us-east-1")
     budget = InFlight(2)
-    at_once = 0
-    most = 0
     lock = threading.Lock()
+    state = {"at_once": 0, "most_while_held": 0, "most": 0, "held": 0}
+    taken, done = threading.Event(), threading.Event()
 
-    def get_user(name: str) -> None:
-        nonlocal at_once, most
+    def other_source() -> None:  # holds the budget's second slot for a while
+        with budget:
+            state["held"] = 1
+            taken.set()
+            time.sleep(0.4)
+            state["held"] = 0
+        done.set()
+
+    def get_user(index: int) -> None:
         with lock:
-            at_once += 1
-            most = max(most, at_once)
+            state["at_once"] += 1
+            state["most"] = max(state["most"], state["at_once"])
+            if state["held"]:
+                state["most_while_held"] = max(state["most_while_held"], state["at_once"])
         time.sleep(0.05)
         iam.get_user(UserName="someone")
         with lock:
-            at_once -= 1
+            state["at_once"] -= 1
 
     recorder = clients.recorder
-    other_source = threading.Thread(
-        target=lambda: (budget.acquire(), time.sleep(0.3), budget.release())
-    )
+    other = threading.Thread(target=other_source)
     with budget, recorder.recording("iam.users", ACCOUNT, "global", "caller") as recording:
-        other_source.start()
-        time.sleep(0.05)  # the other source holds the budget's second slot
-        each_resource(recorder, "user", {f"u{n}": n for n in range(6)}, get_user, budget)
-    other_source.join()
-    assert most <= 2 and len(recording.calls) == 6
+        other.start()
+        taken.wait()
+        each_resource(recorder, "user", {f"u{n:02d}": n for n in range(16)}, get_user, budget)
+    other.join()
+    assert done.is_set()
+    assert state["most_while_held"] == 1  # the helper waited for the other source's slot
+    assert state["most"] == 2  # and took it once it was free
+    assert len(recording.calls) == 16
 
 
 def test_a_bug_in_a_per_resource_call_is_raised_not_recorded_as_a_failure(
