@@ -217,3 +217,23 @@ def test_a_resource_error_without_budget_is_recorded_one_after_another(
     assert list(found) == ["real"]
     assert [(f.resource, f.code) for f in recording.resource_failures] == [("gone", "NoSuchEntity")]
     assert [c.parameters["UserName"] for c in recording.calls] == ["gone", "real"]
+
+
+def test_json_is_streamed_into_the_pack_byte_for_byte_as_before(tmp_path: Path) -> None:
+    from evidence.pack.builder import PackBuilder
+    from evidence.pack.raw import json_bytes
+
+    document: dict[str, Any] = {
+        "controls": [
+            {"id": f"C-{n}", "items": [{"resource": f"bücket-{n}-{m}", "ok": m % 2 == 0}]}
+            for n in range(3000)
+            for m in range(2)
+        ],
+        "nothing": None,
+        "empty": {},
+    }
+    with PackBuilder(tmp_path / "out") as pack:
+        pack.write_json("results.json", document)
+        written = (pack.dir / "results.json").read_bytes()
+    assert len(written) > 4 * (1 << 16)  # several chunks
+    assert written == json_bytes(document)

@@ -16,7 +16,7 @@ from typing import Any
 from ..catalog.loader import Catalog
 from ..catalog.requests import read_packed_request_list
 from ..errors import EXIT_INCOMPLETE
-from ..evaluate.engine import evaluate
+from ..evaluate.engine import evaluate_each
 from ..evaluate.results import RESULTS_FILE, exit_code, results_document
 from ..exporters import EXPORTERS, Exporter
 from ..exporters.readme import README_FILE, pack_readme
@@ -73,14 +73,17 @@ def finish_pack(
     pack.write_bytes(CONTROLS_COPY, catalog.text)
     name = pack.free_name(name or pack_name(run))
     store = RawStore(pack.dir)
-    controls = evaluate(catalog, store, run)
     document = results_document(
-        run, controls, account_aliases(store, run), name, utc_iso(evaluated_at)
+        run,
+        evaluate_each(catalog, store, run),
+        account_aliases(store, run),
+        name,
+        utc_iso(evaluated_at),
     )
     chain = chain_fields(pack.output_dir, run.scope)  # the hash chain to the pack before it
     document["run"]["previous_pack"] = chain["previous_pack"]
     document["history"] = chain["history"]
-    requests = requests_block(catalog, read_packed_request_list(pack.dir), controls)
+    requests = requests_block(catalog, read_packed_request_list(pack.dir), document["controls"])
     if requests is not None:
         document["requests"] = requests
     document = write_exports(pack, document, run, exporters, name)
