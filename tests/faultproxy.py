@@ -231,7 +231,18 @@ def _rest_routes(
             (".+" if part.endswith("+}") else "[^/]+") if part.startswith("{") else re.escape(part)
             for part in re.split(r"(\{[^}]+\})", uri)
         )
-        keys = frozenset(k.split("=")[0] for k in query.split("&") if k)
+        # The query keys that tell operations on the same path apart: the template's own (but
+        # `x-id`, which botocore does not send) and the required query-string members (ListParts
+        # needs uploadId; GetObject, on the same path, needs none).
+        keys = frozenset(k.split("=")[0] for k in query.split("&") if k) - {"x-id"}
+        shape = operation.input_shape
+        if shape is not None:
+            keys |= {
+                member.serialization.get("name", name)
+                for name, member in shape.members.items()
+                if name in shape.required_members
+                and member.serialization.get("location") == "querystring"
+            }
         literal = len(re.sub(r"\{[^}]+\}", "", template))
         routes.append(
             (

@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -237,3 +239,40 @@ def test_json_is_streamed_into_the_pack_byte_for_byte_as_before(tmp_path: Path) 
         written = (pack.dir / "results.json").read_bytes()
     assert len(written) > 4 * (1 << 16)  # several chunks
     assert written == json_bytes(document)
+
+
+def test_trail_log_days_and_objects_fan_out_and_fail_one_by_one(
+    aws: Aws, collect: Any, tmp_path: Path
+) -> None:
+    from tests.test_period_s3 import START, period, run_period, seed_account, write_logs
+
+    seed_account(aws)
+    logs = write_logs(aws, [])
+    east = sorted(k for k in logs.written if "/us-east-1/" in k)
+    unreadable = east[9]  # one object of day 2
+    unlisted = START + timedelta(days=5)
+    day_prefix = f"CloudTrail/us-east-1/{unlisted:%Y/%m/%d}/"
+    aws.proxy.delay_ms = DELAY_MS
+    aws.proxy.fail("GetObject", "AccessDenied", status=403, path_contains=unreadable)
+    aws.proxy.fail(
+        "ListObjectsV2", "AccessDenied", status=403, path_contains=quote(day_prefix, safe="")
+    )
+    run = run_period(collect, tmp_path, "--only", "LOG-01")
+    raw = raw_file(run.pack, "cloudtrail.log_files", "us-east-1")
+    assert raw["complete"]  # the source went on past both
+    failed = raw["resource_failures"]
+    assert [(f["kind"], f["code"]) for f in raw["resource_failures"]] == [
+        ("log_day", "AccessDenied"),
+        ("log_file", "AccessDenied"),
+    ], failed
+    assert raw["resource_failures"][1]["resource"] == unreadable
+    read = [c["parameters"]["Key"] for c in raw["calls"] if c["operation"] == "GetObject"]
+    assert read == sorted(read) and unreadable in read
+    unlisted_keys = {k for k in east if day_prefix in k}
+    assert len(read) == len(east) - len(unlisted_keys)  # every listed object, in key order
+    gaps = " ".join(period(run, "LOG-01")["gaps"])
+    assert f"could not read s3://audit-trail-logs/{unreadable}: AccessDenied" in gaps
+    assert "could not list" in gaps and day_prefix in gaps
+    # GETs overlapped within each region's budget of 3 (the proxy counts both regions' S3 calls
+    # together, as global: without the fan-out they would be 2 at most).
+    assert 3 <= aws.proxy.peak_in_flight[("testing", "global")] <= 6

@@ -5,10 +5,10 @@
   for LookupEvents). Event history holds the last 90 days of management events.
 - `cloudtrail.log_files`: the trail's own log files in S3
   (`[prefix/]AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz`, organisation trails
-  under `AWSLogs/<org id>/<account>/...`), listed day by day, then read a few at a time within the
-  account and region's in-flight budget: an object is decompressed, searched for the event
-  names, and parsed only when one occurs; the raw file keeps every listing (key, ETag, size)
-  and, per object read, its matching records.
+  under `AWSLogs/<org id>/<account>/...`), listed day by day and read object by object, several
+  at once within the account and region's in-flight budget: an object is decompressed, searched
+  for the event names, and parsed only when one occurs; the raw file keeps every listing (key,
+  ETag, size) and, per object read, its matching records.
 
 Both are recorded like every other call. Parsing gives the same PeriodEvents either way, with the
 gaps (days without log files, objects that could not be read) that keep a period from passing.
@@ -287,19 +287,24 @@ def _fetch_log_files(ctx: FetchContext, names: tuple[EventName, ...], start: dat
         answer = s3.get_object(Bucket=bucket, Key=key, IfMatch=etag)
         ctx.keep_body("GetObject", matcher.read(answer["Body"]), {"Key": key})
 
+    def listed(day_prefix: str) -> list[tuple[str, str]]:
+        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=day_prefix)
+        return [
+            (str(found["Key"]), str(found["ETag"]))
+            for page in pages
+            for found in page.get("Contents", [])
+            if str(found["Key"]).endswith(".json.gz")
+        ]
+
+    # Both steps through the per-resource fan-out, within the account and region's budget: the
+    # days listed (a day that cannot be listed is a gap of its own), then the objects read, in
+    # key order (which is time order); an object that cannot be read is a gap of its own.
     end = datetime.now(UTC)
-    # Every day listed first (the keys are small; the listings are evidence anyway), then the
-    # objects read through the per-resource fan-out: several GETs in flight within the account
-    # and region's budget, recorded in key order (which is time order), an object that cannot be
-    # read a gap of its own.
-    objects: dict[str, tuple[str, str]] = {}
-    pages = s3.get_paginator("list_objects_v2")
-    for day in days(start, end):
-        for page in pages.paginate(Bucket=bucket, Prefix=f"{prefix}{day:%Y/%m/%d}/"):
-            for found in page.get("Contents", []):
-                key = str(found["Key"])
-                if key.endswith(".json.gz"):
-                    objects[key] = (key, str(found["ETag"]))
+    day_prefixes = {
+        f"{prefix}{day:%Y/%m/%d}/": f"{prefix}{day:%Y/%m/%d}/" for day in days(start, end)
+    }
+    found = ctx.each_resource("log_day", day_prefixes, listed)
+    objects = {key: (key, etag) for keys in found.values() for key, etag in keys}
     ctx.each_resource("log_file", objects, read)
 
 
