@@ -43,6 +43,9 @@ def fewest_calls(users: int, snapshots: int, databases: int) -> dict[str, int]:
         "rds:DescribeDBClusterSnapshots": scopes,
         "rds:DescribeDBInstances": pages,
         "rds:DescribeDBClusters": scopes,
+        # The IPE block: each account's enabled regions, and the DB instance count per region.
+        "ec2:DescribeRegions": accounts,
+        "rds:DescribeAccountAttributes": scopes,
     }
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 GLOBAL_REGION = "global"
 ROOT_USER = "<root_account>"
@@ -202,6 +202,12 @@ def control_status(
     return Status.PASS
 
 
+class JsonBlock(Protocol):
+    """A block of a control's results.json entry built by a later stage (the IPE block)."""
+
+    def to_json(self) -> dict[str, Any]: ...
+
+
 @dataclass(frozen=True)
 class ExceptionOutcome:
     """One accepted risk of a control as evaluated at the pack's as-of time: the register row.
@@ -254,6 +260,8 @@ class ControlResult:
     evidence: tuple[EvidenceFile, ...]
     notes: tuple[str, ...] = ()
     quantifier: str = "every"  # "some": existential (see control_status)
+    # Completeness of the population as an auditor tests IPE (evaluate/ipe.py); None: manual.
+    ipe: JsonBlock | None = None
     attachments: tuple[Attachment, ...] = ()
     exceptions: tuple[ExceptionOutcome, ...] = ()
     # With a period: in effect since, changes and deviations per item (evaluate/period.py).
@@ -305,6 +313,7 @@ class ControlResult:
             "exceptions": [e.to_json() for e in self.exceptions],
             "notes": list(self.notes),
             "quantifier": self.quantifier,
+            "ipe": None if self.ipe is None else self.ipe.to_json(),
             "period": self.period,
         }
 

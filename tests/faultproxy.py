@@ -22,6 +22,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -52,11 +53,22 @@ class Fault:
     path_contains: str | None = None  # restrict to requests whose path has this text (REST)
 
 
+@dataclass
+class Between:
+    """A change to the emulated account made once, after the first of `operations` has been
+    answered and before the tool sees that answer: a change between two calls."""
+
+    operations: frozenset[str]
+    action: Callable[[], None]
+    done: bool = False
+
+
 class FaultProxy:
     def __init__(self, upstream: str, delay_ms: float = 0, port: int = 0) -> None:
         self.upstream = upstream.rstrip("/")
         self.delay_ms = delay_ms  # added to every request, inside its time in flight
         self.faults: list[Fault] = []
+        self.between: list[Between] = []
         self.calls: Counter[str] = Counter()
         self.injected: Counter[str] = Counter()
         # Most requests seen at once per (access key, region): one account's calls in a region.
@@ -86,9 +98,24 @@ class FaultProxy:
             self.faults.append(fault)
         return fault
 
+    def after_first(self, operations: Iterable[str], action: Callable[[], None]) -> None:
+        """Run `action` once, right after the first request for any of `operations` is answered
+        (e.g. create users between GetCredentialReport and GetAccountSummary)."""
+        with self._lock:
+            self.between.append(Between(frozenset(operations), action))
+
+    def _between(self, operation: str) -> None:
+        with self._lock:
+            due = [b for b in self.between if not b.done and operation in b.operations]
+            for change in due:
+                change.done = True
+        for change in due:
+            change.action()
+
     def reset(self) -> None:
         with self._lock:
             self.faults.clear()
+            self.between.clear()
             self.calls.clear()
             self.injected.clear()
             self.in_flight.clear()
@@ -177,6 +204,7 @@ class FaultProxy:
                 except urllib.error.HTTPError as error:
                     status, headers, payload = error.code, error.headers, error.read()
                 content_type = headers.get("Content-Type", "text/xml")
+                proxy._between(operation)
                 self._reply(status, payload, content_type)
 
             def _reply(self, status: int, payload: bytes, content_type: str) -> None:

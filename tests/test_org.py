@@ -226,6 +226,7 @@ def test_calls_stay_within_the_fewest_that_give_correct_results(aws: Aws, collec
         "rds:DescribeDBSnapshots": scopes,
         "rds:DescribeDBSnapshotAttributes": scopes,
         "rds:DescribeDBClusterSnapshots": scopes,
+        "ec2:DescribeRegions": 2,  # each account's enabled regions, for the IPE block
     }
     assert calls["ec2:DescribeSnapshots"] == 2 * scopes  # the population, and the candidates
     assert {k: v for k, v in calls.items() if k != "ec2:DescribeSnapshots"} == {

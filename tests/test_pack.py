@@ -113,11 +113,17 @@ def test_every_raw_call_records_who_what_when_and_the_response(aws: Aws, collect
     run = collect(*CORE, "--region", "us-east-1")
     files = sorted((run.pack / "raw").rglob("*.json"))
     assert len(files) > 5
-    seen_operations = set()
+    seen_operations: set[str] = set()
     for path in files:
         if path.name == "run.json":
             continue
         data = json.loads(path.read_text())
+        if path.name == "rds.account_attributes.json":
+            # moto lacks rds:DescribeAccountAttributes (HTTP 500): recorded as a failure, and
+            # the RDS reconciliation says "not performed" (tests/test_ipe.py).
+            assert data["complete"] is False
+            seen_operations.update(call["operation"] for call in data["calls"])
+            continue
         assert data["account"] == ACCOUNT
         assert data["region"] in ("global", "us-east-1")
         assert data["caller_arn"].startswith("arn:aws:")

@@ -8,7 +8,7 @@ items. The IAM actions a check needs are those of its sources.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar
@@ -16,6 +16,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from ..model import CollectionError, Item, Status, item_id
 from ..pack.raw import ResourceFailure
 from ..sources.base import Scope, Source
+from ..sources.counts import independent_sources
 
 P = TypeVar("P")
 T = TypeVar("T")
@@ -36,6 +37,17 @@ class SourceLookup(Protocol):
 
 
 @dataclass(frozen=True)
+class Exclusion:
+    """A record the evidence holds that the check left out of its population, and why (the
+    auditor's "what was excluded" for IPE completeness)."""
+
+    account: str
+    region: str
+    resource: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class ScopeContext(Generic[P]):
     """What a check sees: one account (and region), its parameters, and the as-of time."""
 
@@ -46,6 +58,8 @@ class ScopeContext(Generic[P]):
     params: P
     as_of: datetime
     sources: SourceLookup
+    # What the check left out of its population here (filled through exclude()).
+    exclusions: list[Exclusion] = field(default_factory=list)
 
     def get(self, source: Source[T]) -> T:
         region = "global" if source.scope is Scope.GLOBAL else self.region
@@ -95,6 +109,13 @@ class ScopeContext(Generic[P]):
             failure.code,
             f"{failure.kind} {failure.resource}: {failure.message}",
         )
+
+    def exclude(self, resource: str, reason: str) -> None:
+        """Say that a record of the evidence is not in the population, and why (no console
+        password, outside the `tags` scope, ...): shown with counts in the control's IPE block.
+        Every record a check skips should pass through here, so the population plus the
+        exclusions account for what AWS returned."""
+        self.exclusions.append(Exclusion(self.account, self.region, resource, reason))
 
     def age_days(self, moment: datetime) -> int:
         return (self.as_of - moment).days
@@ -159,7 +180,9 @@ class Check:
 
     def sources_for(self, params: Any) -> tuple[Source[Any], ...]:
         extra = self.optional_sources(params) if self.optional_sources else ()
-        return (*self.sources, *extra)
+        # The independent counts its listings are reconciled against (IPE completeness).
+        counts = independent_sources((*self.sources, *extra))
+        return (*self.sources, *extra, *counts)
 
     @property
     def scope(self) -> Scope:

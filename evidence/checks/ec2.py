@@ -157,6 +157,7 @@ def security_groups_open(ctx: ScopeContext[OpenPortsParams]) -> Iterator[Item | 
             attached[group["GroupId"]] = attached.get(group["GroupId"], 0) + 1
     for rule in data["SecurityGroupRules"]:
         if rule.get("IsEgress"):
+            ctx.exclude(str(rule.get("SecurityGroupRuleId")), "egress rule (outbound only)")
             continue
         group_id = str(rule.get("GroupId"))
         rule_id = str(rule.get("SecurityGroupRuleId"))
@@ -261,6 +262,7 @@ def instances_multi_az(ctx: ScopeContext[InstanceSpreadParams]) -> Iterator[Item
         for instance in reservation.get("Instances", []):
             tags = _instance_tags(instance)
             if any(tags.get(k) != v for k, v in ctx.params.tags.items()):
+                ctx.exclude(str(instance["InstanceId"]), "outside the scope (`tags` parameter)")
                 continue
             group = tags.get("aws:autoscaling:groupName")
             key = (

@@ -281,9 +281,13 @@ def describe_readings(
     ),
 )
 def user_mfa(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
-    age, report = report_age(ctx), report_attributes(ctx)
-    for row in ctx.get(CREDENTIAL_REPORT).users:
+    age, stamp = report_age(ctx), report_attributes(ctx)
+    report = ctx.get(CREDENTIAL_REPORT)
+    if report.root is not None:
+        ctx.exclude(ROOT_USER, "the root user: judged by the root MFA check")
+    for row in report.users:
         if not row.password_enabled:
+            ctx.exclude(row.user, "no console password (password_enabled false)")
             continue
         yield ctx.item(
             row.user,
@@ -291,7 +295,7 @@ def user_mfa(ctx: ScopeContext[NoParams]) -> Iterator[Item]:
             ("console password with MFA" if row.mfa_active else "console password without MFA")
             + age,
             row.arn,
-            **report,
+            **stamp,
             mfa_active=row.mfa_active,
             password_last_used=_iso(row.password_last_used),
             password_last_changed=_iso(row.password_last_changed),
@@ -325,6 +329,7 @@ def access_key_rotation(ctx: ScopeContext[KeyRotationParams]) -> Iterator[Item]:
     for row in ctx.get(CREDENTIAL_REPORT).rows:
         for key in row.access_keys:
             if not key.active:
+                ctx.exclude(f"{row.user} key {key.slot}", "access key slot not active")
                 continue
             if key.last_rotated is None:
                 status, age, detail = Status.ERROR, None, "active key with no rotation date"
@@ -417,12 +422,20 @@ class UnusedCredentialParams:
 )
 def unused_credentials(ctx: ScopeContext[UnusedCredentialParams]) -> Iterator[Item]:
     limit = ctx.params.max_unused_days
-    age, report = report_age(ctx), report_attributes(ctx)
-    for row in ctx.get(CREDENTIAL_REPORT).users:
+    age, stamp = report_age(ctx), report_attributes(ctx)
+    report = ctx.get(CREDENTIAL_REPORT)
+    if report.root is not None:
+        ctx.exclude(ROOT_USER, "the root user: judged by the root checks")
+    for row in report.users:
         credentials = []
         if row.password_enabled:
             since = row.password_last_changed or row.created
             credentials.append(("console password", row.password_last_used, since))
+        else:
+            ctx.exclude(row.user, "no console password (password_enabled false)")
+        for key in row.access_keys:
+            if not key.active:
+                ctx.exclude(f"{row.user} key {key.slot}", "access key slot not active")
         credentials += [
             (f"access key {key.slot}", key.last_used, key.last_rotated)
             for key in row.access_keys
@@ -438,7 +451,7 @@ def unused_credentials(ctx: ScopeContext[UnusedCredentialParams]) -> Iterator[It
                     row.arn,
                     key=name,
                     credential=name,
-                    **report,
+                    **stamp,
                 )
                 continue
             days = ctx.age_days(reference)
@@ -453,7 +466,7 @@ def unused_credentials(ctx: ScopeContext[UnusedCredentialParams]) -> Iterator[It
                 f"{name} {when} (limit {limit}){age}",
                 row.arn,
                 key=name,
-                **report,
+                **stamp,
                 credential=name,
                 last_used=_iso(last_used),
                 created=_iso(created),
@@ -567,12 +580,15 @@ def privileged_access(ctx: ScopeContext[PrivilegedAccessParams]) -> Iterator[Ite
     authorized = set(ctx.params.authorized)
     admin_groups: dict[str, list[str]] = {}
     principals: list[tuple[str, Mapping[str, Any], list[str]]] = []
+    no_admin = "no administrative access"
     for group in details.groups:
         reasons = _admin_reasons(group, "GroupPolicyList", admin_policies)
         if reasons:
             if any(UNREADABLE not in r for r in reasons):
                 admin_groups[str(group["GroupName"])] = reasons
             principals.append(("group", group, reasons))
+        else:
+            ctx.exclude(str(group["GroupName"]), f"group with {no_admin}")
     for user in details.users:
         reasons = _admin_reasons(user, "UserPolicyList", admin_policies)
         reasons += [
@@ -580,12 +596,17 @@ def privileged_access(ctx: ScopeContext[PrivilegedAccessParams]) -> Iterator[Ite
         ]
         if reasons:
             principals.append(("user", user, reasons))
+        else:
+            ctx.exclude(str(user["UserName"]), f"user with {no_admin}")
     for role in details.roles:
         if str(role.get("Path", "")).startswith("/aws-service-role/"):
+            ctx.exclude(str(role["RoleName"]), "service-linked role (AWS's own)")
             continue
         reasons = _admin_reasons(role, "RolePolicyList", admin_policies)
         if reasons:
             principals.append(("role", role, reasons))
+        else:
+            ctx.exclude(str(role["RoleName"]), f"role with {no_admin}")
     for kind, principal, reasons in principals:
         name = str(principal[f"{kind.capitalize()}Name"])
         arn = str(principal.get("Arn", ""))

@@ -82,6 +82,9 @@ def instances_in_scope(
         tags = _tags(instance)
         if all(tags.get(key) == value for key, value in wanted.items()):
             yield instance, tags
+        else:
+            identifier = str(instance["DBInstanceIdentifier"])
+            ctx.exclude(identifier, "outside the scope (`tags` parameter)")
 
 
 @check(

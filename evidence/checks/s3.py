@@ -79,10 +79,10 @@ def buckets_in_scope(ctx: ScopeContext[Any]) -> Iterator[Bucket | Item | Collect
             yield bucket
         elif setting is not None and setting.failure is not None:
             yield from ctx.unread(bucket.name, setting.failure, _arn(ctx, bucket))
-        elif params.tags:
-            tags = bucket_tags(setting)
-            if all(tags.get(k) == v for k, v in params.tags.items()):
-                yield bucket
+        elif params.tags and all(bucket_tags(setting).get(k) == v for k, v in params.tags.items()):
+            yield bucket
+        else:
+            ctx.exclude(bucket.name, "outside the scope (`buckets` and `tags` parameters)")
 
 
 def _arn(ctx: ScopeContext[Any], bucket: Bucket) -> str:

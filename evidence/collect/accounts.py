@@ -168,17 +168,18 @@ class AccountCollection:
     ) -> tuple[tuple[str, ...], CollectionError | None]:
         if not self._needs_regions:
             return (), None
-        if ALL_REGIONS not in self.regions:
-            explicit = tuple(dict.fromkeys(self.regions))
-            if explicit:
-                return explicit, None
-            if self.session_region:
-                return (self.session_region,), None
+        explicit = tuple(dict.fromkeys(r for r in self.regions if r != ALL_REGIONS))
+        if not explicit and ALL_REGIONS not in self.regions and not self.session_region:
             raise UsageError(NO_REGION_HINT)
+        # Listed on every run, not only for `all`: each regional control's IPE block compares
+        # the regions collected with those enabled, and names any left out.
         raw = run_source(
             ENABLED_REGIONS, clients.context(account, GLOBAL_REGION), self.recorder, arn
         )
         self.writer.write(raw, ENABLED_REGIONS)
+        if ALL_REGIONS not in self.regions:
+            # A failure here is the IPE block's to report; the regions asked for still run.
+            return explicit or (str(self.session_region),), None
         if raw.failure is not None:
             failure = raw.failure
             return (), CollectionError(

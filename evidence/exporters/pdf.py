@@ -47,6 +47,7 @@ from ..pack.raw import parse_utc
 from ..pack.runinfo import RunInfo
 from .common import RawReader, display, export_name, params_text, sheet_names
 from .exception_tables import excepted_items_table, register_table
+from .pdf_ipe import PdfKit, cover_notice, ipe_section
 from .period_pdf import period_section
 from .period_text import period_line
 from .readme import WHAT_VERIFY_CHECKS
@@ -140,6 +141,7 @@ def write_pdf(pack: PackBuilder, document: dict[str, Any], run: RunInfo) -> str:
     )
     story = [
         *_cover(meta, generated, results_sha),
+        *cover_notice(document["controls"], IPE_KIT),
         NextPageTemplate("body"),
         PageBreak(),
         *_contents(),
@@ -284,6 +286,9 @@ def key_values(pairs: Sequence[tuple[str, Any]], label_width: float = 42 * mm) -
 
 def heads(*names: str) -> list[Paragraph]:
     return [Paragraph(escape(n), HEAD_CELL) for n in names]
+
+
+IPE_KIT = PdfKit(text, grid, heads, H2, BODY, SMALL, CELL, IDENT, WIDTH)
 
 
 # ---------------------------------------------------------------- sections
@@ -490,6 +495,7 @@ def _control(
             for e in control["errors"]
         ]
         yield grid(rows, [24 * mm, 20 * mm, 36 * mm, 30 * mm, WIDTH - 110 * mm])
+    yield from ipe_section(control, IPE_KIT)
     if control["check"] == "manual":
         yield from _attached(control)
         yield from _control_exceptions(control)

@@ -44,6 +44,7 @@ from .period_text import period_line
 from .period_xlsx import append_period
 from .requests_sheet import PlainSheet, SheetLink, requests_sheet
 from .statuses import LABEL_COLOURS, exception_text, status_label
+from .xlsx_ipe import ipe_block, summary_rows
 
 MAX_CELL = 32_767  # Excel's limit on characters in a cell
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -281,6 +282,7 @@ def _summary(
         ("controls.yaml SHA-256", run["controls_sha256"]),
         ("results.json SHA-256", results_sha),
         ("API calls made", run["total_calls"]),
+        *summary_rows(controls),
     ]
     headers = [
         "Control",
@@ -378,6 +380,7 @@ def _control_sheet(workbook: Any, name: str, control: Mapping[str, Any], raw: Ra
         ("Accepted exceptions", control_exceptions_text(control) or "none"),
         ("Raw evidence (SHA-256)", "\n".join(f"{e['path']}  {e['sha256']}" for e in evidence)),
     ]
+    block += ipe_block(control)
     items = control["items"]
     attributes = attribute_columns(items)
     excepted = any("exception" in i for i in items)

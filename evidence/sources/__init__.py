@@ -1,6 +1,6 @@
 """Every source registers itself on import; importing this package fills SOURCES."""
 
-from . import account, cloudtrail, ec2, iam, rds, s3, services
+from . import account, cloudtrail, counts, ec2, iam, rds, s3, services
 from .base import SOURCES, FetchContext, Scope, Source
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "Source",
     "account",
     "cloudtrail",
+    "counts",
     "ec2",
     "iam",
     "rds",
