@@ -62,7 +62,7 @@ def collect(
     organization: bool = False,
     role_name: str = DEFAULT_ROLE,
     max_attempts: int = 10,
-    max_workers: int = 8,
+    max_workers: int | None = None,
     max_in_flight: int = 3,
     share_mode: str = "private",
     progress: Progress | None = None,

@@ -182,7 +182,13 @@ def build_parser() -> argparse.ArgumentParser:
     _requests_option(run)
     _bounded_option(run, "--max-in-flight", 3, "calls in flight per account and region")
     _bounded_option(run, "--max-attempts", 10, "attempts per AWS call with adaptive retries")
-    _bounded_option(run, "--max-workers", 8, "sources collected concurrently")
+    _bounded_option(
+        run,
+        "--max-workers",
+        None,
+        "sources collected concurrently",
+        "sized for the accounts x regions of the run, 8 to 64",
+    )
     _output_option(run)
     _share_mode_option(run)
     _signing_options(run)
@@ -347,14 +353,20 @@ def _bounded(option: str) -> Callable[[str], int]:
     return parse
 
 
-def _bounded_option(parser: argparse.ArgumentParser, flag: str, default: int, what: str) -> None:
+def _bounded_option(
+    parser: argparse.ArgumentParser,
+    flag: str,
+    default: int | None,
+    what: str,
+    default_text: str | None = None,
+) -> None:
     low, high = LIMITS[flag.removeprefix("--").replace("-", "_")]
     parser.add_argument(
         flag,
         type=_bounded(flag),
         default=default,
         metavar="N",
-        help=f"{what} ({low} to {high}, default {default})",
+        help=f"{what} ({low} to {high}, default {default_text or default})",
     )
 
 

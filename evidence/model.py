@@ -288,6 +288,7 @@ class ControlResult:
         return len(self.items)
 
     def to_json(self) -> dict[str, Any]:
+        items = [item.to_json() for item in self.items]
         return {
             "id": self.id,
             "title": self.title,
@@ -301,8 +302,11 @@ class ControlResult:
             "incomplete": self.incomplete,
             "evidence_missing": self.evidence_missing,
             "population": self.population,
-            "items": [item.to_json() for item in self.items],
-            "failing": [item.to_json() for item in self.failing],
+            "items": items,
+            # The same entries as in items (written out twice, held once).
+            "failing": [
+                e for i, e in zip(self.items, items, strict=True) if i.status == Status.FAIL
+            ],
             "errors": [error.to_json() for error in self.errors],
             "evidence": [f.to_json() for f in self.evidence],
             "attachments": [a.to_json() for a in self.attachments],

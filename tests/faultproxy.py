@@ -2,15 +2,22 @@
 
 Rules match an AWS operation (from the query-protocol `Action` or the JSON `X-Amz-Target`) and
 answer with an AWS-shaped error instead of forwarding, a given number of times or forever. Every
-request is counted per operation, so tests can bound the calls a run makes.
+request is counted per operation, so tests can bound the calls a run makes, and per account key
+and region while in flight. `delay_ms` holds every request that long before it is answered: the
+latency of real AWS (30 to 150 ms) on an emulator that answers in a few milliseconds.
+
+Run on its own (the benchmarks do): python -m tests.faultproxy UPSTREAM --delay-ms 50 [--port N]
+prints the proxy's URL and serves until stopped.
 """
 
 from __future__ import annotations
 
+import argparse
 import functools
 import re
 import sys
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -72,8 +79,9 @@ class Between:
 
 
 class FaultProxy:
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, delay_ms: float = 0, port: int = 0) -> None:
         self.upstream = upstream.rstrip("/")
+        self.delay_ms = delay_ms  # added to every request, inside its time in flight
         self.faults: list[Fault] = []
         self.between: list[Between] = []
         self.calls: Counter[str] = Counter()
@@ -82,7 +90,7 @@ class FaultProxy:
         self.in_flight: Counter[tuple[str, str]] = Counter()
         self.peak_in_flight: Counter[tuple[str, str]] = Counter()
         self._lock = threading.Lock()
-        self._server = _QuietServer(("127.0.0.1", 0), self._handler())
+        self._server = _QuietServer(("127.0.0.1", port), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -164,6 +172,9 @@ class FaultProxy:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body are written separately: with Nagle's algorithm on, the body waits
+            # for the client's delayed ACK of the headers, about 40 ms on every request.
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
@@ -178,6 +189,8 @@ class FaultProxy:
                     key = (key[0], "global")
                 proxy._enter(key)
                 try:
+                    if proxy.delay_ms:
+                        time.sleep(proxy.delay_ms / 1000)
                     region = signer.group(2) if signer else ""
                     self._answer(service, operation, is_json, region, body)
                 finally:
@@ -277,11 +290,11 @@ def _rest_routes(
             (".+" if part.endswith("+}") else "[^/]+") if part.startswith("{") else re.escape(part)
             for part in re.split(r"(\{[^}]+\})", uri)
         )
-        # `?x-id=PutObject`: a key with its value must match both (several S3 operations share
-        # PUT /{Bucket}/{Key+} and differ only by x-id).
-        keys = set(k if "=" in k else k.split("=")[0] for k in query.split("&") if k)
-        # Operations sharing a URI differ by what they require: UploadPart needs ?partNumber
-        # and ?uploadId, UploadPartCopy and CopyObject an x-amz-copy-source header.
+        # The query keys that tell operations on the same path apart: the template's own (but
+        # `x-id`, which botocore does not send) and the required query-string members (ListParts
+        # needs uploadId; GetObject, on the same path, needs none). Operations sharing a URI also
+        # differ by required headers: UploadPartCopy and CopyObject need x-amz-copy-source.
+        keys = {k.split("=")[0] for k in query.split("&") if k} - {"x-id"}
         required_headers = set()
         shape = operation.input_shape
         members = shape.members if shape is not None else {}
@@ -351,3 +364,21 @@ def _error_body(service: str, fault: Fault, is_json: bool) -> tuple[bytes, str]:
             "<RequestId>proxy-request-id</RequestId></ErrorResponse>"
         )
     return xml.encode(), "text/xml"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.faultproxy")
+    parser.add_argument("upstream", help="the emulator's URL, e.g. http://127.0.0.1:5000")
+    parser.add_argument("--delay-ms", type=float, default=0, help="added to every request")
+    parser.add_argument("--port", type=int, default=0, help="default: any free port")
+    args = parser.parse_args(argv)
+    proxy = FaultProxy(args.upstream, args.delay_ms, args.port).start()
+    print(proxy.url, flush=True)
+    try:
+        proxy._thread.join()
+    except KeyboardInterrupt:
+        proxy.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -16,7 +16,7 @@ from typing import Any
 from ..catalog.loader import Catalog
 from ..catalog.requests import read_packed_request_list
 from ..errors import EXIT_INCOMPLETE
-from ..evaluate.engine import evaluate
+from ..evaluate.engine import evaluate_each
 from ..evaluate.results import RESULTS_FILE, exit_code, results_document
 from ..exporters import EXPORTERS, Exporter
 from ..exporters.readme import README_FILE, pack_readme
@@ -65,9 +65,10 @@ def derive_results(
     again to compare with it. The hash chain to earlier packs (`run.previous_pack`, `history`)
     comes from outside the pack and is added by finish_pack."""
     store = RawStore(pack_dir)
-    controls = evaluate(catalog, store, run)
+    # One control at a time: each result becomes JSON before the next is evaluated.
+    controls = evaluate_each(catalog, store, run)
     document = results_document(run, controls, account_aliases(store, run), name, evaluated_at)
-    requests = requests_block(catalog, read_packed_request_list(pack_dir), controls)
+    requests = requests_block(catalog, read_packed_request_list(pack_dir), document["controls"])
     if requests is not None:
         document["requests"] = requests
     return document

@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..catalog.loader import Catalog
 from ..catalog.requests import RequestList
-from ..model import ControlResult
 
 
 def requests_block(
-    catalog: Catalog, request_list: RequestList | None, controls: Sequence[ControlResult]
+    catalog: Catalog, request_list: RequestList | None, controls: Sequence[Mapping[str, Any]]
 ) -> dict[str, Any] | None:
     """Each request with the controls that answer it (their status and evidence files), the
     requests nothing answers, and request ids controls name that are not on the list.
 
     None when there is neither a request list nor a control naming a request.
     """
-    answering: dict[str, list[ControlResult]] = {}
-    results = {c.id: c for c in controls}
+    answering: dict[str, list[Mapping[str, Any]]] = {}
+    results = {c["id"]: c for c in controls}
     for control in catalog.controls:
         if control.id in results:
             for request_id in control.requests:
@@ -44,7 +43,7 @@ def requests_block(
 
 
 def _entry(
-    request_id: str, description: str, listed: bool, controls: Sequence[ControlResult]
+    request_id: str, description: str, listed: bool, controls: Sequence[Mapping[str, Any]]
 ) -> dict[str, Any]:
     return {
         "id": request_id,
@@ -52,10 +51,10 @@ def _entry(
         "listed": listed,
         "controls": [
             {
-                "id": c.id,
-                "title": c.title,
-                "status": str(c.status),
-                "files": [f.path for f in c.evidence],
+                "id": c["id"],
+                "title": c["title"],
+                "status": str(c["status"]),
+                "files": [f["path"] for f in c["evidence"]],
             }
             for c in controls
         ],

@@ -222,8 +222,8 @@ class AccountCollection:
         self, task: Task, clients: AccountClients, arn: str, dependencies: list[Future[Any]]
     ) -> None:
         Scheduler.after(dependencies)
-        with self.scheduler.slot(task.account, task.region):
-            context = clients.context(task.account, task.region, self._dependencies)
+        with self.scheduler.slot(task.account, task.region) as budget:
+            context = clients.context(task.account, task.region, self._dependencies, budget)
             raw = run_source(task.source, context, self.recorder, arn)
             self.writer.write(raw, task.source)
         if self.progress is not None:

@@ -21,6 +21,7 @@ from ..errors import CredentialsError
 from .failures import CREDENTIAL_ERROR_CODES, CREDENTIAL_EXCEPTIONS
 from .per_resource import each_resource
 from .recorder import Recorder
+from .scheduler import InFlight
 
 __all__ = ["CREDENTIAL_ERROR_CODES", "CREDENTIAL_EXCEPTIONS", "AccountClients", "AwsSettings"]
 
@@ -115,10 +116,17 @@ class AccountClients:
             return self._clients[key]
 
     def context(
-        self, account: str, region: str, reader: DependencyReader | None = None
+        self,
+        account: str,
+        region: str,
+        reader: DependencyReader | None = None,
+        budget: InFlight | None = None,
     ) -> ScopedClients:
+        """The FetchContext of one source for `account` and `region`; `budget` is that account
+        and region's in-flight slots (the source's thread holding one), which per-resource calls
+        share; without it they are made one after another."""
         client_region = self.home_region if region == "global" else region
-        return ScopedClients(account, region, client_region, self, reader)
+        return ScopedClients(account, region, client_region, self, reader, budget)
 
 
 class DependencyReader(Protocol):
@@ -134,6 +142,7 @@ class ScopedClients:
     client_region: str
     clients: AccountClients
     reader: DependencyReader | None = None
+    budget: InFlight | None = None
 
     def client(self, service: str, region: str | None = None) -> Any:
         return self.clients.client(service, region or self.client_region)
@@ -141,7 +150,7 @@ class ScopedClients:
     def each_resource(
         self, kind: str, resources: Mapping[str, R], call: Callable[[R], T]
     ) -> dict[str, T]:
-        return each_resource(self.clients.recorder, kind, resources, call)
+        return each_resource(self.clients.recorder, kind, resources, call, self.budget)
 
     def keep_body(self, operation: str, body: Any, parameters: Mapping[str, Any]) -> None:
         self.clients.recorder.keep_body(operation, body, parameters)

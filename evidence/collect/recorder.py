@@ -2,7 +2,8 @@
 
 Collectors never save what they fetch: every client the run creates is attached to the recorder,
 and each call (including every page of a paginator, and calls that fail) lands in the recording of
-the source that is running in the current thread. A call made outside a recording is a bug and
+the source that is running in the current thread (a ContextVar: a thread that works for a source
+runs in a copy of the source thread's context). A call made outside a recording is a bug and
 raises, so nothing the run fetches can go unrecorded.
 """
 
@@ -90,6 +91,19 @@ class Recorder:
         token = self._current.set(bucket)
         try:
             yield bucket
+        finally:
+            self._current.reset(token)
+
+    @contextmanager
+    def part(self) -> Iterator[Recording]:
+        """A recording of its own, within the current one, for the calls this thread makes on
+        one resource while other threads work on the source's other resources: the caller
+        adds its calls to the source's recording in a fixed order once they are all done."""
+        whole = self.current()
+        part = Recording(whole.source, whole.account, whole.region, whole.caller_arn, whole.started)
+        token = self._current.set(part)
+        try:
+            yield part
         finally:
             self._current.reset(token)
 

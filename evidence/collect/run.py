@@ -51,7 +51,7 @@ class CollectRequest:
     accounts: tuple[str, ...] = ()  # empty: the caller's own account
     organization: bool = False  # every active account of the AWS Organization
     role_name: str = DEFAULT_ROLE
-    max_workers: int = 8
+    max_workers: int | None = None  # None: sized for the run (default_workers)
     max_in_flight: int = 3  # per account and region: production-safe
     demo: bool = False  # the embedded emulated account: the pack is marked DEMO everywhere
     signer: Signer | None = field(default=None, compare=False)  # signs manifest.json
@@ -69,6 +69,8 @@ class CollectRequest:
             ("max_workers", self.max_workers),
             ("max_in_flight", self.max_in_flight),
         ):
+            if value is None:
+                continue
             low, high = LIMITS[option]
             if not low <= value <= high:
                 flag = "--" + option.replace("_", "-")
@@ -98,6 +100,24 @@ ACCOUNT_ID = re.compile(r"\d{12}")
 # IAM role names: 1 to 64 of letters, digits and +=,.@_- (IAM API Reference, CreateRole RoleName).
 ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
 ROLE_NAME_RULE = "1 to 64 letters, digits and +=,.@_-"
+
+
+# Defaults of --max-workers, measured with bench/bench_scale.py (README, Benchmarks): a worker
+# runs one source at a time, so an organisation needs many; past DEFAULT_WORKERS_CAP the run is
+# bound by this process's CPU (request signing, parsing, recording), not by AWS's latency.
+DEFAULT_WORKERS_FLOOR = 8
+DEFAULT_WORKERS_CAP = 64
+# `--region all`: the regions a new account has enabled (opt-in regions add to it).
+REGIONS_ENABLED_BY_DEFAULT = 17
+
+
+def default_workers(accounts: int, regions: int, max_in_flight: int) -> int:
+    """--max-workers when not given: enough to keep every account and region's in-flight budget
+    busy (its regions plus the global scope, max_in_flight each), between DEFAULT_WORKERS_FLOOR
+    and DEFAULT_WORKERS_CAP. The per account-and-region budget is what protects production;
+    the pool only bounds this process's threads."""
+    wanted = accounts * (regions + 1) * max_in_flight
+    return max(DEFAULT_WORKERS_FLOOR, min(DEFAULT_WORKERS_CAP, wanted))
 
 
 Clock = Callable[[], datetime]
@@ -170,7 +190,7 @@ def collect(
             caller=caller,
             recorder=recorder,
             writer=writer,
-            scheduler=Scheduler(request.max_workers, request.max_in_flight),
+            scheduler=Scheduler(workers_for(request, len(targets.accounts)), request.max_in_flight),
             role_name=request.role_name,
             session_name=f"soc-evidence-{stamp(started)}",
             progress=progress,
@@ -202,6 +222,15 @@ def collect(
             exporters=request.exporters,
             signer=request.signer,
         )
+
+
+def workers_for(request: CollectRequest, accounts: int) -> int:
+    """--max-workers as given, or sized for the accounts and regions of this run."""
+    if request.max_workers is not None:
+        return request.max_workers
+    explicit = [r for r in request.regions if r != ALL_REGIONS]
+    regions = REGIONS_ENABLED_BY_DEFAULT if ALL_REGIONS in request.regions else len(explicit) or 1
+    return default_workers(accounts, regions, request.max_in_flight)
 
 
 def identify(clients: AccountClients, recorder: Recorder, writer: RawWriter) -> CallerIdentity:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ..catalog.loader import Catalog, Control
@@ -18,41 +21,83 @@ from .exceptions import apply_exceptions
 from .ipe import build_ipe
 from .manual import evaluate_manual
 from .period import control_period
+from .queries import Query, queries_of
 
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class RawFacts:
+    """What a control's evidence list and IPE block need of a raw file once it is parsed: not
+    its calls (an organisation's raw/ is never held in memory whole)."""
+
+    started: str
+    finished: str
+    extra_files: tuple[str, ...]
+    own_time: str | None  # the source's own timestamp (complete files only)
+    queries: tuple[Query, ...]  # the file's queries as made (IPE)
+
+
 class EvidenceLookup:
-    """Parses each raw file once for every check that reads it; remembers which files were read."""
+    """Reads and parses each raw file once for every check that reads it, keeping its parsed
+    data and a few facts (queries included) but not its calls: memory is bounded by what the
+    checks keep, not by raw/'s size. The few raw files read again whole (IPE reconciliations
+    count their records) come from a small cache of the latest ones."""
+
+    RECENT_RAW = 16
 
     def __init__(self, store: RawStore, run: RunInfo) -> None:
         self._store = store
         self.pack_dir = store.pack_dir
         self._run = run
         self._parsed: dict[tuple[str, str, str], Any] = {}
-        self._raw_meta: dict[str, RawSource] = {}
+        self._facts: dict[tuple[str, str, str], RawFacts | None] = {}
+        self._recent: OrderedDict[tuple[str, str, str], RawSource | None] = OrderedDict()
         self._digests: dict[str, str] = {}
 
+    def facts(self, source: Source[Any], account: str, region: str) -> RawFacts | None:
+        """None when the pack holds no such file."""
+        key = (source.name, account, region)
+        if key not in self._facts:
+            self._read(source, account, region)
+        return self._facts[key]
+
     def raw(self, source: Source[Any], account: str, region: str) -> RawSource | None:
-        path = raw_path(source.name, account, region)
-        if path not in self._raw_meta:
-            raw = self._store.get(source.name, account, region)
-            if raw is None:
-                return None
-            self._raw_meta[path] = raw
-        return self._raw_meta[path]
+        """The whole raw file (calls included), None when the pack holds no such file."""
+        key = (source.name, account, region)
+        if key in self._recent:
+            self._recent.move_to_end(key)
+            return self._recent[key]
+        return self._read(source, account, region)
 
     def parsed(self, source: Source[T], account: str, region: str) -> T:
         key = (source.name, account, region)
         if key not in self._parsed:
-            self._parsed[key] = self._load(source, account, region)
+            raw = self.raw(source, account, region)  # just read, as a rule: still cached
+            self._parsed[key] = self._outcome(source, account, region, raw)
         outcome = self._parsed[key]
         if isinstance(outcome, CollectionError):
             raise NotCollected(outcome)
         return outcome  # type: ignore[no-any-return]
 
-    def _load(self, source: Source[T], account: str, region: str) -> T | CollectionError:
-        raw = self.raw(source, account, region)
+    def _read(self, source: Source[Any], account: str, region: str) -> RawSource | None:
+        key = (source.name, account, region)
+        raw = self._store.get(source.name, account, region)
+        if key not in self._facts:
+            self._facts[key] = None
+            if raw is not None:
+                own_time = source.own_time(raw) if source.own_time and raw.complete else None
+                self._facts[key] = RawFacts(
+                    raw.started, raw.finished, raw.extra_files, own_time, tuple(queries_of(raw))
+                )
+        self._recent[key] = raw
+        while len(self._recent) > self.RECENT_RAW:
+            self._recent.popitem(last=False)
+        return raw
+
+    def _outcome(
+        self, source: Source[T], account: str, region: str, raw: RawSource | None
+    ) -> T | CollectionError:
         operation = source.actions[0].split(":", 1)[1]
         if raw is None:
             access = self._run.account(account).access_error
@@ -79,14 +124,11 @@ class EvidenceLookup:
             self._digests[path] = sha256_file(self._store.pack_dir / path)
         return self._digests[path]
 
-    def evidence_file(
-        self, path: str, source: Source[Any] | None, raw: RawSource | None
-    ) -> EvidenceFile:
-        own_time = None
-        if raw is not None and source is not None and source.own_time and raw.complete:
-            own_time = source.own_time(raw)
-        collected = f"{raw.started} to {raw.finished}" if raw is not None else None
-        return EvidenceFile(path, self.digest(path), collected, own_time)
+    def evidence_file(self, path: str, facts: RawFacts | None) -> EvidenceFile:
+        if facts is None:  # a derived file (a CSV beside its raw file)
+            return EvidenceFile(path, self.digest(path), None, None)
+        collected = f"{facts.started} to {facts.finished}"
+        return EvidenceFile(path, self.digest(path), collected, facts.own_time)
 
 
 class ControlLookup:
@@ -94,36 +136,47 @@ class ControlLookup:
 
     def __init__(self, evidence: EvidenceLookup) -> None:
         self._evidence = evidence
-        self._used: dict[str, tuple[Source[Any] | None, RawSource | None]] = {}
+        self._used: dict[str, RawFacts | None] = {}
 
     def get(self, source: Source[T], account: str, region: str) -> T:
-        self.raw(source, account, region)
+        self.use(source, account, region)
         return self._evidence.parsed(source, account, region)
 
-    def raw(self, source: Source[Any], account: str, region: str) -> RawSource | None:
-        raw = self._evidence.raw(source, account, region)
-        if raw is not None:
-            self._used[raw_path(source.name, account, region)] = (source, raw)
-            for extra in raw.extra_files:
-                self._used[extra] = (None, None)
-        return raw
+    def use(self, source: Source[Any], account: str, region: str) -> None:
+        """Count the file among the control's evidence, read or not (a check that stopped at a
+        failed source still shows the listing it had and the query that failed)."""
+        facts = self._evidence.facts(source, account, region)
+        if facts is not None:
+            self._used[raw_path(source.name, account, region)] = facts
+            for extra in facts.extra_files:
+                self._used[extra] = None
 
-    def used_raw(self) -> list[RawSource]:
-        """Every raw file read so far, in path order."""
-        return [raw for _, (_, raw) in sorted(self._used.items()) if raw is not None]
+    def raw(self, source: Source[Any], account: str, region: str) -> RawSource | None:
+        self.use(source, account, region)
+        return self._evidence.raw(source, account, region)
+
+    def used_queries(self) -> list[Query]:
+        """The queries of every raw file read so far, in path order."""
+        return [q for _, facts in sorted(self._used.items()) if facts for q in facts.queries]
 
     def evidence_files(self) -> tuple[EvidenceFile, ...]:
         return tuple(
-            self._evidence.evidence_file(path, *self._used[path]) for path in sorted(self._used)
+            self._evidence.evidence_file(path, self._used[path]) for path in sorted(self._used)
         )
 
 
 def evaluate(catalog: Catalog, store: RawStore, run: RunInfo) -> tuple[ControlResult, ...]:
+    return tuple(evaluate_each(catalog, store, run))
+
+
+def evaluate_each(catalog: Catalog, store: RawStore, run: RunInfo) -> Iterator[ControlResult]:
+    """Each control's result in catalogue order, one at a time (results.json turns each into
+    JSON before the next is made)."""
     evidence = EvidenceLookup(store, run)
-    return tuple(
-        apply_exceptions(_evaluate_control(control, evidence, run), control.exceptions, run.as_of)
-        for control in catalog.controls
-    )
+    for control in catalog.controls:
+        yield apply_exceptions(
+            _evaluate_control(control, evidence, run), control.exceptions, run.as_of
+        )
 
 
 def _evaluate_control(control: Control, evidence: EvidenceLookup, run: RunInfo) -> ControlResult:

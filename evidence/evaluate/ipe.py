@@ -25,7 +25,7 @@ from ..pack.runinfo import AccountRun
 from ..sources.account import ENABLED_REGIONS
 from ..sources.base import Scope, Source
 from ..sources.counts import Evidence, Reconciliation, reconciliations_for
-from .queries import Query, queries_of_all
+from .queries import Query
 
 T = TypeVar("T")
 
@@ -41,7 +41,9 @@ class IpeLookup(Protocol):
 
     def raw(self, source: Source[Any], account: str, region: str) -> RawSource | None: ...
 
-    def used_raw(self) -> list[RawSource]: ...
+    def use(self, source: Source[Any], account: str, region: str) -> None: ...
+
+    def used_queries(self) -> list[Query]: ...
 
 
 @dataclass(frozen=True)
@@ -164,10 +166,10 @@ def build_ipe(
     for account in reachable:
         for source in check.sources_for(params):
             for region in _regions_of(source, account):
-                lookup.raw(source, account.account_id, region)
+                lookup.use(source, account.account_id, region)
     return Ipe(
         scope=check.scope,
-        queries=tuple(queries_of_all(lookup.used_raw())),
+        queries=tuple(lookup.used_queries()),
         reconciliations=reconciliations,
         exclusions=group_exclusions(exclusions),
         regions=regions,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +19,14 @@ SCHEMA_VERSION = 1
 
 def results_document(
     run: RunInfo,
-    controls: Sequence[ControlResult],
+    controls: Iterable[ControlResult],
     aliases: Mapping[str, str | None],
     pack_name: str,
     evaluated_at: str,
 ) -> dict[str, Any]:
+    """The results.json document. `controls` may be a generator: each result is turned into its
+    JSON entry and let go, so an organisation's evaluated items are held once, as JSON."""
+    entries = [control.to_json() for control in controls]
     return {
         "schema_version": SCHEMA_VERSION,
         "run": {
@@ -47,25 +50,29 @@ def results_document(
             "demo": run.demo,
             "period": run.period_json(),
         },
-        "summary": status_counts(controls),
-        "flags": flag_counts(controls),
-        "controls": [control.to_json() for control in controls],
+        "summary": status_counts(entries),
+        "flags": flag_counts(entries),
+        "controls": entries,
     }
 
 
-def status_counts(controls: Sequence[ControlResult]) -> dict[str, int]:
-    counts = Counter(str(control.status) for control in controls)
+def status_counts(controls: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """Controls per status, from their results.json entries."""
+    counts = Counter(str(control["status"]) for control in controls)
     return {str(status): counts.get(str(status), 0) for status in Status}
 
 
-def flag_counts(controls: Sequence[ControlResult]) -> dict[str, int]:
+def flag_counts(controls: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     """What the statuses alone do not say: controls failing with evidence missing, manual
-    controls with nothing attached, and accepted exceptions by state at the as-of date."""
-    outcomes = [e.state for c in controls for e in c.exceptions]
+    controls with nothing attached, and accepted exceptions by state at the as-of date
+    (from the controls' results.json entries)."""
+    outcomes = [str(e["state"]) for c in controls for e in c["exceptions"]]
     return {
-        "incomplete": sum(c.incomplete for c in controls),
-        "evidence_missing": sum(c.evidence_missing for c in controls),
-        "items_excepted": sum(i.status == Status.EXCEPTION for c in controls for i in c.items),
+        "incomplete": sum(bool(c["incomplete"]) for c in controls),
+        "evidence_missing": sum(bool(c["evidence_missing"]) for c in controls),
+        "items_excepted": sum(
+            i["status"] == Status.EXCEPTION for c in controls for i in c["items"]
+        ),
         **{f"exceptions_{state}": outcomes.count(state) for state in ExceptionState},
     }
 

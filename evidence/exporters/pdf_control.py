@@ -26,6 +26,7 @@ from .pdf_items import items_table
 from .pdf_layout import (
     BODY,
     CELL,
+    FILES_SHOWN,
     H2,
     HASH,
     HASH_WIDTH,
@@ -38,6 +39,7 @@ from .pdf_layout import (
     grid,
     heads,
     key_values,
+    more_files,
     section_heading,
     shorten,
     status_chip,
@@ -129,9 +131,11 @@ def raw_evidence(view: ControlView) -> Iterator[Flowable]:
                 "\n".join(x for x in (e.get("collected"), e.get("source_time")) if x) or "-", CELL
             ),
         ]
-        for e in evidence
+        for e in evidence[:FILES_SHOWN]
     ]
     yield grid(rows, [9 * mm, WIDTH - HASH_WIDTH - 43 * mm, HASH_WIDTH, 34 * mm])
+    if len(evidence) > FILES_SHOWN:
+        yield text(more_files(len(evidence) - FILES_SHOWN, "of this control"), NOTE)
     yield text(
         "Evidence columns below name the file (F1...) and the call in it whose parameters or"
         " response hold the item (call numbers are the Call # of the workbook's Sources sheet),"

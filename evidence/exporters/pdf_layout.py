@@ -66,6 +66,21 @@ IDENT = ParagraphStyle("Ident", parent=CELL, splitLongWords=1)
 # A SHA-256 on one line: 64 Courier characters at 6.4 pt need 88 mm.
 HASH = ParagraphStyle("Hash", parent=CELL, fontName="Courier", fontSize=6.4, wordWrap="CJK")
 HASH_WIDTH = 89 * mm
+# Raw files listed per control and in the appendix: an organisation's pack holds thousands, all
+# listed with their SHA-256 in manifest.json and SHA256SUMS (and per call on the workbook's
+# Sources sheet); printing them all would double the report's pages and memory.
+FILES_SHOWN = 60
+
+
+def more_files(more: int, whose: str) -> str:
+    """The line under a file list cut at FILES_SHOWN: how many more, and where they all are."""
+    return (
+        f"{more} more raw files {whose}, too many to print: every one is listed with its"
+        " SHA-256 in the pack's manifest.json and SHA256SUMS, in results.json (each control's"
+        " evidence) and per API call on the workbook's Sources sheet."
+    )
+
+
 HEAD_CELL = ParagraphStyle("HeadCell", parent=CELL, fontName="Vera-Bold", textColor=colors.white)
 H1 = ParagraphStyle(
     "H1",

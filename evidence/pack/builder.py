@@ -18,10 +18,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import BinaryIO
 
 from .. import TOOL_NAME, __version__
 from ..errors import UsageError
-from .raw import json_bytes
+from .raw import write_json_stream
 from .signing import SIGNATURE_FILE, Signer, SigningError, signature_document
 
 log = logging.getLogger(__name__)
@@ -133,14 +134,19 @@ class PackBuilder:
     def write_bytes(self, relative: str, content: bytes) -> None:
         """Write a file into the pack; refused once the pack was discarded, so a worker thread
         that finishes late cannot bring a half-built folder back."""
+        with self._create(relative) as handle:
+            handle.write(content)
+
+    def _create(self, relative: str) -> BinaryIO:
+        """The new file, opened for writing. Only creating it needs the lock: a write that goes
+        on after the pack was discarded lands in a file no folder holds any more."""
         with self._lock:
             if self._discarded:
                 raise PackDiscardedError(relative)
             target = self.dir / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
-            with os.fdopen(os.open(target, flags, self.mode.files), "wb") as handle:
-                handle.write(content)
+            return os.fdopen(os.open(target, flags, self.mode.files), "wb")
 
     def remove(self, relative: str) -> None:
         """Remove a file written during the build (a failed exporter's partial output)."""
@@ -148,7 +154,10 @@ class PackBuilder:
             (self.dir / relative).unlink(missing_ok=True)
 
     def write_json(self, relative: str, data: object) -> None:
-        self.write_bytes(relative, json_bytes(data))
+        """`data` as JSON (raw.json_bytes's form), encoded straight into the file: results.json
+        of a whole organisation is never held again as text."""
+        with self._create(relative) as handle:
+            write_json_stream(data, handle)
 
     def __enter__(self) -> PackBuilder:
         return self

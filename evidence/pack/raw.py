@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 RAW_DIR = "raw"
 RAW_SCHEMA_VERSION = 1
@@ -212,6 +212,29 @@ def raw_path(source: str, account: str, region: str) -> str:
 def json_bytes(data: Any) -> bytes:
     """The one JSON form of every file the tool writes: UTF-8, indented, key order kept."""
     return (json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+_STREAM_CHUNK = 1 << 16  # characters encoded before they are written out
+
+
+def write_json_stream(data: Any, handle: BinaryIO) -> None:
+    """`json_bytes(data)` written to `handle` as it is encoded, a few dozen KB at a time: a
+    whole-organisation document is never held a second time as one string and its bytes."""
+    pending: list[str] = []
+    size = 0
+    for chunk in _ENCODER.iterencode(data):
+        pending.append(chunk)
+        size += len(chunk)
+        if size >= _STREAM_CHUNK:
+            handle.write("".join(pending).encode("utf-8"))
+            pending.clear()
+            size = 0
+    pending.append("\n")
+    handle.write("".join(pending).encode("utf-8"))
+
+
+# The encoder json.dumps(indent=1, ensure_ascii=False) uses: the same bytes either way.
+_ENCODER = json.JSONEncoder(indent=1, ensure_ascii=False)
 
 
 class RawStore:

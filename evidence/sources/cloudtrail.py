@@ -174,31 +174,39 @@ def log_group_key(region: str, group: str) -> str:
 
 def _fetch_alarm_chain(ctx: FetchContext) -> None:
     groups = {t.log_group for t in ctx.read(TRAILS) if t.log_group}
-    metrics: set[tuple[str, str, str]] = set()
 
-    def filters_of(group: tuple[str, str]) -> None:
+    # Each per-resource call returns what it found: they may run at the same time.
+    def filters_of(group: tuple[str, str]) -> set[tuple[str, str, str]]:
         region, name = group
         pages = ctx.client("logs", region).get_paginator("describe_metric_filters")
-        for page in pages.paginate(logGroupName=name):
-            for found in page.get("metricFilters", []):
-                for t in found.get("metricTransformations", []):
-                    metrics.add((region, t["metricNamespace"], t["metricName"]))
+        return {
+            (region, t["metricNamespace"], t["metricName"])
+            for page in pages.paginate(logGroupName=name)
+            for found in page.get("metricFilters", [])
+            for t in found.get("metricTransformations", [])
+        }
 
-    ctx.each_resource(
+    found = ctx.each_resource(
         "log_group", {log_group_key(*g): g for g in sorted(g for g in groups if g)}, filters_of
     )
-    topics: set[str] = set()
+    metrics = set().union(*found.values())
 
-    def alarms_in(region: str) -> None:
+    def alarms_in(region: str) -> set[str]:
         # One listing of the region's alarms rather than a call per metric.
         pages = ctx.client("cloudwatch", region).get_paginator("describe_alarms")
-        for page in pages.paginate(AlarmTypes=["MetricAlarm"]):
-            for alarm in page.get("MetricAlarms", []):
-                if (region, alarm.get("Namespace"), alarm.get("MetricName")) in metrics:
-                    topics.update(a for a in alarm.get("AlarmActions", []) if ":sns:" in a)
+        return {
+            action
+            for page in pages.paginate(AlarmTypes=["MetricAlarm"])
+            for alarm in page.get("MetricAlarms", [])
+            if (region, alarm.get("Namespace"), alarm.get("MetricName")) in metrics
+            for action in alarm.get("AlarmActions", [])
+            if ":sns:" in action
+        }
 
     regions = sorted({region for region, _, _ in metrics})
-    ctx.each_resource("alarm_region", {r: r for r in regions}, alarms_in)
+    topics: set[str] = set().union(
+        *ctx.each_resource("alarm_region", {r: r for r in regions}, alarms_in).values()
+    )
 
     def subscriptions(topic: str) -> None:
         pages = ctx.client("sns", topic.split(":")[3]).get_paginator("list_subscriptions_by_topic")

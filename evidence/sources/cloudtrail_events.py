@@ -5,9 +5,10 @@
   for LookupEvents). Event history holds the last 90 days of management events.
 - `cloudtrail.log_files`: the trail's own log files in S3
   (`[prefix/]AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz`, organisation trails
-  under `AWSLogs/<org id>/<account>/...`), listed day by day and streamed one object at a time:
-  an object is decompressed, searched for the event names, and parsed only when one occurs; the
-  raw file keeps every listing (key, ETag, size) and, per object read, its matching records.
+  under `AWSLogs/<org id>/<account>/...`), listed day by day and read object by object, several
+  at once within the account and region's in-flight budget: an object is decompressed, searched
+  for the event names, and parsed only when one occurs; the raw file keeps every listing (key,
+  ETag, size) and, per object read, its matching records.
 
 Both are recorded like every other call. Parsing gives the same PeriodEvents either way, with the
 gaps (days without log files, objects that could not be read) that keep a period from passing.
@@ -19,14 +20,12 @@ LookupEvents 2 requests per second per account per Region), "Finding your CloudT
 
 from __future__ import annotations
 
-import contextvars
 import json
 import re
 import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -51,7 +50,6 @@ GLOBAL_EVENT_SOURCES = frozenset(
 )
 GLOBAL_EVENTS_REGION = "us-east-1"
 LOOKUP_CALLS_PER_SECOND = 2.0
-LOG_READERS = 4  # log objects read at once per source
 _ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
 
 EventName = tuple[str, str]  # (eventSource, eventName)
@@ -283,29 +281,31 @@ def _fetch_log_files(ctx: FetchContext, names: tuple[EventName, ...], start: dat
     s3 = ctx.client("s3")
     bucket = str(trail.s3_bucket)
 
-    def read(key: str, etag: str) -> None:
+    def read(listed: tuple[str, str]) -> None:
+        key, etag = listed
         # IfMatch: the object read is the one listed (its ETag is in the evidence).
         answer = s3.get_object(Bucket=bucket, Key=key, IfMatch=etag)
         ctx.keep_body("GetObject", matcher.read(answer["Body"]), {"Key": key})
 
+    def listed(day_prefix: str) -> list[tuple[str, str]]:
+        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=day_prefix)
+        return [
+            (str(found["Key"]), str(found["ETag"]))
+            for page in pages
+            for found in page.get("Contents", [])
+            if str(found["Key"]).endswith(".json.gz")
+        ]
+
+    # Both steps through the per-resource fan-out, within the account and region's budget: the
+    # days listed (a day that cannot be listed is a gap of its own), then the objects read, in
+    # key order (which is time order); an object that cannot be read is a gap of its own.
     end = datetime.now(UTC)
-    # A few objects in flight at once: each GET waits mostly on the network. Each task runs in
-    # a copy of this thread's context, so its calls land in this source's recording.
-    with ThreadPoolExecutor(max_workers=LOG_READERS, thread_name_prefix="trail-logs") as pool:
-        pending = []
-        for day in days(start, end):
-            pages = s3.get_paginator("list_objects_v2")
-            day_prefix = f"{prefix}{day:%Y/%m/%d}/"
-            for page in pages.paginate(Bucket=bucket, Prefix=day_prefix):
-                for found in page.get("Contents", []):
-                    key = str(found["Key"])
-                    if key.endswith(".json.gz"):
-                        context = contextvars.copy_context()
-                        pending.append(pool.submit(context.run, read, key, str(found["ETag"])))
-            # Bounded memory: never more than a day's objects queued.
-            for future in pending:
-                future.result()
-            pending.clear()
+    day_prefixes = {
+        f"{prefix}{day:%Y/%m/%d}/": f"{prefix}{day:%Y/%m/%d}/" for day in days(start, end)
+    }
+    found = ctx.each_resource("log_day", day_prefixes, listed)
+    objects = {key: (key, etag) for keys in found.values() for key, etag in keys}
+    ctx.each_resource("log_file", objects, read)
 
 
 class RecordMatcher:
