@@ -505,6 +505,16 @@ def _share_mode_option(parser: argparse.ArgumentParser) -> None:
 # ---------------------------------------------------------------- running a command
 
 
+def entry_point() -> None:
+    """The `soc-evidence` command and `python -m evidence`: main(), then exit with its code.
+
+    The run is over and has said how it ended: a Ctrl-C while the interpreter shuts down (the
+    demo's emulator threads stopping) must not print a traceback over that story."""
+    code = main()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(code)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
