@@ -234,3 +234,27 @@ def test_demo_shows_an_accepted_exception_and_an_attachment(demo: Any) -> None:
     text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(pdf).pages)
     assert "Exceptions (accepted risks)" in text and "RISK-142" in text
     assert "Attached evidence (1)" in text and attached["sha256"] in text  # the path wraps
+
+
+def test_a_second_demo_run_links_to_the_first_and_differs_only_by_time(
+    demo: Any, tmp_path: Path
+) -> None:
+    """The emulator's ids are seeded (demo/server.py), so the same demo resources keep their
+    stable item ids: `diff` of two runs shows no new failing item, only the automated RDS
+    snapshots AWS names by time; the second pack records the first in its hash chain."""
+    _, first = demo
+    output = tmp_path / "output"
+    shutil.copytree(first.parent, output)
+    again = _run("demo", "--output", str(output), "--controls", str(REPO_CONTROLS), cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    (second,) = [p for p in output.iterdir() if p.name not in (first.name,) and p.is_dir()]
+    run = json.loads((second / "results.json").read_text())["run"]
+    assert run["previous_pack"]["name"] == first.name
+    compared = _run("diff", str(output / first.name), str(second), "--json", cwd=tmp_path)
+    assert compared.returncode == 0, compared.stdout + compared.stderr
+    controls = json.loads(compared.stdout)["controls"]
+    assert all(c["old_status"] == c["new_status"] for c in controls)
+    changes = [(c["id"], x["change"]) for c in controls for x in c["changes"]]
+    # rds:<db>-<YYYY-MM-DD-HH-MM>: a new automated snapshot each run (none within one minute)
+    assert {change for change in changes if change[0] != "RDS-01"} == set()
+    assert {kind for _, kind in changes} <= {"added", "removed"}

@@ -18,7 +18,7 @@ from ..pack.period import EventsFrom
 from .catalog import write_demo_catalog
 from .company import REGIONS, seed_company
 from .period import demo_period, seed_period
-from .server import moto_server
+from .server import moto_server, same_ids_every_run
 
 
 def run_demo(request: CollectRequest, progress: Progress | None = None) -> PackOutcome:
@@ -35,6 +35,7 @@ def run_demo(request: CollectRequest, progress: Progress | None = None) -> PackO
         tempfile.TemporaryDirectory(prefix="soc-evidence-demo-") as folder,
         moto_server() as endpoint,
     ):
+        same_ids_every_run(endpoint)
         seed_company(endpoint)
         # A Type II period: moto has no LookupEvents, so the trail's S3 log files are read.
         now = datetime.now(UTC)
