@@ -487,3 +487,5 @@ def test_an_event_population_named_by_ids(big_pack: Path, cli: Any, tmp_path: Pa
     events = results["controls"][0]["period"]["events"][:30]
     assert [r["id"] for r in rows] == expected_ids(events, "7", 5)
     assert all(r["event_name"] == "ModifySnapshotAttribute" for r in rows)  # the events themselves
+    # The terminal says what each sampled event is, not an empty resource column.
+    assert run.out.count(" ModifySnapshotAttribute") == 5
