@@ -258,3 +258,46 @@ def test_a_second_demo_run_links_to_the_first_and_differs_only_by_time(
     # rds:<db>-<YYYY-MM-DD-HH-MM>: a new automated snapshot each run (none within one minute)
     assert {change for change in changes if change[0] != "RDS-01"} == set()
     assert {kind for _, kind in changes} <= {"added", "removed"}
+
+
+def test_demo_additions_only_where_the_catalogue_can_take_them(tmp_path: Path) -> None:
+    """Added at the end of a block-style control's entry; a control that already has the key,
+    is written in flow style, or is absent is left as it is; the result loads."""
+    from datetime import date
+
+    from evidence.demo.catalog import write_demo_catalog
+
+    source = tmp_path / "mine.yaml"
+    source.write_text(
+        "organisation: {name: Mine}\n"
+        "controls:\n"
+        "  - id: MAN-01\n"
+        "    title: Access approved\n"
+        "    criteria: [CC6.2]\n"
+        "    check: manual\n"
+        "    attachments: [ours.txt]\n"
+        "\n"
+        "  # the next one\n"
+        "  - id: RDS-02\n"
+        "    title: Multi-AZ\n"
+        "    criteria: [A1.2]\n"
+        "    check: rds.multi_az\n"
+        "\n"
+        "  - {id: IAM-03, title: MFA, criteria: [CC6.1], check: iam.user_mfa}\n"
+    )
+    (tmp_path / "ours.txt").write_text("ours\n")
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    catalog = load_catalog(write_demo_catalog(source, folder, date(2026, 12, 1)))
+    controls = {c.id: c for c in catalog.controls}
+    assert [written for written, _ in controls["MAN-01"].attachments] == ["ours.txt"]
+    (risk,) = controls["RDS-02"].exceptions
+    assert (risk.resource, risk.approved_on, risk.expires) == (
+        "analytics",
+        date(2026, 11, 1),
+        date(2027, 4, 30),
+    )
+    assert controls["IAM-03"].exceptions == ()
+    text = (folder / "controls.yaml").read_text()
+    assert text.index("# the next one") < text.index("exceptions:") < text.index("- {id: IAM-03")
+    assert (folder / "ours.txt").read_text() == "ours\n"  # the catalogue's own attachment

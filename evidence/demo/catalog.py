@@ -17,11 +17,13 @@ import csv
 import io
 import json
 import re
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from ..catalog.loader import load_catalog
 from ..catalog.seed import SEED_NAME
 from .company import ENGINEERS
 
@@ -126,9 +128,16 @@ def _ends_block(line: str, dash: int) -> bool:
 
 
 def write_demo_catalog(source: Path, folder: Path, today: date) -> Path:
-    """The demo's catalogue in `folder`: `source` with the demo's additions, and the files
-    they attach. Returns its path."""
+    """The demo's catalogue in `folder`: `source` with the demo's additions, the files they
+    attach, and the files `source` itself attaches (at the same relative paths). Returns its
+    path. Raises ConfigError if `source` is not a valid catalogue."""
     text = source.read_text(encoding="utf-8")
+    # The catalogue's own attachments are relative to its folder: copied to the same places.
+    for control in load_catalog(source).controls:
+        for written, resolved in control.attachments:
+            if resolved.is_file():
+                (folder / written).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(resolved, folder / written)
     target = folder / SEED_NAME
     target.write_text(with_additions(text, demo_additions(today)), encoding="utf-8")
     attachment = folder / ACCESS_REQUESTS
