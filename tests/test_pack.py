@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from evidence.audit.export import pack_catalog
+from evidence.audit.pack_catalog import pack_catalog
 from evidence.collect.clients import AwsSettings, client_config
 from evidence.evaluate.engine import evaluate
 from evidence.pack.raw import RawStore

@@ -7,9 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from ..assemble.finish import CONTROLS_COPY, PackOutcome, finish_pack, pack_name, stamp
+from ..assemble.finish import PackOutcome, finish_pack, pack_name, stamp
 from ..catalog.attachments import ATTACHMENTS_DIR
-from ..catalog.loader import Catalog, load_catalog
 from ..catalog.requests import REQUESTS_DIR
 from ..errors import NotAPackError
 from ..exporters import EXPORTERS, Exporter
@@ -18,12 +17,7 @@ from ..pack.raw import RAW_DIR
 from ..pack.runinfo import RunInfo
 from ..pack.signing import Signer
 from ..pack.verify import read_manifest, verify_pack
-
-
-def pack_catalog(pack_dir: Path, run: RunInfo) -> Catalog:
-    """The controls a pack was collected for: its catalogue copy, narrowed to the run's ids
-    (an `--only` pull collected only those)."""
-    return load_catalog(pack_dir / CONTROLS_COPY).select(list(run.control_ids))
+from .pack_catalog import pack_catalog
 
 
 def export_pack(

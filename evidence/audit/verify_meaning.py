@@ -20,7 +20,7 @@ from ..errors import EvidenceToolError
 from ..evaluate.results import RESULTS_FILE
 from ..pack.runinfo import RUN_FILE, RunInfo
 from ..pack.verify import Finding
-from .export import pack_catalog
+from .pack_catalog import pack_catalog
 from .pack_context import PackContext, short
 
 CITED = "cited"
