@@ -249,7 +249,7 @@ def test_export_refuses_a_pack_that_does_not_verify(aws: Aws, collect: Any, cli:
     (pack / "results.json").write_text("{}")
     run = cli("export", str(pack))
     assert run.code == 2
-    assert "does not verify (results.json)" in run.err
+    assert "does not verify (changed: results.json" in run.err
 
 
 # ---------------------------------------------------------------- exit codes and faults

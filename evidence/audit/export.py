@@ -10,13 +10,12 @@ from pathlib import Path
 from ..assemble.finish import PackOutcome, finish_pack, pack_name, stamp
 from ..catalog.attachments import ATTACHMENTS_DIR
 from ..catalog.requests import REQUESTS_DIR
-from ..errors import NotAPackError
 from ..exporters import EXPORTERS, Exporter
-from ..pack.builder import PRIVATE, PackBuilder, PackMode, SealedPacks
+from ..pack.builder import MANIFEST, PRIVATE, PackBuilder, PackMode, SealedPacks, sha256_file
 from ..pack.raw import RAW_DIR
 from ..pack.runinfo import RunInfo
 from ..pack.signing import Signer
-from ..pack.verify import read_manifest, verify_pack
+from .gate import require_verified
 from .pack_catalog import pack_catalog
 
 
@@ -34,13 +33,7 @@ def export_pack(
     The source pack must verify; it is only read, never changed. This is also how a file whose
     exporter failed (results.json `export_failures`) is rebuilt.
     """
-    read_manifest(source)
-    report = verify_pack(source)
-    if not report.intact:
-        names = ", ".join(report.changed + report.missing + report.extra)
-        if report.chain is not None and report.chain.broken:
-            names = ", ".join(filter(None, (names, report.chain.message)))
-        raise NotAPackError(f"{source}: does not verify ({names}); refusing to export from it")
+    require_verified(source, "export from it")
     run = RunInfo.read(source)
     catalog = pack_catalog(source, run)
     with PackBuilder(output_dir, mode, ledger) as pack:
@@ -50,6 +43,14 @@ def export_pack(
         if (source / REQUESTS_DIR).is_dir():
             shutil.copytree(source / REQUESTS_DIR, pack.dir / REQUESTS_DIR)
         name = f"{pack_name(run)}_export_{stamp(now)}"
+        source_manifest = sha256_file(source / MANIFEST)  # verified above, read once more
         return finish_pack(
-            pack, catalog, run, evaluated_at=now, name=name, exporters=exporters, signer=signer
+            pack,
+            catalog,
+            run,
+            evaluated_at=now,
+            name=name,
+            exporters=exporters,
+            signer=signer,
+            exported_from={"pack": source.name, "manifest_sha256": source_manifest},
         )
