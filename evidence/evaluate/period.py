@@ -306,7 +306,7 @@ def control_period(
             for event, effects in attributed
             if period[0] <= event.time < period[1]
         )
-    status = _period_status(items, errors, gaps, existential=check.quantifier == Quantifier.SOME)
+    status = period_status(items, errors, gaps, existential=check.quantifier == Quantifier.SOME)
     block = {
         "status": str(status),
         "from": utc_iso(period[0]),
@@ -315,11 +315,7 @@ def control_period(
         "events_read": read,
         "change_events": sorted(f"{e.source}:{e.name}" for e in check.change_events),
         "items": items,
-        "deviations": [
-            {"item_id": i["id"], "resource": i["resource"], **d}
-            for i in items
-            for d in i["deviations"]
-        ],
+        "deviations": block_deviations(items),
         "changes": changes,
         "populations": _populations(changes),
         "gaps": gaps,
@@ -328,12 +324,25 @@ def control_period(
     return block, status
 
 
-def _period_status(
+def block_deviations(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The block's `deviations`: every item's deviations with the item's id, resource and
+    period status (`exception` where an accepted exception covers it)."""
+    return [
+        {"item_id": i["id"], "resource": i["resource"], "status": i["status"], **d}
+        for i in items
+        for d in i["deviations"]
+    ]
+
+
+def period_status(
     items: Sequence[Mapping[str, Any]],
-    errors: Sequence[CollectionError],
+    errors: Sequence[object],
     gaps: Sequence[str],
     existential: bool = False,
 ) -> Status:
+    """The control's status over the period from its period items (results.json entries):
+    `fail` if any deviation is not excepted; else `error` if the events cannot show something;
+    else `exception` if accepted exceptions cover every deviation; else `pass`."""
     statuses = {i["status"] for i in items}
     # Existential (model.control_status): one resource that met it throughout the period is
     # enough; otherwise judged as a universal control (conservative: no union of intervals).
@@ -343,6 +352,8 @@ def _period_status(
         return Status.FAIL
     if errors or gaps or Status.ERROR in statuses:
         return Status.ERROR
+    if Status.EXCEPTION in statuses:
+        return Status.EXCEPTION
     return Status.PASS
 
 
