@@ -6,9 +6,10 @@
 - `cloudtrail.log_files`: the trail's own log files in S3
   (`[prefix/]AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz`, organisation trails
   under `AWSLogs/<org id>/<account>/...`), listed day by day and read object by object, several
-  at once within the account and region's in-flight budget: an object is decompressed, searched
-  for the event names, and parsed only when one occurs; the raw file keeps every listing (key,
-  ETag, size) and, per object read, its matching records.
+  at once within the account and region's in-flight budget: an object is decompressed and each
+  record matched on its parsed event source and name (only those two fields decoded); the raw
+  file keeps every listing (key, ETag, size) and, per object read, its record count and its
+  matching records whole.
 
 Both are recorded like every other call. Parsing gives the same PeriodEvents either way, with the
 gaps (days without log files, objects that could not be read) that keep a period from passing.
@@ -29,6 +30,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+
+import msgspec
 
 from ..pack.raw import RawSource, parse_utc
 from .base import FetchContext, Scope, Source
@@ -308,19 +311,40 @@ def _fetch_log_files(ctx: FetchContext, names: tuple[EventName, ...], start: dat
     ctx.each_resource("log_file", objects, read)
 
 
+class _Head(msgspec.Struct):
+    """The two fields a record is matched on; msgspec skips the others without building them."""
+
+    eventSource: str = ""
+    eventName: str = ""
+
+
+class _HeadLog(msgspec.Struct):
+    Records: list[_Head]
+
+
+class _RawLog(msgspec.Struct):
+    Records: list[msgspec.Raw]  # each record's own JSON text, not decoded
+
+
+_HEADS = msgspec.json.Decoder(_HeadLog)
+_RAWS = msgspec.json.Decoder(_RawLog)
+
+
 class RecordMatcher:
     """Streams one gzip CloudTrail log file and keeps the records of the wanted events.
 
-    The decompressed bytes are searched for `"eventName":"<wanted>"` first; a file without any
-    is not parsed at all (most files), so the cost is mostly decompression.
+    Every record is matched on its parsed `eventSource` and `eventName` (never on a text search),
+    but only those two fields are decoded: msgspec walks the rest of the record in C without
+    building Python objects. Only a file with a wanted record is walked a second time, to keep
+    those records whole. Measured on one 1 MB file of 1,000 records (1.3 ms to gunzip): json
+    11 to 19 ms, orjson 10 to 12 ms (building every record is the cost), msgspec 0.47 ms for
+    the two fields of every record and 0.37 ms for the records' boundaries; the text search the
+    first version ran before a full json parse took 0.66 ms with the record count, and a file
+    with one match then cost 12 to 19 ms more.
     """
 
     def __init__(self, names: Iterable[EventName]) -> None:
         self._wanted = frozenset(names)
-        alternatives = b"|".join(
-            re.escape(name.encode()) for name in sorted({n for _, n in self._wanted})
-        )
-        self._search = re.compile(rb'"eventName"\s*:\s*"(?:' + alternatives + rb')"')
 
     def read(self, body: Any) -> dict[str, Any]:
         """{"records": n, "matching": [...]} for one object, or {"error": ...} naming why it
@@ -329,16 +353,17 @@ class RecordMatcher:
             data = _gunzip(body)
         except (OSError, EOFError, zlib.error) as exc:
             return {"error": f"not a readable gzip file: {exc}"}
-        if not self._search.search(data):
-            return {"records": _record_count(data), "matching": []}
         try:
-            records = json.loads(data)["Records"]
-        except (ValueError, KeyError, TypeError) as exc:
+            heads = _HEADS.decode(data).Records
+        except msgspec.DecodeError as exc:  # ValidationError is one: no Records list, say
             return {"error": f"not a CloudTrail log file: {exc}"}
-        matching = [
-            r for r in records if (r.get("eventSource"), r.get("eventName")) in self._wanted
-        ]
-        return {"records": len(records), "matching": matching}
+        wanted = self._wanted
+        hits = [i for i, head in enumerate(heads) if (head.eventSource, head.eventName) in wanted]
+        matching: list[Any] = []
+        if hits:
+            records = _RAWS.decode(data).Records
+            matching = [json.loads(bytes(records[i])) for i in hits]
+        return {"records": len(heads), "matching": matching}
 
 
 def _gunzip(body: Any, chunk: int = 1 << 20) -> bytes:
@@ -359,10 +384,6 @@ def _gunzip(body: Any, chunk: int = 1 << 20) -> bytes:
         raise EOFError("the gzip stream ends early")
     parts.append(inflate.flush())
     return b"".join(parts)
-
-
-def _record_count(data: bytes) -> int:
-    return data.count(b'"eventVersion"')
 
 
 def _parse_log_files(raw: RawSource) -> PeriodEvents:
