@@ -17,7 +17,7 @@ CloudTrail StartLogging/StopLogging/UpdateTrail; GuardDuty UpdateDetector (`enab
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -38,16 +38,47 @@ class State(StrEnum):
     UNKNOWN = "unknown"  # the events cannot say
 
 
+# An item's state is read from facets: `exists`, `meets` (the control's own verdict on the
+# setting the events change) and, for checks that combine settings, their own (a console user:
+# `password`, `mfa`). An event says what facets AWS required before it (`was`: the call fails
+# otherwise) and what it left; a facet no event touches between a moment and the as-of reading
+# is the as-of value, so a change to one setting leaves the others known.
+EXISTS, MEETS = "exists", "meets"
+Facets = Mapping[str, bool]
+_STATE_FACETS: Mapping[State, Facets] = {
+    State.ABSENT: {EXISTS: False},
+    State.MET: {EXISTS: True, MEETS: True},
+    State.NOT_MET: {EXISTS: True, MEETS: False},
+}
+
+
 @dataclass(frozen=True)
 class Effect:
     """What one event did to one resource. `neutral`: it changed something that does not
-    touch the control (e.g. a snapshot shared with one named account)."""
+    touch the control (e.g. a snapshot shared with one named account). `before`/`after` are
+    the whole state where the event shows it; `was`/`sets` are single facets (see above)."""
 
     resource: str
     before: State | None
     after: State | None
     what: str
     neutral: bool = False
+    was: Facets = field(default_factory=dict)
+    sets: Facets = field(default_factory=dict)
+
+    def required(self) -> dict[str, bool]:
+        """The facets that held just before the event."""
+        return {**(_STATE_FACETS.get(self.before, {}) if self.before else {}), **self.was}
+
+    def left(self) -> dict[str, bool | None]:
+        """The facets just after the event; None: changed, to what the event does not show."""
+        left: dict[str, bool | None] = {MEETS: None} if self.after is None else {}
+        if self.after is State.ABSENT:
+            left[MEETS] = None
+        if self.after is not None and self.after is not State.UNKNOWN:
+            left.update(_STATE_FACETS[self.after])
+        left.update(self.sets)
+        return left
 
 
 EffectsOf = Callable[[TrailEvent, Any], Iterable[Effect]]
@@ -65,6 +96,8 @@ class PeriodRule:
     effects: EffectsOf
     must_exist: bool = False
     since: SinceOf | None = None
+    judge: Callable[[Facets], State] = field(default=lambda facets: judge_meets(facets))
+    as_of: Callable[[Item | None], Facets] = field(default=lambda item: as_of_facets(item))
 
 
 def _first(request: Mapping[str, Any], *names: str) -> str | None:
@@ -82,6 +115,8 @@ class Spec:
     before: State | None
     after: State | None
     what: str
+    was: Facets = field(default_factory=dict)
+    sets: Facets = field(default_factory=dict)
 
 
 def table_rule(table: Mapping[str, Spec]) -> EffectsOf:
@@ -95,7 +130,7 @@ def table_rule(table: Mapping[str, Spec]) -> EffectsOf:
         if resource is None:
             resource = _nested(event.response, spec.keys)
         if resource is not None:
-            yield Effect(resource, spec.before, spec.after, spec.what)
+            yield Effect(resource, spec.before, spec.after, spec.what, False, spec.was, spec.sets)
 
     return effects
 
@@ -531,3 +566,20 @@ def rule_for(check: str) -> PeriodRule:
 
 def as_of_state(item: Item) -> State:
     return {Status.PASS: M, Status.FAIL: N, Status.EXCEPTION: N}.get(item.status, S.UNKNOWN)
+
+
+def as_of_facets(item: Item | None) -> Facets:
+    """The facets the as-of reading shows: gone (not in the population), or its verdict."""
+    if item is None:
+        return {EXISTS: False}
+    state = as_of_state(item)
+    return _STATE_FACETS.get(state, {EXISTS: True})
+
+
+def judge_meets(facets: Facets) -> State:
+    """The state from the generic facets: absent, the verdict, or unknown."""
+    if facets.get(EXISTS) is False:
+        return State.ABSENT
+    if MEETS in facets:
+        return State.MET if facets[MEETS] else State.NOT_MET
+    return State.UNKNOWN

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from ..checks.base import Check, NotCollected, Quantifier, ScopeContext
-from ..checks.period_rules import Effect, PeriodRule, State, as_of_state, rule_for
+from ..checks.period_rules import EXISTS, Effect, Facets, PeriodRule, State, rule_for
 from ..model import GLOBAL_REGION, CollectionError, Item, Status, item_id
 from ..pack.period import EventsFrom
 from ..pack.raw import parse_utc, utc_iso
@@ -129,7 +129,13 @@ def collect_points(
             if since is not None:
                 periods[item.id].since = since
                 moment = parse_utc(since[0])
-                marker = Effect(item.resource, State.ABSENT, None, f"in effect since ({since[1]})")
+                marker = Effect(
+                    item.resource,
+                    State.ABSENT,
+                    None,
+                    f"in effect since ({since[1]})",
+                    sets={EXISTS: True},
+                )
                 periods[item.id].points.append(Point(moment, marker, None))
     attributed: list[tuple[TrailEvent, list[Effect]]] = []
     for event in events:
@@ -159,21 +165,44 @@ def _agree(first: State | None, second: State | None, must_exist: bool) -> State
     return State.UNKNOWN
 
 
+def _known(facets: Mapping[str, bool | None]) -> dict[str, bool]:
+    return {name: value for name, value in facets.items() if value is not None}
+
+
 def segments(
-    points: Sequence[Point], start: datetime, end: datetime, final: State, must_exist: bool
+    points: Sequence[Point], start: datetime, end: datetime, rule: PeriodRule, as_of: Facets
 ) -> list[Segment]:
-    """The item's states from `start` to `end` (the as-of reading: `final`)."""
+    """The item's states from `start` to `end` (the as-of reading: `as_of`).
+
+    Each span between two points reads every facet forward (what the nearest earlier event
+    left, or required and kept) and backward (what the nearest later event touching it
+    required, else the as-of value if no later event touches it). The two readings are judged
+    apart and agreed: a conflict means a change the events do not show (UNKNOWN)."""
     ordered = sorted((p for p in points if start <= p.time <= end), key=lambda p: p.time)
-    if not ordered:
-        return [Segment(start, end, final, None)]
-    first = ordered[0].effect.before
-    spans = [Segment(start, ordered[0].time, first or State.UNKNOWN, None)]
-    for index, point in enumerate(ordered):
-        following = ordered[index + 1] if index + 1 < len(ordered) else None
-        claim = following.effect.before if following else final
-        state = _agree(point.effect.after, claim, must_exist) or State.UNKNOWN
-        until = following.time if following else end
-        spans.append(Segment(point.time, until, state, point))
+    spans: list[Segment] = []
+    for index in range(len(ordered) + 1):
+        forward: dict[str, bool | None] = {}
+        for point in reversed(ordered[:index]):
+            for name, value in point.effect.left().items():
+                forward.setdefault(name, value)
+            for name, kept in point.effect.required().items():
+                forward.setdefault(name, kept)
+        backward: dict[str, bool | None] = {}
+        for point in ordered[index:]:
+            for name, value in point.effect.required().items():
+                backward.setdefault(name, value)
+            for name in point.effect.left():
+                backward.setdefault(name, None)  # changed by it, from what it does not show
+        for name, value in as_of.items():
+            backward.setdefault(name, value)
+        ahead, behind = _known(forward), _known(backward)
+        state = _agree(
+            rule.judge({**behind, **ahead}), rule.judge({**ahead, **behind}), rule.must_exist
+        )
+        begin = ordered[index - 1].time if index else start
+        until = ordered[index].time if index < len(ordered) else end
+        opened = ordered[index - 1] if index else None
+        spans.append(Segment(begin, until, state or State.UNKNOWN, opened))
     return [s for s in spans if s.end > s.start]
 
 
@@ -196,8 +225,7 @@ def judge_item(
     record: ItemPeriod, rule: PeriodRule, window: Span, period: Span, gaps: Sequence[str]
 ) -> dict[str, Any]:
     """One item's period entry: status, in effect since, deviations and unknown spans."""
-    final = as_of_state(record.item) if record.item is not None else State.ABSENT
-    spans = segments(record.points, window[0], window[1], final, rule.must_exist)
+    spans = segments(record.points, window[0], window[1], rule, rule.as_of(record.item))
     bad = {State.NOT_MET, State.ABSENT} if rule.must_exist else {State.NOT_MET}
     deviations, unknown = [], []
     for span, (begin, end) in ((s, _clip(s, period)) for s in spans):
