@@ -73,6 +73,8 @@ class Effect:
     def left(self) -> dict[str, bool | None]:
         """The facets just after the event; None: changed, to what the event does not show."""
         left: dict[str, bool | None] = {MEETS: None} if self.after is None else {}
+        if self.before is State.ABSENT:
+            left[EXISTS] = True  # it needed the resource absent, and succeeded: it created it
         if self.after is State.ABSENT:
             left[MEETS] = None
         if self.after is not None and self.after is not State.UNKNOWN:
@@ -98,6 +100,10 @@ class PeriodRule:
     since: SinceOf | None = None
     judge: Callable[[Facets], State] = field(default=lambda facets: judge_meets(facets))
     as_of: Callable[[Item | None], Facets] = field(default=lambda item: as_of_facets(item))
+    # A resource the check left out of its population at the as-of time (out of scope, say):
+    # its facets then, or None when the period does not judge it either (its events are still
+    # listed among the changes).
+    excluded: Facets | None = None
 
 
 def _first(request: Mapping[str, Any], *names: str) -> str | None:
@@ -117,6 +123,10 @@ class Spec:
     what: str
     was: Facets = field(default_factory=dict)
     sets: Facets = field(default_factory=dict)
+    # Where the request shows the outcome: the control's verdict after the call (None: it does
+    # not show it), and whether the call touches the control at all.
+    meets: Callable[[Mapping[str, Any]], bool | None] | None = None
+    touches: Callable[[Mapping[str, Any]], bool] | None = None
 
 
 def table_rule(table: Mapping[str, Spec]) -> EffectsOf:
@@ -129,8 +139,17 @@ def table_rule(table: Mapping[str, Spec]) -> EffectsOf:
         resource = _first(event.request, *spec.keys) or _first(event.response, *spec.keys)
         if resource is None:
             resource = _nested(event.response, spec.keys)
-        if resource is not None:
-            yield Effect(resource, spec.before, spec.after, spec.what, False, spec.was, spec.sets)
+        if resource is None:
+            return
+        if spec.touches is not None and not spec.touches(event.request):
+            yield Effect(resource, None, None, spec.what, neutral=True)
+            return
+        sets = dict(spec.sets)
+        if spec.meets is not None:
+            verdict = spec.meets(event.request)
+            if verdict is not None:
+                sets[MEETS] = verdict
+        yield Effect(resource, spec.before, spec.after, spec.what, False, spec.was, sets)
 
     return effects
 
@@ -169,15 +188,46 @@ def password_policy_effects(event: TrailEvent, params: PasswordPolicyParams) -> 
 
 
 USER = ("userName",)
+PASSWORD, MFA = "password", "mfa"
+T, F = True, False
+# IAM refuses CreateLoginProfile when the user has a password (EntityAlreadyExists), and
+# DeleteUser while the user still has a password or an MFA device (DeleteConflict). A user may
+# have several MFA devices: after DeactivateMFADevice, whether one is left is unknown.
 _USER_MFA = {
-    "CreateUser": Spec(USER, A, M, "user created (no console password yet)"),
-    "DeleteUser": Spec(USER, None, A, "user deleted"),
-    "CreateLoginProfile": Spec(USER, None, None, "console password created"),
-    "DeleteLoginProfile": Spec(USER, None, A, "console password deleted"),
-    "EnableMFADevice": Spec(USER, None, M, "MFA device enabled"),
-    "DeactivateMFADevice": Spec(USER, None, None, "MFA device deactivated"),
+    "CreateUser": Spec(
+        USER, A, None, "user created (no console password, no MFA)", {}, {PASSWORD: F, MFA: F}
+    ),
+    "DeleteUser": Spec(USER, None, A, "user deleted", {PASSWORD: F, MFA: F}),
+    "CreateLoginProfile": Spec(
+        USER, None, None, "console password created", {PASSWORD: F}, {PASSWORD: T}
+    ),
+    "DeleteLoginProfile": Spec(
+        USER, None, None, "console password deleted", {PASSWORD: T}, {PASSWORD: F}
+    ),
+    "EnableMFADevice": Spec(USER, None, None, "MFA device enabled", {}, {MFA: T}),
+    "DeactivateMFADevice": Spec(USER, None, None, "MFA device deactivated", {MFA: T}),
     "DeleteVirtualMFADevice": Spec(USER, None, None, "virtual MFA device deleted"),
 }
+
+
+def console_mfa(facets: Facets) -> State:
+    """iam.user_mfa from facets: a user without a console password is outside the control."""
+    if facets.get(EXISTS) is False:
+        return State.ABSENT
+    if facets.get(PASSWORD) is False:
+        return State.MET
+    if facets.get(PASSWORD) is True and MFA in facets:
+        return State.MET if facets[MFA] else State.NOT_MET
+    return State.UNKNOWN
+
+
+def console_user_as_of(item: Item | None) -> Facets:
+    """Console users are the population: a user not in it has no password (or is gone)."""
+    if item is None:
+        return {PASSWORD: False}
+    return {EXISTS: True, PASSWORD: True, MFA: bool(item.attributes.get("mfa_active"))}
+
+
 _KEYS = {
     "CreateAccessKey": Spec(USER, None, None, "access key created"),
     "UpdateAccessKey": Spec(USER, None, None, "access key status changed"),
@@ -442,6 +492,78 @@ def region_rule(names: Mapping[str, tuple[State | None, State | None, str]]) -> 
     return effects
 
 
+def _standalone(request: Mapping[str, Any]) -> bool:
+    """A DB instance outside an Aurora cluster: its own settings decide its verdict."""
+    engine = str(request.get("engine") or "")
+    return not request.get("dBClusterIdentifier") and not engine.startswith("aurora")
+
+
+def _multi_az_created(request: Mapping[str, Any]) -> bool | None:
+    if request.get("multiAZ") is True:
+        return True
+    return False if _standalone(request) else None  # MultiAZ defaults to false
+
+
+def _multi_az_modified(request: Mapping[str, Any]) -> bool | None:
+    # Without ApplyImmediately the change waits for the next maintenance window (ModifyDBInstance).
+    return True if request.get("multiAZ") is True and request.get("applyImmediately") else None
+
+
+def _encrypted_created(request: Mapping[str, Any]) -> bool | None:
+    if request.get("storageEncrypted") is True:
+        return True
+    return False if _standalone(request) else None  # StorageEncrypted defaults to false
+
+
+_INSTANCE = ("dBInstanceIdentifier",)
+_DB_MULTI_AZ = {
+    "CreateDBInstance": Spec(
+        _INSTANCE, A, None, "DB instance created", sets={EXISTS: T}, meets=_multi_az_created
+    ),
+    "RestoreDBInstanceFromDBSnapshot": Spec(
+        _INSTANCE, A, None, "DB instance restored", sets={EXISTS: T}, meets=_multi_az_created
+    ),
+    "DeleteDBInstance": Spec(_INSTANCE, None, A, "DB instance deleted"),
+    "ModifyDBInstance": Spec(
+        _INSTANCE,
+        None,
+        None,
+        "DB instance Multi-AZ changed",
+        meets=_multi_az_modified,
+        touches=lambda request: "multiAZ" in request,
+    ),
+}
+_DB_ENCRYPTION = {
+    "CreateDBInstance": Spec(
+        _INSTANCE, A, None, "DB instance created", sets={EXISTS: T}, meets=_encrypted_created
+    ),
+    # A restored instance takes the snapshot's encryption: the request does not show it.
+    "RestoreDBInstanceFromDBSnapshot": Spec(
+        _INSTANCE, A, None, "DB instance restored", sets={EXISTS: T}
+    ),
+    "DeleteDBInstance": Spec(_INSTANCE, None, A, "DB instance deleted"),
+}
+
+
+def _logging_enabled(request: Mapping[str, Any]) -> bool:
+    status = request.get("BucketLoggingStatus") or {}
+    return isinstance(status, Mapping) and bool(status.get("LoggingEnabled"))
+
+
+def bucket_rule(created_meets: bool | None, changes: Mapping[str, Spec]) -> EffectsOf:
+    """A bucket check: CreateBucket (what a new bucket has: S3 User Guide, default encryption
+    SSE-S3 since January 2023 and Block Public Access on since April 2023; no logging, no
+    policy), DeleteBucket, and the check's own calls."""
+    created = {EXISTS: T} if created_meets is None else {EXISTS: T, MEETS: created_meets}
+    return table_rule(
+        {
+            "CreateBucket": Spec(_BUCKET, A, None, "bucket created", sets=created),
+            "DeleteBucket": Spec(_BUCKET, None, A, "bucket deleted"),
+            **changes,
+        }
+    )
+
+
 PERIOD_RULES: dict[str, PeriodRule] = {
     "iam.password_policy": PeriodRule(password_policy_effects, must_exist=True),
     "iam.root_mfa": PeriodRule(
@@ -462,7 +584,12 @@ PERIOD_RULES: dict[str, PeriodRule] = {
             }
         )
     ),
-    "iam.user_mfa": PeriodRule(table_rule(_USER_MFA)),
+    "iam.user_mfa": PeriodRule(
+        table_rule(_USER_MFA),
+        judge=console_mfa,
+        as_of=console_user_as_of,
+        excluded={PASSWORD: False},  # left out because it has no console password
+    ),
     "iam.access_key_rotation": PeriodRule(table_rule(_KEYS)),
     "iam.unused_credentials": PeriodRule(table_rule(_CREDENTIALS)),
     "iam.privileged_access": PeriodRule(table_rule(_PRIVILEGED)),
@@ -471,46 +598,47 @@ PERIOD_RULES: dict[str, PeriodRule] = {
         resource_rule(("metricName", "alarmName", "filterName"), {})
     ),
     "s3.access_logging": PeriodRule(
-        resource_rule(
-            _BUCKET,
+        bucket_rule(
+            False,
             {
-                "PutBucketLogging": "bucket logging changed",
-                "CreateBucket": "bucket created",
-                "DeleteBucket": "bucket deleted",
+                "PutBucketLogging": Spec(
+                    _BUCKET, None, None, "bucket logging set", meets=_logging_enabled
+                )
             },
         ),
         since=item_time("created", "ListBuckets CreationDate"),
     ),
     "s3.encryption": PeriodRule(
-        resource_rule(
-            _BUCKET,
+        bucket_rule(
+            True,
             {
-                "PutBucketEncryption": "default encryption set",
-                "DeleteBucketEncryption": "default encryption deleted",
-                "CreateBucket": "bucket created",
-                "DeleteBucket": "bucket deleted",
+                "PutBucketEncryption": Spec(_BUCKET, None, M, "default encryption set"),
+                # DeleteBucketEncryption resets default encryption to SSE-S3 (S3 API Reference).
+                "DeleteBucketEncryption": Spec(
+                    _BUCKET, None, M, "default encryption reset to SSE-S3"
+                ),
             },
         )
     ),
     "s3.tls_only": PeriodRule(
-        resource_rule(
-            _BUCKET,
+        bucket_rule(
+            False,
             {
-                "PutBucketPolicy": "bucket policy set",
-                "DeleteBucketPolicy": "bucket policy deleted",
-                "CreateBucket": "bucket created",
-                "DeleteBucket": "bucket deleted",
+                "PutBucketPolicy": Spec(_BUCKET, None, None, "bucket policy set"),
+                "DeleteBucketPolicy": Spec(_BUCKET, None, N, "bucket policy deleted"),
             },
         )
     ),
     "s3.public_access_block": PeriodRule(
-        resource_rule(
-            _BUCKET,
+        bucket_rule(
+            True,
             {
-                "PutBucketPublicAccessBlock": "bucket Block Public Access set",
-                "DeleteBucketPublicAccessBlock": "bucket Block Public Access deleted",
-                "CreateBucket": "bucket created",
-                "DeleteBucket": "bucket deleted",
+                "PutBucketPublicAccessBlock": Spec(
+                    _BUCKET, None, None, "bucket Block Public Access set"
+                ),
+                "DeleteBucketPublicAccessBlock": Spec(
+                    _BUCKET, None, None, "bucket Block Public Access deleted"
+                ),
             },
         )
     ),
@@ -531,27 +659,8 @@ PERIOD_RULES: dict[str, PeriodRule] = {
     "rds.snapshot_public": PeriodRule(
         rds_snapshot_effects, since=item_time("created", "DescribeDBSnapshots")
     ),
-    "rds.multi_az": PeriodRule(
-        resource_rule(
-            ("dBInstanceIdentifier",),
-            {
-                "CreateDBInstance": "DB instance created",
-                "DeleteDBInstance": "DB instance deleted",
-                "ModifyDBInstance": "DB instance modified",
-                "RestoreDBInstanceFromDBSnapshot": "DB instance restored",
-            },
-        )
-    ),
-    "rds.encryption": PeriodRule(
-        resource_rule(
-            ("dBInstanceIdentifier",),
-            {
-                "CreateDBInstance": "DB instance created",
-                "DeleteDBInstance": "DB instance deleted",
-                "RestoreDBInstanceFromDBSnapshot": "DB instance restored",
-            },
-        )
-    ),
+    "rds.multi_az": PeriodRule(table_rule(_DB_MULTI_AZ)),
+    "rds.encryption": PeriodRule(table_rule(_DB_ENCRYPTION)),
     "elb.tls_listeners": PeriodRule(resource_rule(("listenerArn",), {})),
     "config.recorder": PeriodRule(table_rule(_CONFIG), must_exist=True, since=recorder_since),
     "guardduty.enabled": PeriodRule(detector_effects, must_exist=True, since=detector_since),

@@ -61,6 +61,7 @@ class ItemPeriod:
     item: Item | None  # None: seen only in the period's events (gone by the as-of time)
     points: list[Point] = field(default_factory=list)
     since: tuple[str, str] | None = None
+    excluded: bool = False  # left out of the check's population at the as-of time
 
 
 def scope_events(
@@ -137,6 +138,7 @@ def collect_points(
                     sets={EXISTS: True},
                 )
                 periods[item.id].points.append(Point(moment, marker, None))
+    excluded = {e.resource for e in ctx.exclusions}
     attributed: list[tuple[TrailEvent, list[Effect]]] = []
     for event in events:
         effects = list(rule.effects(event, ctx.params)) if event.succeeded else []
@@ -147,6 +149,7 @@ def collect_points(
                 target = item_id(ctx.check, ctx.account, ctx.region, effect.resource)
                 by_key[effect.resource] = target
                 periods[target] = ItemPeriod(target, ctx.account, ctx.region, effect.resource, None)
+                periods[target].excluded = effect.resource in excluded
             if not effect.neutral:
                 periods[target].points.append(Point(event.time, effect, event))
     return periods, attributed
@@ -225,7 +228,10 @@ def judge_item(
     record: ItemPeriod, rule: PeriodRule, window: Span, period: Span, gaps: Sequence[str]
 ) -> dict[str, Any]:
     """One item's period entry: status, in effect since, deviations and unknown spans."""
-    spans = segments(record.points, window[0], window[1], rule, rule.as_of(record.item))
+    as_of = rule.as_of(record.item)
+    if record.excluded and rule.excluded is not None:
+        as_of = rule.excluded
+    spans = segments(record.points, window[0], window[1], rule, as_of)
     bad = {State.NOT_MET, State.ABSENT} if rule.must_exist else {State.NOT_MET}
     deviations, unknown = [], []
     for span, (begin, end) in ((s, _clip(s, period)) for s in spans):
@@ -328,7 +334,11 @@ def control_period(
         read.append(_read_json(ctx, events))
         periods, attributed = collect_points(ctx, rule, scope_items, events.events)
         window = (min(period[0], events.read_from or period[0]), run.as_of)
-        items.extend(judge_item(r, rule, window, period, scope_gaps) for r in periods.values())
+        items.extend(
+            judge_item(r, rule, window, period, scope_gaps)
+            for r in periods.values()
+            if not (r.excluded and rule.excluded is None)  # outside the population: not judged
+        )
         changes.extend(
             _change_json(ctx, event, effects, periods)
             for event, effects in attributed
