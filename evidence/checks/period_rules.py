@@ -16,19 +16,22 @@ CloudTrail StartLogging/StopLogging/UpdateTrail; GuardDuty UpdateDetector (`enab
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from ..model import Item, Status
+from ..pack.raw import parse_utc
 from ..sources.cloudtrail import TRAILS
 from ..sources.cloudtrail_events import TrailEvent
+from ..sources.iam import CREDENTIAL_REPORT
 from ..sources.services import CONFIG_RECORDERS, GUARDDUTY_DETECTORS
 from .base import ScopeContext
 from .cloudtrail import TrailParams
 from .ec2 import OpenPortsParams, rule_exposure
-from .iam import PasswordPolicyParams, password_policy_shortfalls
+from .iam import KeyRotationParams, PasswordPolicyParams, password_policy_shortfalls
 
 
 class State(StrEnum):
@@ -65,6 +68,7 @@ class Effect:
     neutral: bool = False
     was: Facets = field(default_factory=dict)
     sets: Facets = field(default_factory=dict)
+    at: datetime | None = None  # when it takes hold, if not at the event (a key's age limit)
 
     def required(self) -> dict[str, bool]:
         """The facets that held just before the event."""
@@ -84,6 +88,9 @@ class Effect:
 
 
 EffectsOf = Callable[[TrailEvent, Any], Iterable[Effect]]
+Marks = Callable[
+    [ScopeContext[Any], str, Item | None, Sequence[TrailEvent]], Iterable[tuple[datetime, Effect]]
+]
 SinceOf = Callable[[ScopeContext[Any], Item], tuple[str, str] | None]
 
 
@@ -100,6 +107,11 @@ class PeriodRule:
     since: SinceOf | None = None
     judge: Callable[[Facets], State] = field(default=lambda facets: judge_meets(facets))
     as_of: Callable[[Item | None], Facets] = field(default=lambda item: as_of_facets(item))
+    # Other names events use for an item (an access key's id, for a credential report row).
+    aliases: Callable[[Item, Sequence[TrailEvent]], Iterable[str]] | None = None
+    # AWS timestamps that change an item's state without an event (a key passing its age
+    # limit), for an item (or a resource seen only in events: item None) and its events.
+    marks: Marks | None = None
     # A resource the check left out of its population at the as-of time (out of scope, say):
     # its facets then, or None when the period does not judge it either (its events are still
     # listed among the changes).
@@ -233,6 +245,119 @@ _KEYS = {
     "UpdateAccessKey": Spec(USER, None, None, "access key status changed"),
     "DeleteAccessKey": Spec(USER, None, None, "access key deleted"),
 }
+# Access keys over the period: a key is a resource by its AccessKeyId. It is in the population
+# while active and fails from CreateDate + max_age_days until it is deactivated or deleted
+# (rotated). CreateDate comes from CreateAccessKey's responseElements, or for a key created
+# before the events read, from the credential report (access_key_N_last_rotated: the key's
+# creation), matched to the key by user and date. AWS docs: IAM User Guide, "Rotating access
+# keys" and "Getting credential reports"; CloudTrail IAM event examples (CreateAccessKey).
+
+
+def _key_created(event: TrailEvent) -> tuple[str, str, datetime] | None:
+    """(user, access key id, CreateDate) of a CreateAccessKey event."""
+    key = event.response.get("accessKey") or {}
+    if not isinstance(key, Mapping) or not key.get("accessKeyId"):
+        return None
+    user = str(key.get("userName") or event.request.get("userName") or "")
+    return user, str(key["accessKeyId"]), _iam_date(key.get("createDate")) or event.time
+
+
+def _iam_date(value: Any) -> datetime | None:
+    """CloudTrail writes IAM dates as "Nov 30, 2026 10:15:22 AM" (UTC); ISO 8601 also read."""
+    if not value:
+        return None
+    try:
+        return parse_utc(str(value))
+    except ValueError:
+        pass
+    try:
+        return datetime.strptime(str(value), "%b %d, %Y %I:%M:%S %p").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def _aged(key: str, created: datetime, params: KeyRotationParams) -> tuple[datetime, Effect]:
+    limit = params.max_age_days
+    over = Effect(key, M, N, f"access key older than {limit} days (created {created:%Y-%m-%d})")
+    return created + timedelta(days=limit), over
+
+
+def access_key_effects(event: TrailEvent, params: KeyRotationParams) -> Iterator[Effect]:
+    if event.name == "CreateAccessKey":
+        found = _key_created(event)
+        if found is not None:
+            _, key, created = found
+            yield Effect(key, A, M, "access key created")
+            moment, over = _aged(key, created, params)
+            yield Effect(over.resource, M, N, over.what, at=moment)
+        return
+    named = str(event.request.get("accessKeyId") or "")
+    if not named:
+        return
+    if event.name == "DeleteAccessKey":
+        yield Effect(named, None, A, "access key deleted")
+    elif event.name == "UpdateAccessKey" and event.request.get("status") == "Inactive":
+        yield Effect(named, None, A, "access key deactivated")
+    elif event.name == "UpdateAccessKey":
+        yield Effect(named, A, None, "access key activated")
+
+
+def _close(first: datetime, second: datetime | None) -> bool:
+    return second is not None and abs((first - second).total_seconds()) <= 2
+
+
+def access_key_aliases(item: Item, events: Sequence[TrailEvent]) -> Iterator[str]:
+    """The id of the key a credential report row shows: created for that user at that time."""
+    rotated = _iam_date(item.attributes.get("last_rotated"))
+    for event in events:
+        found = _key_created(event) if event.name == "CreateAccessKey" else None
+        if found and found[0] == item.resource and rotated and _close(found[2], rotated):
+            yield found[1]
+
+
+def access_key_marks(
+    ctx: ScopeContext[KeyRotationParams],
+    resource: str,
+    item: Item | None,
+    events: Sequence[TrailEvent],
+) -> Iterator[tuple[datetime, Effect]]:
+    """Created and over-age moments of a key: the row's date for a key of the population; for
+    a key seen only in events (deactivated or deleted since), the creation date of the one
+    inactive report slot of its user that no CreateAccessKey explains."""
+    if item is not None:
+        created = _iam_date(item.attributes.get("last_rotated"))
+    else:
+        created = _inactive_slot_date(ctx, resource, events)
+    if created is None:
+        return
+    yield created, Effect(resource, A, M, "access key created (credential report)")
+    yield _aged(resource, created, ctx.params)
+
+
+def _inactive_slot_date(
+    ctx: ScopeContext[Any], key: str, events: Sequence[TrailEvent]
+) -> datetime | None:
+    users = {
+        str(e.request.get("userName") or e.principal.rsplit("/", 1)[-1])
+        for e in events
+        if e.request.get("accessKeyId") == key
+    }
+    if len(users) != 1:
+        return None
+    (user,) = users
+    explained = [found[2] for e in events if (found := _key_created(e)) and found[0] == user]
+    rows = [row for row in ctx.get(CREDENTIAL_REPORT).rows if row.user == user]
+    dates = [
+        slot.last_rotated
+        for row in rows
+        for slot in row.access_keys
+        if not slot.active
+        and slot.last_rotated is not None
+        and not any(_close(slot.last_rotated, other) for other in explained)
+    ]
+    return dates[0] if len(dates) == 1 else None
+
+
 _CREDENTIALS = {
     **_KEYS,
     "CreateLoginProfile": Spec(USER, None, None, "console password created"),
@@ -590,7 +715,9 @@ PERIOD_RULES: dict[str, PeriodRule] = {
         as_of=console_user_as_of,
         excluded={PASSWORD: False},  # left out because it has no console password
     ),
-    "iam.access_key_rotation": PeriodRule(table_rule(_KEYS)),
+    "iam.access_key_rotation": PeriodRule(
+        access_key_effects, aliases=access_key_aliases, marks=access_key_marks
+    ),
     "iam.unused_credentials": PeriodRule(table_rule(_CREDENTIALS)),
     "iam.privileged_access": PeriodRule(table_rule(_PRIVILEGED)),
     "cloudtrail.enabled": PeriodRule(trail_effects, must_exist=True, since=trail_since),

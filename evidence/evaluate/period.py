@@ -62,6 +62,8 @@ class ItemPeriod:
     points: list[Point] = field(default_factory=list)
     since: tuple[str, str] | None = None
     excluded: bool = False  # left out of the check's population at the as-of time
+    events: list[TrailEvent] = field(default_factory=list)  # the events attributed to it
+    names: set[str] = field(default_factory=set)  # other names its events use (a key's id)
 
 
 def scope_events(
@@ -118,10 +120,14 @@ def collect_points(
     in events); add AWS in-effect timestamps as points."""
     periods: dict[str, ItemPeriod] = {}
     by_key: dict[str, str] = {}
+    events = tuple(events)
     for item in items:
         periods[item.id] = ItemPeriod(item.id, item.account, item.region, item.resource, item)
         for key in _keys(item):
             by_key.setdefault(key, item.id)
+        for alias in rule.aliases(item, events) if rule.aliases else ():
+            by_key[alias] = item.id
+            periods[item.id].names.add(alias)
         if rule.since is not None:
             try:
                 since = rule.since(ctx, item)
@@ -150,8 +156,18 @@ def collect_points(
                 by_key[effect.resource] = target
                 periods[target] = ItemPeriod(target, ctx.account, ctx.region, effect.resource, None)
                 periods[target].excluded = effect.resource in excluded
-            if not effect.neutral:
+            periods[target].events.append(event)
+            if effect.at is not None:  # takes hold later: the event did not open that span
+                periods[target].points.append(Point(effect.at, effect, None))
+            elif not effect.neutral:
                 periods[target].points.append(Point(event.time, effect, event))
+    for record in periods.values() if rule.marks else ():
+        assert rule.marks is not None
+        try:
+            marks = list(rule.marks(ctx, record.resource, record.item, record.events))
+        except NotCollected:
+            marks = []  # the raw data that dates it was not collected: the events alone say
+        record.points.extend(Point(moment, effect, None) for moment, effect in marks)
     return periods, attributed
 
 
@@ -420,14 +436,15 @@ def _change_json(
     effects: Sequence[Effect],
     periods: Mapping[str, ItemPeriod],
 ) -> dict[str, Any]:
-    by_resource = {p.resource: p.id for p in periods.values()}
+    by_resource = {name: p.id for p in periods.values() for name in (p.resource, *p.names)}
+    now = [e for e in effects if e.at is None]  # not the effects that take hold later
     return {
         "id": item_id(ctx.check, ctx.account, ctx.region, f"event:{event.event_id}"),
         **event.to_json(),
         "account": ctx.account,
-        "resources": [e.resource for e in effects],
-        "item_ids": [by_resource[e.resource] for e in effects if e.resource in by_resource],
-        "what": "; ".join(e.what for e in effects)
+        "resources": [e.resource for e in now],
+        "item_ids": [by_resource[e.resource] for e in now if e.resource in by_resource],
+        "what": "; ".join(e.what for e in now)
         or ("failed: changed nothing" if not event.succeeded else "not matched to an item"),
     }
 
