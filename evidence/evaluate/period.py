@@ -85,6 +85,11 @@ def scope_events(
     found: PeriodEvents | None = None
     for place in places:
         scoped = ctx.sources.get(_scoped(source, place), ctx.account, place)
+        if place != GLOBAL_REGION and source.name == LOG_FILES and not scoped.regions:
+            # This region's variant read nothing: the global variant read its files.
+            whole = ctx.sources.get(_scoped(source, GLOBAL_REGION), ctx.account, GLOBAL_REGION)
+            missing = (f"the log files of {place} were not listed",)
+            scoped = whole if place in whole.regions else replace(scoped, gaps=missing)
         found = scoped if found is None else found.merged(scoped)
     if found is None:
         return PeriodEvents(_mode(run), (), None, None, ())
