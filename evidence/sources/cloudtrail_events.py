@@ -345,8 +345,8 @@ def _fetch_log_files(
 class _Head(msgspec.Struct):
     """The two fields a record is matched on; msgspec skips the others without building them."""
 
-    eventSource: str = ""
-    eventName: str = ""
+    eventSource: str | None = None  # null or absent: not a wanted event, the file still read
+    eventName: str | None = None
 
 
 class _HeadLog(msgspec.Struct):
