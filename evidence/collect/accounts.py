@@ -22,7 +22,7 @@ from .clients import AccountClients, AwsSettings, StaticCredentials, make_sessio
 from .recorder import Recorder
 from .regions import ALL_REGIONS, NO_REGION_HINT
 from .runner import PackDependencies, RawWriter, Task, run_source
-from .scheduler import Scheduler
+from .scheduler import InFlight, Scheduler
 
 DEFAULT_ROLE = "OrganizationAccountAccessRole"
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
@@ -214,18 +214,15 @@ class AccountCollection:
                 ]
                 for dependency in task.source.after
             ]
-            submitted[(task.source.name, task.region)] = self.scheduler.submit(
-                self._collect, task, clients, arn, waits
+            submitted[(task.source.name, task.region)] = self.scheduler.submit_in_slot(
+                task.account, task.region, self._collect, task, clients, arn, after=waits
             )
 
-    def _collect(
-        self, task: Task, clients: AccountClients, arn: str, dependencies: list[Future[Any]]
-    ) -> None:
-        Scheduler.after(dependencies)
-        with self.scheduler.slot(task.account, task.region) as budget:
-            context = clients.context(task.account, task.region, self._dependencies, budget)
-            raw = run_source(task.source, context, self.recorder, arn)
-            self.writer.write(raw, task.source)
+    def _collect(self, budget: InFlight, task: Task, clients: AccountClients, arn: str) -> None:
+        """One source of one account and region, holding a slot of its in-flight `budget`."""
+        context = clients.context(task.account, task.region, self._dependencies, budget)
+        raw = run_source(task.source, context, self.recorder, arn)
+        self.writer.write(raw, task.source)
         if self.progress is not None:
             self.progress.finished(task, dataclasses.replace(raw, calls=()))
 
