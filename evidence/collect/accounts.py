@@ -16,7 +16,13 @@ from ..errors import EvidenceToolError, UsageError
 from ..model import GLOBAL_REGION, CollectionError
 from ..pack.raw import RawSource
 from ..pack.runinfo import AccountRun
-from ..sources.account import ACCOUNT_ALIASES, ENABLED_REGIONS, ORGANIZATION, CallerIdentity
+from ..sources.account import (
+    ACCOUNT_ALIASES,
+    ENABLED_REGIONS,
+    ORGANIZATION,
+    CallerIdentity,
+    organizational_units,
+)
 from ..sources.base import FetchContext, Scope, Source
 from .clients import AccountClients, AwsSettings, StaticCredentials, make_session
 from .recorder import Recorder
@@ -47,7 +53,26 @@ def resolve_targets(
     caller: CallerIdentity,
     recorder: Recorder,
     writer: RawWriter,
+    units: Sequence[str] = (),
 ) -> Targets:
+    """The accounts of the run and the pack's scope: `units` (organizational units, each with
+    the units below it) give the scope org-<management id>-<unit>[+<unit>...], so each part of
+    an organisation split by unit keeps a chain of its own."""
+    if units:
+        source = organizational_units(tuple(dict.fromkeys(units)))
+        raw = run_source(
+            source, clients.context(caller.account, GLOBAL_REGION), recorder, caller.arn
+        )
+        writer.write(raw, source)
+        if raw.failure is not None:
+            raise EvidenceToolError(
+                f"--organizational-unit: cannot list the accounts under {', '.join(units)}"
+                f" ({raw.failure.operation}: {raw.failure.code}: {raw.failure.message}); run"
+                " from the management account or a delegated administrator"
+            )
+        org = source.parse(raw)
+        scope = f"org-{org.management_account}-{'+'.join(dict.fromkeys(units))}"
+        return Targets(org.active, scope)
     if organization:
         raw = run_source(
             ORGANIZATION, clients.context(caller.account, GLOBAL_REGION), recorder, caller.arn

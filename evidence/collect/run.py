@@ -23,7 +23,7 @@ from ..pack.period import EventsFrom, Period, plan_events
 from ..pack.raw import utc_iso
 from ..pack.runinfo import RunInfo
 from ..pack.signing import Signer
-from ..sources.account import CALLER_IDENTITY, CallerIdentity
+from ..sources.account import CALLER_IDENTITY, PARENT_ID, CallerIdentity
 from ..sources.base import Scope, Source
 from .accounts import DEFAULT_ROLE, AccountCollection, Progress, resolve_targets
 from .attachments import copy_attachments
@@ -50,6 +50,8 @@ class CollectRequest:
     aws: AwsSettings = field(default_factory=AwsSettings)
     accounts: tuple[str, ...] = ()  # empty: the caller's own account
     organization: bool = False  # every active account of the AWS Organization
+    # Or the active accounts under these organizational units (and the units below them).
+    organizational_units: tuple[str, ...] = ()
     role_name: str = DEFAULT_ROLE
     max_workers: int | None = None  # None: sized for the run (default_workers)
     max_in_flight: int = 3  # per account and region: production-safe
@@ -91,6 +93,15 @@ class CollectRequest:
             raise UsageError(f"--accounts: not a 12-digit account id: {', '.join(bad)}")
         if self.accounts and self.organization:
             raise UsageError("--accounts and --organization cannot be used together")
+        if self.accounts and self.organizational_units:
+            raise UsageError("--accounts and --organizational-unit cannot be used together")
+        object.__setattr__(self, "organizational_units", tuple(self.organizational_units))
+        bad = [u for u in self.organizational_units if not PARENT_ID.fullmatch(u)]
+        if bad:
+            raise UsageError(
+                f"--organizational-unit: not an organizational unit id (ou-xxxx-xxxxxxxx) or a"
+                f" root id (r-xxxx): {', '.join(bad)}"
+            )
 
 
 # Inclusive bounds of the numeric options: one is the least that works; the most protects the
@@ -176,7 +187,13 @@ def collect(
         base = AccountClients(session, request.aws, recorder, home_region)
         caller = identify(base, recorder, writer)
         targets = resolve_targets(
-            request.accounts, request.organization, base, caller, recorder, writer
+            request.accounts,
+            request.organization,
+            base,
+            caller,
+            recorder,
+            writer,
+            request.organizational_units,
         )
         copy_attachments(catalog, pack)
         if request_list is not None:
