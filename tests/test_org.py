@@ -396,3 +396,36 @@ def test_organizational_unit_ids_are_checked_before_anything_is_collected(
     assert unknown.code == 2
     assert "--organizational-unit: cannot list the accounts under ou-ab12-cdef3456" in unknown.err
     assert "ParentNotFoundException" in unknown.err and "Traceback" not in unknown.err
+
+
+def test_accounts_are_opened_as_earlier_ones_finish(aws: Aws, collect: Any) -> None:
+    """An organisation's clients and assumed-role credentials are held by a few accounts at a
+    time: with one worker and one region, two accounts are open at once (twice the worker's
+    slots), each next one opened when one of them has finished."""
+    others = [f"{n}" * 12 for n in range(2, 7)]
+    run = collect(
+        "--accounts",
+        ",".join([ACCOUNT, *others]),
+        "--only",
+        "IAM-01",
+        "--only",
+        "NET-01",
+        "--region",
+        "us-east-1",
+        "--max-workers",
+        "1",
+    )
+    assert run.code in (0, 1), run.err
+    spans = []
+    for folder in (run.pack / "raw").iterdir():
+        if not folder.is_dir():
+            continue
+        times = [
+            call["time"]
+            for path in folder.rglob("*.json")
+            for call in json.loads(path.read_text())["calls"]
+        ]
+        spans.append((min(times), max(times)))
+    assert len(spans) == 6
+    open_at_once = max(sum(1 for s in spans if s[0] <= t <= s[1]) for t, _ in spans)
+    assert open_at_once == 2

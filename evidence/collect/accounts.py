@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import threading
+from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -112,22 +113,55 @@ class AccountCollection:
     role_name: str
     session_name: str
     progress: Progress | None = None
+    # Accounts open at once (0: all). Each open account holds its clients (botocore clients
+    # weigh about half a megabyte each, some fifteen per account) and its assumed role's
+    # credentials, which expire an hour after they are issued: opened as earlier accounts
+    # finish, an organisation's memory stays that of a few accounts and no account's
+    # credentials are issued long before its sources run.
+    accounts_at_once: int = 0
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._accounts: dict[str, AccountRun] = {}
+        self._unopened: deque[str] = deque()
+        self._tasks_left: dict[str, int] = {}
         self._dependencies = PackDependencies(self.writer.pack)
         self._needs_regions = any(s.scope is Scope.REGIONAL for s in self.sources)
 
     def run(self, accounts: Sequence[str]) -> list[AccountRun]:
-        for account in accounts:
-            self.scheduler.submit(self._open, account)
+        self._unopened.extend(accounts)
+        for _ in range(self.accounts_at_once or len(accounts)):
+            self._open_next()
         self.scheduler.wait_all()
         return [self._accounts[a] for a in accounts]
+
+    def _open_next(self) -> None:
+        """Submit the next account's opening, if one is left. Called from within running work
+        (an account's last task), so wait_all sees the new work before that task ends."""
+        with self._lock:
+            account = self._unopened.popleft() if self._unopened else None
+        if account is not None:
+            self.scheduler.submit(self._open, account)
+
+    def _task_done(self, account: str) -> None:
+        with self._lock:
+            self._tasks_left[account] -= 1
+            finished = self._tasks_left[account] == 0
+        if finished:
+            self._open_next()
 
     # ------------------------------------------------------------ opening an account
 
     def _open(self, account: str) -> None:
+        submitted = False
+        try:
+            submitted = self._open_account(account)
+        finally:
+            if not submitted:  # nothing of this account will run: the next one may
+                self._open_next()
+
+    def _open_account(self, account: str) -> bool:
+        """Open the account and submit its sources (True), or record why it cannot be."""
         if account == self.caller.account:
             clients, arn = self.base, self.caller.arn
         else:
@@ -136,13 +170,14 @@ class AccountCollection:
                 self._record(
                     AccountRun(account, self.caller.arn, self.caller.partition, access_error=opened)
                 )
-                return
+                return False
             clients, arn = opened
         regions, regions_error = self._regions(account, clients, arn)
         self._record(
             AccountRun(account, arn, self.caller.partition, regions, regions_error=regions_error)
         )
         self._submit_sources(account, clients, arn, regions)
+        return True
 
     def _assume(self, account: str) -> tuple[AccountClients, str] | CollectionError:
         role = f"arn:{self.caller.partition}:iam::{account}:role/{self.role_name}"
@@ -226,6 +261,8 @@ class AccountCollection:
         self, account: str, clients: AccountClients, arn: str, regions: Sequence[str]
     ) -> None:
         tasks = plan(self.sources, account, regions)
+        with self._lock:
+            self._tasks_left[account] = len(tasks)
         if self.progress is not None:
             self.progress.planned(len(tasks))
         submitted: dict[tuple[str, str], Future[Any]] = {}
@@ -245,11 +282,14 @@ class AccountCollection:
 
     def _collect(self, budget: InFlight, task: Task, clients: AccountClients, arn: str) -> None:
         """One source of one account and region, holding a slot of its in-flight `budget`."""
-        context = clients.context(task.account, task.region, self._dependencies, budget)
-        raw = run_source(task.source, context, self.recorder, arn)
-        self.writer.write(raw, task.source)
-        if self.progress is not None:
-            self.progress.finished(task, dataclasses.replace(raw, calls=()))
+        try:
+            context = clients.context(task.account, task.region, self._dependencies, budget)
+            raw = run_source(task.source, context, self.recorder, arn)
+            self.writer.write(raw, task.source)
+            if self.progress is not None:
+                self.progress.finished(task, dataclasses.replace(raw, calls=()))
+        finally:
+            self._task_done(task.account)
 
 
 def plan(sources: Sequence[Source[Any]], account: str, regions: Sequence[str]) -> list[Task]:

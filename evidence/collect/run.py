@@ -198,6 +198,7 @@ def collect(
         copy_attachments(catalog, pack)
         if request_list is not None:
             pack.write_bytes(request_list.pack_path, request_list.content)
+        workers = workers_for(request, len(targets.accounts))
         collection = AccountCollection(
             sources=sources,
             regions=request.regions,
@@ -207,10 +208,11 @@ def collect(
             caller=caller,
             recorder=recorder,
             writer=writer,
-            scheduler=Scheduler(workers_for(request, len(targets.accounts)), request.max_in_flight),
+            scheduler=Scheduler(workers, request.max_in_flight),
             role_name=request.role_name,
             session_name=f"soc-evidence-{stamp(started)}",
             progress=progress,
+            accounts_at_once=accounts_at_once(workers, regions_per_account(request), request),
         )
         accounts = collection.run(targets.accounts)
         run = RunInfo(
@@ -241,13 +243,26 @@ def collect(
         )
 
 
+def regions_per_account(request: CollectRequest) -> int:
+    """The regions each account is expected to be collected in (`all`: those enabled by default)."""
+    explicit = [r for r in request.regions if r != ALL_REGIONS]
+    return REGIONS_ENABLED_BY_DEFAULT if ALL_REGIONS in request.regions else len(explicit) or 1
+
+
 def workers_for(request: CollectRequest, accounts: int) -> int:
     """--max-workers as given, or sized for the accounts and regions of this run."""
     if request.max_workers is not None:
         return request.max_workers
-    explicit = [r for r in request.regions if r != ALL_REGIONS]
-    regions = REGIONS_ENABLED_BY_DEFAULT if ALL_REGIONS in request.regions else len(explicit) or 1
-    return default_workers(accounts, regions, request.max_in_flight)
+    return default_workers(accounts, regions_per_account(request), request.max_in_flight)
+
+
+def accounts_at_once(workers: int, regions: int, request: CollectRequest) -> int:
+    """Accounts open at once: enough in-flight slots ((regions + 1) x --max-in-flight each) for
+    twice the workers, so a worker always finds a free slot while a few accounts finish their
+    slowest sources; at least 2. Bounds memory and the age of assumed-role credentials
+    (AccountCollection.accounts_at_once); measured with bench/bench_scale.py."""
+    per_account = (regions + 1) * request.max_in_flight
+    return max(2, -(-2 * workers // per_account))
 
 
 def identify(clients: AccountClients, recorder: Recorder, writer: RawWriter) -> CallerIdentity:
