@@ -134,3 +134,41 @@ def test_administrative_grants(statement: dict[str, Any], expected: str | None) 
         assert grants == ()
     else:
         assert grants and expected in grants[0]
+
+
+def test_attached_aws_managed_policies_are_read_and_judged(
+    aws: Aws, collect: Any, tmp_path: Path
+) -> None:
+    iam = aws.client("iam")
+    for user, policy in (
+        ("iam-admin", "IAMFullAccess"),
+        ("power-user", "PowerUserAccess"),
+        ("reader", "ReadOnlyAccess"),
+    ):
+        iam.create_user(UserName=user)
+        iam.attach_user_policy(UserName=user, PolicyArn=f"arn:aws:iam::aws:policy/{policy}")
+    run = collect(controls=write_controls(tmp_path / "c.yaml", PRIV))
+    found = {i["resource"]: i for i in run.control("PRIV")["items"]}
+    assert set(found) == {"iam-admin"}
+    assert found["iam-admin"]["detail"].startswith(
+        "not on the authorized list: user with administrative access via IAMFullAccess"
+        " (attached, can grant itself every permission (privilege escalation)"
+    )
+    assert run.results["run"]["calls_per_operation"]["iam:GetPolicyVersion"] == 3
+
+
+def test_an_unreadable_aws_managed_policy_makes_its_holder_an_error(
+    aws: Aws, collect: Any, tmp_path: Path
+) -> None:
+    iam = aws.client("iam")
+    iam.create_user(UserName="iam-admin")
+    iam.attach_user_policy(UserName="iam-admin", PolicyArn="arn:aws:iam::aws:policy/IAMFullAccess")
+    aws.proxy.fail("GetPolicyVersion", "AccessDenied", status=403)
+    control = collect(controls=write_controls(tmp_path / "c.yaml", PRIV)).control("PRIV")
+    (item,) = control["items"]
+    assert (item["resource"], item["status"]) == ("iam-admin", "error")
+    assert (
+        "IAMFullAccess (attached, unreadable policy: GetPolicyVersion failed with AccessDenied)"
+        in (item["detail"])
+    )
+    assert control["errors"][0]["operation"] == "GetPolicyVersion"

@@ -532,9 +532,7 @@ def _admin_reasons(
     reasons = []
     for p in principal.get("AttachedManagedPolicies", []):
         verdict = admin_policies.get(p["PolicyArn"], ())
-        if verdict == (EVERYTHING,) or (
-            p["PolicyArn"].endswith(f":policy/{ADMIN_POLICY_NAME}") and not verdict
-        ):
+        if verdict == (EVERYTHING,) or p["PolicyArn"].endswith(f":policy/{ADMIN_POLICY_NAME}"):
             reasons.append(f"{p['PolicyName']} (attached)")
         elif isinstance(verdict, str):
             reasons.append(f"{p['PolicyName']} (attached, {verdict})")
@@ -598,7 +596,9 @@ def _admin_reasons(
         "SetDefaultPolicyVersion",
     ),
 )
-def privileged_access(ctx: ScopeContext[PrivilegedAccessParams]) -> Iterator[Item]:
+def privileged_access(
+    ctx: ScopeContext[PrivilegedAccessParams],
+) -> Iterator[Item | CollectionError]:
     details = ctx.get(AUTHORIZATION_DETAILS)
     where = (ctx.partition, ctx.account)
     admin_policies = {
@@ -607,6 +607,24 @@ def privileged_access(ctx: ScopeContext[PrivilegedAccessParams]) -> Iterator[Ite
         for version in policy.get("PolicyVersionList", [])
         if version.get("IsDefaultVersion")
     }
+    # AWS managed policies attached to someone are judged on their default version too.
+    admin_policies.update(
+        {arn: _grants_or_unreadable(doc, *where) for arn, doc in details.aws_policies.items()}
+    )
+    admin_policies.update(
+        {
+            arn: f"{UNREADABLE}: {f.operation} failed with {f.code}"
+            for arn, f in details.failures.items()
+        }
+    )
+    for failure in details.failures.values():
+        yield CollectionError(
+            ctx.account,
+            ctx.region,
+            failure.operation,
+            failure.code,
+            f"policy {failure.resource}: {failure.message}",
+        )
     authorized = set(ctx.params.authorized)
     admin_groups: dict[str, list[str]] = {}
     principals: list[tuple[str, Mapping[str, Any], list[str]]] = []
