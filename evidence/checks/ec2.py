@@ -17,7 +17,7 @@ from ..sources.ec2 import (
 )
 from .base import NoParams, ScopeContext, check, events
 from .bounds import Port, Zones
-from .internet import Network, is_public, parse_source, reach
+from .internet import Network, Reach, is_public, parse_source, reach
 
 
 @check(
@@ -162,25 +162,34 @@ def _open_alone(
 
 @dataclass(frozen=True)
 class GroupPorts:
-    """One security group's ingress rules, by the port key they admit (ALL_PORTS or a port)."""
+    """One security group's ingress rules judged together, by the port key they admit
+    (ALL_PORTS or a port): computed once per group, so a group of n rules costs O(n)."""
 
-    rules: Mapping[int, tuple[Mapping[str, Any], ...]]
+    reaches: Mapping[int, Reach]  # port key -> public addresses of the union of its sources
+    public_sources: Mapping[int, tuple[str, ...]]  # port key -> rules adding public addresses
     unread: Mapping[int, tuple[str, ...]]  # port key -> prefix lists whose entries were not read
 
 
 def group_ports(
     rules: Sequence[Mapping[str, Any]], ports: tuple[int, ...], prefix_lists: PrefixLists
 ) -> GroupPorts:
-    by_port: dict[int, list[Mapping[str, Any]]] = {}
+    sources: dict[int, list[Network]] = {}
+    public: dict[int, set[str]] = {}
     unread: dict[int, list[str]] = {}
     for rule in rules:
         prefix_list = str(rule.get("PrefixListId") or "")
+        own = rule_sources(rule, prefix_lists)
+        adds = any(is_public(n) for n in own)
         for key in exposed_ports(rule, ports):
-            by_port.setdefault(key, []).append(rule)
+            sources.setdefault(key, []).extend(own)
+            if adds:
+                public.setdefault(key, set()).add(_source_label(rule, prefix_lists))
             if prefix_list in prefix_lists.failures:
                 unread.setdefault(key, []).append(prefix_list)
     return GroupPorts(
-        {k: tuple(v) for k, v in by_port.items()}, {k: tuple(v) for k, v in unread.items()}
+        {k: reach(v) for k, v in sources.items()},
+        {k: tuple(sorted(v)) for k, v in public.items()},
+        {k: tuple(v) for k, v in unread.items()},
     )
 
 
@@ -204,26 +213,19 @@ def rule_verdict(
     if not keys or not any(is_public(n) for n in own):
         return Verdict(Status.PASS, "not open to the internet on an administration port")
     alone = reach(own)
-    together = {
-        k: reach(n for r in group.rules[k] for n in rule_sources(r, prefix_lists)) for k in keys
-    }
+    together = group.reaches
     failing = [k for k in keys if together[k].internet]
     if failing:
         label = "all ports" if ALL_PORTS in failing else f"port {', '.join(map(str, failing))}"
         if alone.internet:
             return Verdict(Status.FAIL, _open_alone(label, rule, own, prefix_lists))
         source = _source_label(rule, prefix_lists)
-        others = sorted(
-            {
-                _source_label(r, prefix_lists)
-                for r in group.rules[failing[0]]
-                if r is not rule and any(is_public(n) for n in rule_sources(r, prefix_lists))
-            }
-        )
+        others = [o for o in group.public_sources[failing[0]] if o != source]
+        shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
         return Verdict(
             Status.FAIL,
             f"{label} open to the internet from {source} together with the group's other rules"
-            f" for it ({', '.join(others)}): {together[failing[0]].describe()}",
+            f" for it ({shown}): {together[failing[0]].describe()}",
         )
     unknown = sorted({pl for k in keys for pl in group.unread.get(k, ())})
     if unknown:

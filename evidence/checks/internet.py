@@ -92,14 +92,20 @@ def public_v4() -> tuple[ipaddress.IPv4Network, ...]:
     return tuple(ipaddress.collapse_addresses(b for b in blocks if b.version == 4))
 
 
-def public_part(network: Network) -> list[Network]:
+@cache
+def public_v4_size() -> int:
+    return sum(n.num_addresses for n in public_v4())
+
+
+@cache
+def public_part(network: Network) -> tuple[Network, ...]:
     """The globally reachable part of one source network (empty for 10.0.0.0/8, fe80::/10)."""
     if network.version == 4:
-        return _without([network], NOT_GLOBAL_V4)
+        return tuple(_without([network], NOT_GLOBAL_V4))
     inside: list[Network] = [network] if GLOBAL_UNICAST_V6.supernet_of(network) else []
     if network.supernet_of(GLOBAL_UNICAST_V6):
         inside = [GLOBAL_UNICAST_V6]
-    return _without(inside, NOT_GLOBAL_V6)
+    return tuple(_without(inside, NOT_GLOBAL_V6))
 
 
 def parse_source(cidr: str) -> Network | None:
@@ -133,7 +139,7 @@ class Reach:
         """e.g. "2,147,483,648 public IPv4 addresses (more than a /8)"."""
         parts = []
         if self.internet_v4:
-            share = self.public_v4 / sum(n.num_addresses for n in public_v4())
+            share = self.public_v4 / public_v4_size()
             parts.append(
                 f"{self.public_v4:,} public IPv4 addresses ({_share(share)} of public IPv4,"
                 f" more than a /{INTERNET_V4_PREFIX})"
