@@ -24,7 +24,7 @@ from .ipe_text import (
     region_lines,
 )
 
-QUERY_ROWS_SHOWN = 60  # beyond this, results.json and the workbook hold every query
+QUERY_ROWS_SHOWN = 30  # beyond this, results.json and the workbook hold every query
 FLAG = "#9C0006"
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .period_text import deviation_line
+from .statuses import exception_text
 
 Cell = Callable[[Any, Any], Any]
 
@@ -37,6 +38,7 @@ def append_period(sheet: Any, control: Mapping[str, Any], cell: Cell, title: Cel
                 "From",
                 "Deviations",
                 "Detail",
+                "Accepted exception",
             )
         ]
     )
@@ -54,6 +56,7 @@ def append_period(sheet: Any, control: Mapping[str, Any], cell: Cell, title: Cel
                     item["in_effect_since_from"],
                     deviations,
                     item["detail"],
+                    exception_text(item["exception"]) if item.get("exception") else None,
                 )
             ]
         )

@@ -27,6 +27,7 @@ from ..evaluate.results import RESULTS_FILE
 from ..model import account_statuses
 from ..pack.builder import PackBuilder, sha256_file
 from ..pack.runinfo import RunInfo
+from .chain_text import previous_pack_line
 from .common import (
     RawReader,
     as_utc,
@@ -168,6 +169,7 @@ def summary(book: Book) -> None:
         ("Collection finished (UTC)", run["finished"]),
         ("controls.yaml SHA-256", run["controls_sha256"]),
         ("results.json SHA-256", book.results_sha256),
+        ("Previous pack", previous_pack_line(run)),
         ("API calls made", run["total_calls"]),
         *summary_rows(controls),
     ]
