@@ -373,5 +373,6 @@ def test_an_alarm_that_needs_many_events_does_not_go_off(
     control = collect(controls=write_controls(tmp_path / "c.yaml", ROOT_ONLY)).control("MON")
     item = next(i for i in control["items"] if i["resource"] == "root_account_use")
     assert (
-        "no alarm goes off on a single event: RootUse (GreaterThanThreshold 10)" in item["detail"]
+        "no alarm goes off on a single event: RootUse (GreaterThanThreshold 10: one event makes"
+        " Sum 1)" in item["detail"]
     )

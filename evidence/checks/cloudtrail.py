@@ -13,9 +13,11 @@ from ..sources.cloudtrail import (
     Alarm,
     AlarmChain,
     MetricFilter,
+    MetricTransformation,
     Trail,
     log_group_key,
 )
+from .alarm_evaluation import Firing, one_event
 from .base import Quantifier, ScopeContext, check, events
 from .cis_alarms import ALARMS, AlarmSpec, Probe
 from .filter_pattern import FilterPatternError, compile_pattern
@@ -218,17 +220,14 @@ def behaviour(filters: Sequence[MetricFilter], spec: AlarmSpec) -> Behaviour:
     )
 
 
-def fires_on_one_event(alarm: Alarm, metric_value: str) -> bool:
-    """Whether one matching event (adding `metric_value`, usually 1) breaches the alarm."""
-    try:
-        value = float(metric_value)
-    except ValueError:
-        return True  # a value taken from the event ($.field): cannot be judged offline
-    comparisons = {
-        "GreaterThanOrEqualToThreshold": value >= alarm.threshold,
-        "GreaterThanThreshold": value > alarm.threshold,
-    }
-    return comparisons.get(alarm.comparison, False)
+def fires_on_one_event(alarm: Alarm, metrics: Sequence[MetricTransformation]) -> Firing:
+    """Whether one matching event takes the alarm to ALARM, whichever of the metric's filters
+    counted it (checks/alarm_evaluation.py: value, dimensions, unit, statistic, threshold,
+    DatapointsToAlarm of EvaluationPeriods, TreatMissingData). The least certain answer wins:
+    never (False) over unknown (None) over fires (True)."""
+    verdicts = [one_event(alarm, m) for m in metrics]
+    order = {False: 0, None: 1, True: 2}
+    return min(verdicts, key=lambda f: order[f.fires])
 
 
 @dataclass(frozen=True)
@@ -273,11 +272,11 @@ def alarm_for(chain: AlarmChain, trails: Sequence[Trail], spec: AlarmSpec) -> Ch
             {},
         )
     by_metric: dict[tuple[str, str, str], list[MetricFilter]] = {}
-    values: dict[tuple[str, str, str], str] = {}
+    published: dict[tuple[str, str, str], list[MetricTransformation]] = {}
     for f in filters:
-        for namespace, name, value in f.metrics:
-            by_metric.setdefault((f.region, namespace, name), []).append(f)
-            values[(f.region, namespace, name)] = value
+        for t in f.metrics:
+            by_metric.setdefault((f.region, t.namespace, t.name), []).append(f)
+            published.setdefault((f.region, t.namespace, t.name), []).append(t)
     judged = {key: behaviour(fs, spec) for key, fs in by_metric.items()}
     correct = [key for key, b in judged.items() if b.correct]
     found: dict[str, Any] = {}
@@ -310,7 +309,7 @@ def alarm_for(chain: AlarmChain, trails: Sequence[Trail], spec: AlarmSpec) -> Ch
         )
     found["metric_filters"] = sorted({f.name for m in correct for f in by_metric[m]})
     alarms = [
-        (a, values[(a.region, a.namespace, a.metric)])
+        (a, fires_on_one_event(a, published[(a.region, a.namespace, a.metric)]))
         for a in chain.alarms
         if (a.region, a.namespace, a.metric) in correct
     ]
@@ -326,10 +325,17 @@ def alarm_for(chain: AlarmChain, trails: Sequence[Trail], spec: AlarmSpec) -> Ch
             found,
         )
     found["alarms"] = [a.name for a, _ in alarms]
-    firing = [a for a, value in alarms if fires_on_one_event(a, value)]
+    firing = [a for a, verdict in alarms if verdict.fires]
     if not firing:
-        quiet = ", ".join(f"{a.name} ({a.comparison} {a.threshold:g})" for a, _ in alarms)
-        return _broken(f"no alarm goes off on a single event: {quiet}", unknowns, found)
+        for alarm, verdict in alarms:
+            if verdict.fires is None:
+                unknowns.append(f"whether {alarm.name} goes off ({verdict.why})")
+        quiet = "; ".join(f"{a.name} ({v.why})" for a, v in alarms if v.fires is False)
+        return _broken(
+            f"no alarm goes off on a single event{': ' + quiet if quiet else ''}",
+            unknowns,
+            found,
+        )
     for alarm in firing:
         subscribers = [
             s for topic in alarm.actions for s in chain.confirmed_subscriptions.get(topic, ())

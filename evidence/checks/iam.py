@@ -17,9 +17,10 @@ from ..sources.iam import (
     VIRTUAL_MFA_DEVICES,
     CredentialRow,
 )
+from .admin_access import EVERYTHING, administrative_grants
 from .base import NoParams, NotCollected, ScopeContext, Shown, check, events
 from .bounds import Days, PasswordLength, PasswordReuse
-from .policy import PolicyError, covers_every_action, covers_every_resource, parse_policy
+from .policy import PolicyError
 
 # ---------------------------------------------------------------- password policy
 
@@ -497,46 +498,54 @@ ADMIN_POLICY_NAME = "AdministratorAccess"
 
 
 def grants_everything(document: Any) -> bool:
-    """An Allow of every action (`*`, `*:*`, in any case) on every resource (`*`) anywhere in
-    the policy, read with the shared policy semantics (checks/policy.py). Conditions do not
-    remove it (administrative access under a condition is still administrative access), and
-    NotAction is not taken as everything. Raises PolicyError for a document that is not a
-    policy. AWS: IAM User Guide "IAM JSON policy element reference"; CIS AWS 1.16, Security Hub
-    IAM.1."""
-    policy = parse_policy(document if isinstance(document, str) else dict(document or {}))
-    return any(
-        s.effect == "Allow" and covers_every_action(s) and covers_every_resource(s)
-        for s in policy.statements
-    )
+    """An Allow of every action (`*`, `*:*`, in any case) on every resource (`*`, or a pattern
+    matching ARNs of every shape such as `arn:aws:*:*:*:*`) anywhere in the policy, read with
+    the shared policy semantics (checks/policy.py). Conditions do not remove it, and NotAction
+    is not taken as everything. Raises PolicyError for a document that is not a policy. AWS:
+    IAM User Guide "IAM JSON policy element reference"; CIS AWS 1.16, Security Hub IAM.1."""
+    return administrative_grants(_document(document)) == (EVERYTHING,)
+
+
+def _document(document: Any) -> str | dict[str, Any]:
+    return document if isinstance(document, str) else dict(document or {})
 
 
 UNREADABLE = "unreadable policy"
 
 
-def _grants_everything_or_unreadable(document: Any) -> bool | str:
-    """True/False, or why the document could not be read (then it proves nothing either way)."""
+def _grants_or_unreadable(document: Any, partition: str, account: str) -> tuple[str, ...] | str:
+    """Why the document is administrative (checks/admin_access.py), or why it could not be read
+    (then it proves nothing either way)."""
     try:
-        return grants_everything(document)
+        return administrative_grants(_document(document), partition, account)
     except PolicyError as exc:
         return f"{UNREADABLE}: {exc}"
 
 
 def _admin_reasons(
-    principal: Mapping[str, Any], inline_key: str, admin_policies: Mapping[str, bool | str]
+    principal: Mapping[str, Any],
+    inline_key: str,
+    admin_policies: Mapping[str, tuple[str, ...] | str],
+    partition: str,
+    account: str,
 ) -> list[str]:
     reasons = []
     for p in principal.get("AttachedManagedPolicies", []):
-        verdict = admin_policies.get(p["PolicyArn"], False)
-        if verdict is True or p["PolicyArn"].endswith(f":policy/{ADMIN_POLICY_NAME}"):
+        verdict = admin_policies.get(p["PolicyArn"], ())
+        if verdict == (EVERYTHING,) or p["PolicyArn"].endswith(f":policy/{ADMIN_POLICY_NAME}"):
             reasons.append(f"{p['PolicyName']} (attached)")
         elif isinstance(verdict, str):
             reasons.append(f"{p['PolicyName']} (attached, {verdict})")
+        elif verdict:
+            reasons.append(f"{p['PolicyName']} (attached, {'; '.join(verdict)})")
     for p in principal.get(inline_key, []):
-        verdict = _grants_everything_or_unreadable(p.get("PolicyDocument"))
-        if verdict is True:
+        verdict = _grants_or_unreadable(p.get("PolicyDocument"), partition, account)
+        if verdict == (EVERYTHING,):
             reasons.append(f"{p['PolicyName']} (inline, allows * on *)")
         elif isinstance(verdict, str):
             reasons.append(f"{p['PolicyName']} (inline, {verdict})")
+        elif verdict:
+            reasons.append(f"{p['PolicyName']} (inline, {'; '.join(verdict)})")
     return reasons
 
 
@@ -546,9 +555,16 @@ def _admin_reasons(
     procedure=(
         "Read every user, group, role and customer managed policy"
         " (iam:GetAccountAuthorizationDetails). A principal has administrative access when"
-        " AdministratorAccess or a policy allowing every action on every resource is attached to"
-        " it or written inline, or (for a user) when one of its groups has it. The population is"
-        " every such principal; any not on the `authorized` list fails. Service-linked roles"
+        " AdministratorAccess or a policy granting it is attached to it or written inline, or"
+        " (for a user) when one of its groups has it. Each policy is evaluated as IAM evaluates"
+        " it (Action/NotAction, Resource/NotResource with IAM's wildcards): it grants"
+        " administrative access when an Allow applies to every action on every resource (`*`,"
+        " `*:*`, `arn:aws:*:*:*:*`), or to an IAM action that lets the holder give itself that"
+        " (privilege escalation: attach or put a user, group or role policy, create or set a"
+        " policy version, add a user to a group, create access keys or login profiles, update a"
+        " trust policy, pass a role) on every user, group, role or policy of that type, e.g."
+        " `iam:*` on `*`, or `*` with a NotResource that spares IAM. The population is every"
+        " such principal; any not on the `authorized` list fails. Service-linked roles"
         " (path /aws-service-role/) are AWS's own and are not in the population."
     ),
     params=PrivilegedAccessParams,
@@ -580,20 +596,41 @@ def _admin_reasons(
         "SetDefaultPolicyVersion",
     ),
 )
-def privileged_access(ctx: ScopeContext[PrivilegedAccessParams]) -> Iterator[Item]:
+def privileged_access(
+    ctx: ScopeContext[PrivilegedAccessParams],
+) -> Iterator[Item | CollectionError]:
     details = ctx.get(AUTHORIZATION_DETAILS)
+    where = (ctx.partition, ctx.account)
     admin_policies = {
-        str(policy["Arn"]): _grants_everything_or_unreadable(version.get("Document"))
+        str(policy["Arn"]): _grants_or_unreadable(version.get("Document"), *where)
         for policy in details.policies
         for version in policy.get("PolicyVersionList", [])
         if version.get("IsDefaultVersion")
     }
+    # AWS managed policies attached to someone are judged on their default version too.
+    admin_policies.update(
+        {arn: _grants_or_unreadable(doc, *where) for arn, doc in details.aws_policies.items()}
+    )
+    admin_policies.update(
+        {
+            arn: f"{UNREADABLE}: {f.operation} failed with {f.code}"
+            for arn, f in details.failures.items()
+        }
+    )
+    for failure in details.failures.values():
+        yield CollectionError(
+            ctx.account,
+            ctx.region,
+            failure.operation,
+            failure.code,
+            f"policy {failure.resource}: {failure.message}",
+        )
     authorized = set(ctx.params.authorized)
     admin_groups: dict[str, list[str]] = {}
     principals: list[tuple[str, Mapping[str, Any], list[str]]] = []
     no_admin = "no administrative access"
     for group in details.groups:
-        reasons = _admin_reasons(group, "GroupPolicyList", admin_policies)
+        reasons = _admin_reasons(group, "GroupPolicyList", admin_policies, *where)
         if reasons:
             if any(UNREADABLE not in r for r in reasons):
                 admin_groups[str(group["GroupName"])] = reasons
@@ -601,7 +638,7 @@ def privileged_access(ctx: ScopeContext[PrivilegedAccessParams]) -> Iterator[Ite
         else:
             ctx.exclude(str(group["GroupName"]), f"group with {no_admin}")
     for user in details.users:
-        reasons = _admin_reasons(user, "UserPolicyList", admin_policies)
+        reasons = _admin_reasons(user, "UserPolicyList", admin_policies, *where)
         reasons += [
             f"member of admin group {g}" for g in user.get("GroupList", []) if g in admin_groups
         ]
@@ -613,7 +650,7 @@ def privileged_access(ctx: ScopeContext[PrivilegedAccessParams]) -> Iterator[Ite
         if str(role.get("Path", "")).startswith("/aws-service-role/"):
             ctx.exclude(str(role["RoleName"]), "service-linked role (AWS's own)")
             continue
-        reasons = _admin_reasons(role, "RolePolicyList", admin_policies)
+        reasons = _admin_reasons(role, "RolePolicyList", admin_policies, *where)
         if reasons:
             principals.append(("role", role, reasons))
         else:

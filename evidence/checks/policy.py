@@ -371,12 +371,26 @@ def covers_service_actions(statement: Statement, service: str) -> bool:
     return any(covers_prefix(a, prefix, ignore_case=True) for a in statement.actions)
 
 
+def matches_every_action(pattern: str) -> bool:
+    """Whether an Action pattern matches every `service:Action` string: only `*` and at most
+    one `:` with a `*` on each side of it (`*`, `**`, `*:*`; not `*:` nor `iam:*`)."""
+    parts = pattern.split(":")
+    return len(parts) <= 2 and all(part and set(part) == {"*"} for part in parts)
+
+
 def covers_every_action(statement: Statement) -> bool:
     """Allow/Deny of every action of every service: Action `*` or `*:*` (NotAction is never
     taken as everything: it cannot be proven offline that what it leaves out does not exist)."""
     if statement.not_action:
         return False
-    return any(a.replace("*", "") in ("", ":") and "*" in a for a in statement.actions)
+    return any(matches_every_action(a) for a in statement.actions)
+
+
+def covers_action(statement: Statement, action: str) -> bool:
+    """Whether the statement's Action (or NotAction) applies to one action, e.g. iam:PutUserPolicy
+    (action names are case-insensitive; `*` and `?` wildcards)."""
+    found = any(action_matches(a, action) for a in statement.actions)
+    return not found if statement.not_action else found
 
 
 def covers_resource(statement: Statement, arn: str) -> bool:
@@ -392,7 +406,51 @@ def covers_resource_prefix(statement: Statement, prefix: str) -> bool:
     return any(covers_prefix(r, prefix, ignore_case=False) for r in statement.resources)
 
 
-def covers_every_resource(statement: Statement) -> bool:
+def witness_arns(partition: str, account: str) -> tuple[str, ...]:
+    """ARNs of every shape IAM knows (global and regional services, empty region or account
+    segments, paths, colons and slashes in the resource part): a pattern that matches all of
+    them is taken to match every ARN of the partition. IAM ARN format: IAM User Guide,
+    "IAM identifiers" and the AWS General Reference, "Amazon Resource Names (ARNs)"."""
+    a = account
+    return (
+        f"arn:{partition}:s3:::witness-bucket",
+        f"arn:{partition}:s3:::witness-bucket/path/to/object.txt",
+        f"arn:{partition}:iam::{a}:user/witness",
+        f"arn:{partition}:iam::{a}:role/path/Witness-Role",
+        f"arn:{partition}:iam::{a}:policy/witness",
+        f"arn:{partition}:iam::aws:policy/AdministratorAccess",
+        f"arn:{partition}:ec2:eu-west-3:{a}:instance/i-0123456789abcdef0",
+        f"arn:{partition}:kms:ap-south-1:{a}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        f"arn:{partition}:logs:us-east-1:{a}:log-group:/aws/witness:*",
+        f"arn:{partition}:sns:us-west-2:{a}:witness-topic",
+        f"arn:{partition}:organizations::{a}:account/o-witness/{a}",
+        f"arn:{partition}:route53:::hostedzone/Z0WITNESS",
+    )
+
+
+def iam_witness_arns(partition: str, account: str, resource_type: str) -> tuple[str, ...]:
+    """ARNs of one IAM resource type (user, group, role, policy) in the account, with and
+    without a path: a pattern matching all of them matches every resource of the type."""
+    base = f"arn:{partition}:iam::{account}:{resource_type}"
+    return (f"{base}/w", f"{base}/Witness_Name-1", f"{base}/path/to/Witness.2")
+
+
+def covers_every_resource(
+    statement: Statement, partition: str = "aws", account: str = "111122223333"
+) -> bool:
+    """Whether the statement's Resource matches every ARN of the partition: `*`, or a pattern
+    such as `arn:aws:*:*:*:*` that matches ARNs of every shape (witness_arns: IAM's `*` may
+    stand for colons and slashes too, IAM User Guide "IAM JSON policy elements: Resource").
+    NotResource never covers everything: it leaves something out."""
     if statement.not_resource:
         return False
-    return any(r and set(r) == {"*"} for r in statement.resources)
+    witnesses = witness_arns(partition, account)
+    return any(
+        (r and set(r) == {"*"}) or all(resource_matches(r, arn) for arn in witnesses)
+        for r in statement.resources
+    )
+
+
+def covers_all_of(statement: Statement, arns: Sequence[str]) -> bool:
+    """Whether the statement's Resource (or NotResource) applies to every one of `arns`."""
+    return all(covers_resource(statement, arn) for arn in arns)

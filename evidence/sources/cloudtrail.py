@@ -134,16 +134,32 @@ TRAILS = register(
 
 
 @dataclass(frozen=True)
+class MetricTransformation:
+    """What a metric filter publishes per matching event (CloudWatch Logs API Reference,
+    MetricTransformation): `value` is a number or `$.field`; `default_value` is published
+    for each non-matching event (None: nothing is); `dimensions` name -> `$.field`."""
+
+    namespace: str
+    name: str
+    value: str
+    default_value: float | None = None
+    dimensions: tuple[tuple[str, str], ...] = ()
+    unit: str = ""
+
+
+@dataclass(frozen=True)
 class MetricFilter:
     log_group: str
     region: str
     name: str
     pattern: str
-    metrics: tuple[tuple[str, str, str], ...]  # (namespace, metric name, metric value)
+    metrics: tuple[MetricTransformation, ...]
 
 
 @dataclass(frozen=True)
 class Alarm:
+    """A metric alarm as DescribeAlarms returns it (CloudWatch API Reference, MetricAlarm)."""
+
     name: str
     arn: str
     region: str
@@ -153,6 +169,14 @@ class Alarm:
     enabled: bool
     comparison: str = "GreaterThanOrEqualToThreshold"
     threshold: float = 1.0
+    statistic: str = "Sum"
+    extended_statistic: str = ""
+    period: int = 300
+    evaluation_periods: int = 1
+    datapoints_to_alarm: int | None = None  # absent: equal to evaluation_periods
+    treat_missing_data: str = "missing"
+    dimensions: tuple[tuple[str, str], ...] = ()
+    unit: str = ""
 
 
 @dataclass(frozen=True)
@@ -216,6 +240,18 @@ def _fetch_alarm_chain(ctx: FetchContext) -> None:
     ctx.each_resource("sns_topic", {t: t for t in sorted(topics)}, subscriptions)
 
 
+def _transformation(t: Mapping[str, Any]) -> MetricTransformation:
+    default = t.get("defaultValue")
+    return MetricTransformation(
+        namespace=str(t["metricNamespace"]),
+        name=str(t["metricName"]),
+        value=str(t.get("metricValue", "")),
+        default_value=float(default) if default is not None else None,
+        dimensions=tuple(sorted((str(k), str(v)) for k, v in (t.get("dimensions") or {}).items())),
+        unit=str(t.get("unit") or ""),
+    )
+
+
 def _parse_alarm_chain(raw: RawSource) -> AlarmChain:
     filters = tuple(
         MetricFilter(
@@ -223,10 +259,7 @@ def _parse_alarm_chain(raw: RawSource) -> AlarmChain:
             region=c.endpoint_region,
             name=str(f.get("filterName", "")),
             pattern=str(f.get("filterPattern", "")),
-            metrics=tuple(
-                (str(t["metricNamespace"]), str(t["metricName"]), str(t.get("metricValue", "")))
-                for t in f.get("metricTransformations", [])
-            ),
+            metrics=tuple(_transformation(t) for t in f.get("metricTransformations", [])),
         )
         for c in raw.successful("DescribeMetricFilters")
         for f in (c.response or {}).get("metricFilters", [])
@@ -242,6 +275,18 @@ def _parse_alarm_chain(raw: RawSource) -> AlarmChain:
             enabled=bool(a.get("ActionsEnabled", True)),
             comparison=str(a.get("ComparisonOperator", "")),
             threshold=float(a.get("Threshold", 0.0)),
+            statistic=str(a.get("Statistic", "")),
+            extended_statistic=str(a.get("ExtendedStatistic", "")),
+            period=int(a.get("Period", 0)),
+            evaluation_periods=int(a.get("EvaluationPeriods", 1)),
+            datapoints_to_alarm=(
+                int(a["DatapointsToAlarm"]) if a.get("DatapointsToAlarm") is not None else None
+            ),
+            treat_missing_data=str(a.get("TreatMissingData") or "missing"),
+            dimensions=tuple(
+                sorted((str(d.get("Name")), str(d.get("Value"))) for d in a.get("Dimensions", []))
+            ),
+            unit=str(a.get("Unit") or ""),
         )
         for c in raw.successful("DescribeAlarms")
         for a in (c.response or {}).get("MetricAlarms", [])

@@ -7,13 +7,13 @@ import csv
 import io
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..pack.raw import RawSource, decode_bytes, parse_utc
+from ..pack.raw import RawSource, ResourceFailure, decode_bytes, parse_utc
 from .base import FetchContext, Scope, Source, error_code, register
 
 # ---------------------------------------------------------------- password policy
@@ -209,14 +209,32 @@ class AuthorizationDetails:
     groups: tuple[Mapping[str, Any], ...]
     roles: tuple[Mapping[str, Any], ...]
     policies: tuple[Mapping[str, Any], ...]  # customer managed policies, with their versions
+    # AWS managed policies attached to someone: ARN -> default version's document
+    aws_policies: Mapping[str, Any] = field(default_factory=dict)
+    failures: Mapping[str, ResourceFailure] = field(default_factory=dict)  # by policy ARN
+
+
+AWS_POLICY = "aws_managed_policy"
 
 
 def _fetch_authorization(ctx: FetchContext) -> None:
-    pages = ctx.client("iam").get_paginator("get_account_authorization_details")
-    # AWS managed policies are known by name (AdministratorAccess); listing all ~1,300 of them
-    # on every run would be noise.
-    for _ in pages.paginate(Filter=["User", "Group", "Role", "LocalManagedPolicy"]):
-        pass
+    iam = ctx.client("iam")
+    pages = iam.get_paginator("get_account_authorization_details")
+    # Listing all ~1,300 AWS managed policies on every run would be noise: only those attached
+    # to a user, group or role are read, each at its default version.
+    attached: set[str] = set()
+    for page in pages.paginate(Filter=["User", "Group", "Role", "LocalManagedPolicy"]):
+        for key in ("UserDetailList", "GroupDetailList", "RoleDetailList"):
+            for principal in page.get(key, []):
+                for policy in principal.get("AttachedManagedPolicies", []):
+                    if ":iam::aws:policy/" in str(policy.get("PolicyArn", "")):
+                        attached.add(str(policy["PolicyArn"]))
+
+    def default_version(arn: str) -> None:
+        version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+        iam.get_policy_version(PolicyArn=arn, VersionId=version)
+
+    ctx.each_resource(AWS_POLICY, {a: a for a in sorted(attached)}, default_version)
 
 
 def _parse_authorization(raw: RawSource) -> AuthorizationDetails:
@@ -227,11 +245,19 @@ def _parse_authorization(raw: RawSource) -> AuthorizationDetails:
             for e in (call.response or {}).get(key, [])
         )
 
+    aws_policies = {
+        str(call.parameters["PolicyArn"]): (call.response or {})
+        .get("PolicyVersion", {})
+        .get("Document")
+        for call in raw.successful("GetPolicyVersion")
+    }
     return AuthorizationDetails(
         entries("UserDetailList"),
         entries("GroupDetailList"),
         entries("RoleDetailList"),
         entries("Policies"),
+        aws_policies,
+        raw.failed_resources(AWS_POLICY),
     )
 
 
@@ -239,7 +265,7 @@ AUTHORIZATION_DETAILS = register(
     Source(
         name="iam.authorization_details",
         scope=Scope.GLOBAL,
-        actions=("iam:GetAccountAuthorizationDetails",),
+        actions=("iam:GetAccountAuthorizationDetails", "iam:GetPolicy", "iam:GetPolicyVersion"),
         fetch=_fetch_authorization,
         parse=_parse_authorization,
     )
