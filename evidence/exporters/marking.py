@@ -38,8 +38,12 @@ class Provenance:
 
     @staticmethod
     def of(run: Mapping[str, Any]) -> Provenance:
-        """From results.json's `run` block (packs without the fields are unmarked)."""
-        return Provenance(bool(run.get("demo", False)), not_aws(run.get("endpoints") or ()))
+        """From results.json's `run` block: `not_aws_endpoints`, judged per call when collected.
+        A pack made before that judgement lists every endpoint it used (nothing shows any was
+        AWS's own); a pack without endpoints at all is unmarked."""
+        judged = run.get("not_aws_endpoints")
+        endpoints = (run.get("endpoints") or ()) if judged is None else judged
+        return Provenance(bool(run.get("demo", False)), not_aws(endpoints))
 
     @property
     def notices(self) -> tuple[str, ...]:

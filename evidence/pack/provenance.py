@@ -8,10 +8,13 @@ endpoint actually used is recorded per call and any that is not AWS's is said on
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 import botocore.loaders
+from botocore.hooks import HierarchicalEmitter
+from botocore.regions import EndpointRulesetResolver
 
 
 def endpoint_origin(url: str) -> str:
@@ -24,33 +27,88 @@ def endpoint_origin(url: str) -> str:
     return f"{parts.scheme}://{host}".lower()
 
 
+# The switches under which AWS publishes more than one endpoint for a service and region: FIPS,
+# dual-stack, and the legacy global S3/STS hosts. Each combination is an endpoint of AWS's own.
+_VARIANTS = tuple(
+    {
+        "AWS::UseFIPS": fips,
+        "AWS::UseDualStack": dualstack,
+        "AWS::S3::UseGlobalEndpoint": global_endpoint,
+        "AWS::STS::UseGlobalEndpoint": global_endpoint,
+    }
+    for fips in (False, True)
+    for dualstack in (False, True)
+    for global_endpoint in (False, True)
+)
+
+
 @functools.cache
-def aws_dns_suffixes() -> tuple[str, ...]:
-    """Every AWS partition's DNS suffixes (amazonaws.com, api.aws, amazonaws.com.cn, ...), read
-    from botocore's own partition data, so a new partition needs no change here."""
-    data = botocore.loaders.create_loader().load_data("partitions")
-    suffixes: set[str] = set()
-    for partition in data["partitions"]:
-        outputs = partition.get("outputs", {})
-        for key in ("dnsSuffix", "dualStackDnsSuffix"):
-            if outputs.get(key):
-                suffixes.add(str(outputs[key]).lower())
-    return tuple(sorted(suffixes))
+def _loader() -> Any:
+    return botocore.loaders.create_loader()
 
 
-def is_aws_endpoint(url: str) -> bool:
-    """True when the endpoint is HTTPS on a host under an AWS partition's DNS suffix.
+@functools.cache
+def _resolver(service_model: Any, region: str, variant: int) -> Any:
+    """botocore's endpoint-ruleset resolver for one service with no custom endpoint (SDK::Endpoint
+    unset) and no event handlers: what a default client would resolve."""
+    loader = _loader()
+    ruleset = loader.load_service_model(service_model.service_name, "endpoint-rule-set-1")
+    builtins = {
+        "SDK::Endpoint": None,
+        "AWS::S3::Accelerate": False,
+        "AWS::S3::ForcePathStyle": False,
+        "AWS::S3::UseArnRegion": True,
+        "AWS::S3Control::UseArnRegion": False,
+        "AWS::S3::DisableMultiRegionAccessPoints": False,
+        "AWS::Auth::AccountIdEndpointMode": "disabled",
+        "AWS::Region": region,
+        **_VARIANTS[variant],
+    }
+    return EndpointRulesetResolver(
+        endpoint_ruleset_data=ruleset,
+        partition_data=loader.load_data("partitions"),
+        service_model=service_model,
+        builtins=builtins,
+        client_context={},
+        event_emitter=HierarchicalEmitter(),
+    )
+
+
+def aws_origins(operation_model: Any, parameters: Mapping[str, Any], region: str) -> frozenset[str]:
+    """The endpoints (`scheme://host`) botocore itself resolves for this call in `region` with no
+    custom endpoint: one per FIPS/dual-stack/global variant the service offers there (variants the
+    ruleset rejects for that region are left out). `operation_model` is botocore's OperationModel;
+    `parameters` the call's API parameters (S3 puts the bucket in the host).
+
+    This, not a DNS suffix, decides what is AWS's own: API Gateway, ELB, CloudFront, Lambda URL
+    and S3 website hosts are under amazonaws.com too but are served by the customer.
+    """
+    origins: set[str] = set()
+    for variant in range(len(_VARIANTS)):
+        resolver = _resolver(operation_model.service_model, region, variant)
+        try:
+            url = resolver.construct_endpoint(operation_model, dict(parameters), {}).url
+        except Exception:  # noqa: BLE001 - a variant AWS does not offer in this region
+            continue
+        origins.add(endpoint_origin(url))
+    return frozenset(origins - {""})
+
+
+def is_aws_endpoint(
+    url: str, operation_model: Any, parameters: Mapping[str, Any], region: str
+) -> bool:
+    """True when `url` reached an endpoint botocore resolves for this service, region and call
+    (`aws_origins`), over HTTPS.
 
     Plain HTTP is not counted as AWS even on an AWS host name: without TLS nothing shows the
     answer came from AWS (every AWS API endpoint serves HTTPS).
     """
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower().rstrip(".")
-    if parts.scheme.lower() != "https" or not host:
+    origin = endpoint_origin(url)
+    if not origin.startswith("https://"):
         return False
-    return any(host == suffix or host.endswith("." + suffix) for suffix in aws_dns_suffixes())
+    return origin in aws_origins(operation_model, parameters, region)
 
 
 def not_aws(endpoints: Iterable[str]) -> tuple[str, ...]:
-    """The endpoints (sorted, each once) that are not AWS's own."""
-    return tuple(sorted({e for e in endpoints if e and not is_aws_endpoint(e)}))
+    """The endpoints (sorted, each once, blanks dropped) recorded as not AWS's own."""
+    return tuple(sorted({e for e in endpoints if e}))
