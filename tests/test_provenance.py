@@ -13,8 +13,8 @@ from botocore.config import Config
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from evidence.exporters.marking import DEMO_NOTICE, Provenance, readme_notices
 from evidence.collect.recorder import Recorder
+from evidence.exporters.marking import DEMO_NOTICE, Provenance, readme_notices
 from evidence.pack.provenance import endpoint_origin, is_aws_endpoint, not_aws
 from tests.conftest import ACCOUNT, Aws
 
@@ -34,24 +34,67 @@ def _operation(service: str, operation: str) -> Any:
         ("https://sts.us-east-1.amazonaws.com", "sts", "GetCallerIdentity", {}, "us-east-1", True),
         ("https://sts.amazonaws.com", "sts", "GetCallerIdentity", {}, "us-east-1", True),
         ("https://s3.cn-north-1.amazonaws.com.cn", "s3", "ListBuckets", {}, "cn-north-1", True),
-        ("https://ec2.us-gov-west-1.amazonaws.com", "ec2", "DescribeVpcs", {}, "us-gov-west-1", True),
-        ("https://my-bucket.s3.eu-west-1.amazonaws.com", "s3", "GetBucketPolicy",
-         {"Bucket": "my-bucket"}, "eu-west-1", True),
+        (
+            "https://ec2.us-gov-west-1.amazonaws.com",
+            "ec2",
+            "DescribeVpcs",
+            {},
+            "us-gov-west-1",
+            True,
+        ),
+        (
+            "https://my-bucket.s3.eu-west-1.amazonaws.com",
+            "s3",
+            "GetBucketPolicy",
+            {"Bucket": "my-bucket"},
+            "eu-west-1",
+            True,
+        ),
         # Customer-served hosts with AWS certificates under amazonaws.com: not AWS's API.
-        ("https://abc123.execute-api.us-east-1.amazonaws.com", "iam", "ListUsers", {},
-         "us-east-1", False),
-        ("https://my-alb-1.us-east-1.elb.amazonaws.com", "ec2", "DescribeVpcs", {},
-         "us-east-1", False),
-        ("https://abcd1234.lambda-url.us-east-1.on.aws", "sts", "GetCallerIdentity", {},
-         "us-east-1", False),
-        ("https://my-bucket.s3-website-us-east-1.amazonaws.com", "s3", "ListBuckets", {},
-         "us-east-1", False),
+        (
+            "https://abc123.execute-api.us-east-1.amazonaws.com",
+            "iam",
+            "ListUsers",
+            {},
+            "us-east-1",
+            False,
+        ),
+        (
+            "https://my-alb-1.us-east-1.elb.amazonaws.com",
+            "ec2",
+            "DescribeVpcs",
+            {},
+            "us-east-1",
+            False,
+        ),
+        (
+            "https://abcd1234.lambda-url.us-east-1.on.aws",
+            "sts",
+            "GetCallerIdentity",
+            {},
+            "us-east-1",
+            False,
+        ),
+        (
+            "https://my-bucket.s3-website-us-east-1.amazonaws.com",
+            "s3",
+            "ListBuckets",
+            {},
+            "us-east-1",
+            False,
+        ),
         ("https://d111111abcdef8.cloudfront.net", "iam", "ListUsers", {}, "us-east-1", False),
         # Another service's or another region's endpoint is not this call's.
         ("https://kms.us-east-1.amazonaws.com", "iam", "ListUsers", {}, "us-east-1", False),
         ("https://ec2.us-west-2.amazonaws.com", "ec2", "DescribeVpcs", {}, "eu-west-1", False),
-        ("https://other-bucket.s3.eu-west-1.amazonaws.com", "s3", "GetBucketPolicy",
-         {"Bucket": "my-bucket"}, "eu-west-1", False),
+        (
+            "https://other-bucket.s3.eu-west-1.amazonaws.com",
+            "s3",
+            "GetBucketPolicy",
+            {"Bucket": "my-bucket"},
+            "eu-west-1",
+            False,
+        ),
         ("http://iam.amazonaws.com", "iam", "ListUsers", {}, "us-east-1", False),  # no TLS
         ("https://amazonaws.com.attacker.example", "iam", "ListUsers", {}, "us-east-1", False),
         ("http://127.0.0.1:5000", "iam", "ListUsers", {}, "us-east-1", False),

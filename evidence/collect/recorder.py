@@ -217,7 +217,6 @@ class Recorder:
             )
         )
 
-
     def _is_aws(self, endpoint: str, context: Mapping[str, Any]) -> bool:
         """Whether `endpoint` is the one botocore resolves for this call with no custom endpoint
         (a host once found AWS's own for a service and region stays so: the check is not cheap)."""

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import botocore.loaders
+from botocore.exceptions import BotoCoreError
 from botocore.hooks import HierarchicalEmitter
 from botocore.regions import EndpointRulesetResolver
 
@@ -53,7 +54,7 @@ def _resolver(service_model: Any, region: str, variant: int) -> Any:
     unset) and no event handlers: what a default client would resolve."""
     loader = _loader()
     ruleset = loader.load_service_model(service_model.service_name, "endpoint-rule-set-1")
-    builtins = {
+    builtins: Any = {  # botocore's EndpointResolverBuiltins, by their ruleset names
         "SDK::Endpoint": None,
         "AWS::S3::Accelerate": False,
         "AWS::S3::ForcePathStyle": False,
@@ -88,7 +89,7 @@ def aws_origins(operation_model: Any, parameters: Mapping[str, Any], region: str
         resolver = _resolver(operation_model.service_model, region, variant)
         try:
             url = resolver.construct_endpoint(operation_model, dict(parameters), {}).url
-        except Exception:  # noqa: BLE001 - a variant AWS does not offer in this region
+        except BotoCoreError:  # a variant AWS does not offer in this region
             continue
         origins.add(endpoint_origin(url))
     return frozenset(origins - {""})
