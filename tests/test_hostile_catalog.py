@@ -197,7 +197,7 @@ def test_a_catalogue_over_the_size_limit_is_refused_before_parsing(
     run = cli("controls", "--controls", str(controls))
     assert run.code == 2
     (line,) = run.err.strip().splitlines()
-    assert "controls.yaml: larger than 1024 KiB" in line
+    assert "controls.yaml: larger than 1 MiB" in line
 
 
 @pytest.mark.parametrize(
