@@ -560,7 +560,11 @@ def _interrupted(sealed: SealedPacks) -> None:
         sys.stderr.flush()
 
 
-class Terminated(Exception):
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread. A BaseException like KeyboardInterrupt: handlers of
+    failures (`except Exception`: an exporter's, a source's) must not take a termination for
+    one and carry on sealing a pack."""
+
     def __init__(self, code: int) -> None:
         super().__init__(code)
         self.code = code
