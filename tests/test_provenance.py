@@ -50,6 +50,14 @@ def _operation(service: str, operation: str) -> Any:
             "eu-west-1",
             True,
         ),
+        (  # path-style addressing (a profile's `addressing_style = path`)
+            "https://s3.eu-west-1.amazonaws.com",
+            "s3",
+            "GetBucketPolicy",
+            {"Bucket": "my-bucket"},
+            "eu-west-1",
+            True,
+        ),
         # Customer-served hosts with AWS certificates under amazonaws.com: not AWS's API.
         (
             "https://abc123.execute-api.us-east-1.amazonaws.com",

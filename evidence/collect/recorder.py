@@ -75,7 +75,9 @@ class Recorder:
         self.endpoints: set[str] = set()  # every endpoint a call of the run reached
         # Those that were not the endpoint botocore resolves for the call's service and region.
         self.not_aws_endpoints: set[str] = set()
-        self._aws_seen: set[tuple[str, str, str]] = set()  # (service, region, endpoint) judged AWS
+        # (service, region, endpoint) -> judged AWS's own: a host's judgement is the same for
+        # every call of a service in a region (an S3 bucket's host serves that bucket only).
+        self._judged: dict[tuple[str, str, str], bool] = {}
 
     def attach(self, client: Any) -> Any:
         events = client.meta.events
@@ -218,20 +220,19 @@ class Recorder:
         )
 
     def _is_aws(self, endpoint: str, context: Mapping[str, Any]) -> bool:
-        """Whether `endpoint` is the one botocore resolves for this call with no custom endpoint
-        (a host once found AWS's own for a service and region stays so: the check is not cheap)."""
+        """Whether `endpoint` is the one botocore resolves for this call with no custom endpoint,
+        judged once per service, region and endpoint (a resolution takes about a millisecond)."""
         region = str(context.get("client_region", "") or "")
         if _CALL_KEY not in context:
             return False
         model, parameters = context[_CALL_KEY]
         key = (str(model.service_model.service_name), region, endpoint)
-        if key in self._aws_seen:
-            return True
-        if not is_aws_endpoint(endpoint, model, parameters, region):
-            return False
-        with self._lock:
-            self._aws_seen.add(key)
-        return True
+        judged = self._judged.get(key)
+        if judged is None:
+            judged = is_aws_endpoint(endpoint, model, parameters, region)
+            with self._lock:
+                self._judged[key] = judged
+        return judged
 
 
 def redact(value: Any) -> Any:

@@ -29,14 +29,17 @@ def endpoint_origin(url: str) -> str:
 
 
 # The switches under which AWS publishes more than one endpoint for a service and region: FIPS,
-# dual-stack, and the legacy global S3/STS hosts. Each combination is an endpoint of AWS's own.
+# dual-stack, the legacy global S3/STS hosts and S3 path-style addressing (a profile's
+# `addressing_style = path`). Each combination is an endpoint of AWS's own; the default first.
 _VARIANTS = tuple(
     {
         "AWS::UseFIPS": fips,
         "AWS::UseDualStack": dualstack,
         "AWS::S3::UseGlobalEndpoint": global_endpoint,
         "AWS::STS::UseGlobalEndpoint": global_endpoint,
+        "AWS::S3::ForcePathStyle": path_style,
     }
+    for path_style in (False, True)
     for fips in (False, True)
     for dualstack in (False, True)
     for global_endpoint in (False, True)
@@ -57,7 +60,6 @@ def _resolver(service_model: Any, region: str, variant: int) -> Any:
     builtins: Any = {  # botocore's EndpointResolverBuiltins, by their ruleset names
         "SDK::Endpoint": None,
         "AWS::S3::Accelerate": False,
-        "AWS::S3::ForcePathStyle": False,
         "AWS::S3::UseArnRegion": True,
         "AWS::S3Control::UseArnRegion": False,
         "AWS::S3::DisableMultiRegionAccessPoints": False,
@@ -84,15 +86,18 @@ def aws_origins(operation_model: Any, parameters: Mapping[str, Any], region: str
     This, not a DNS suffix, decides what is AWS's own: API Gateway, ELB, CloudFront, Lambda URL
     and S3 website hosts are under amazonaws.com too but are served by the customer.
     """
-    origins: set[str] = set()
+    return frozenset(_resolved(operation_model, parameters, region)) - {""}
+
+
+def _resolved(operation_model: Any, parameters: Mapping[str, Any], region: str) -> Iterable[str]:
+    """Each variant's endpoint origin, resolved one at a time (callers may stop early)."""
     for variant in range(len(_VARIANTS)):
         resolver = _resolver(operation_model.service_model, region, variant)
         try:
             url = resolver.construct_endpoint(operation_model, dict(parameters), {}).url
         except BotoCoreError:  # a variant AWS does not offer in this region
             continue
-        origins.add(endpoint_origin(url))
-    return frozenset(origins - {""})
+        yield endpoint_origin(url)
 
 
 def is_aws_endpoint(
@@ -107,7 +112,7 @@ def is_aws_endpoint(
     origin = endpoint_origin(url)
     if not origin.startswith("https://"):
         return False
-    return origin in aws_origins(operation_model, parameters, region)
+    return any(origin == resolved for resolved in _resolved(operation_model, parameters, region))
 
 
 def not_aws(endpoints: Iterable[str]) -> tuple[str, ...]:
