@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .assemble.finish import PackOutcome, account_aliases
-from .audit.export import pack_catalog
+from .audit.pack_catalog import pack_catalog
 from .catalog.loader import load_catalog
 from .catalog.seed import choose_catalog
 from .collect.accounts import DEFAULT_ROLE, Progress

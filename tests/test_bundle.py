@@ -111,7 +111,7 @@ def test_bundle_refuses_a_pack_that_does_not_verify(sealed: Path, cli: Any, tmp_
     shutil.copytree(sealed, copy)
     (copy / "results.json").write_text("{}")
     run = cli("bundle", str(copy))
-    assert run.code == 2 and "does not verify (results.json)" in run.err
+    assert run.code == 2 and "does not verify (changed: results.json" in run.err
     assert not (tmp_path / f"{sealed.name}.zip").exists()
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from evidence.audit.export import pack_catalog
+from evidence.audit.pack_catalog import pack_catalog
 from evidence.collect.clients import AwsSettings, client_config
 from evidence.evaluate.engine import evaluate
 from evidence.pack.raw import RawStore
@@ -249,7 +249,7 @@ def test_export_refuses_a_pack_that_does_not_verify(aws: Aws, collect: Any, cli:
     (pack / "results.json").write_text("{}")
     run = cli("export", str(pack))
     assert run.code == 2
-    assert "does not verify (results.json)" in run.err
+    assert "does not verify (changed: results.json" in run.err
 
 
 # ---------------------------------------------------------------- exit codes and faults

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import hashlib
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +20,16 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from bench.bench_workbook import synthetic
+from evidence.assemble.finish import finish_pack
+from evidence.audit.pack_catalog import pack_catalog
 from evidence.audit.sample import draw, selection_key
 from evidence.audit.sample_sizes import DEFAULT_TABLE
-from evidence.model import item_id
 from evidence.pack.builder import PackBuilder, sha256_file
-from tests.conftest import REPO, collect_pack, emulated_aws
+from evidence.pack.runinfo import RunInfo
+from tests.conftest import ACCOUNT, REPO, collect_pack, emulated_aws
 from tests.faultproxy import FaultProxy
 from tests.test_checks_iam import console_user
+from tests.test_pdf import demo_pack_dir
 
 USERS = 30
 
@@ -41,31 +46,53 @@ def users_pack(moto_url: str, proxy: FaultProxy, tmp_path_factory: pytest.TempPa
     return pack
 
 
+BIG = 10_000
+
+
+def grow_credential_report(pack_dir: Path, users: int) -> None:
+    """Give the credential report of a pack being built `users` console users, as AWS would
+    report them for such an account (rows shaped like the collected ones: a third without MFA).
+    The report is fetched once per account, so raw/ holds no other trace of the users."""
+    path = pack_dir / f"raw/{ACCOUNT}/global/iam.credential_report.json"
+    raw = json.loads(path.read_text())
+    (call,) = [c for c in raw["calls"] if c["operation"] == "GetCredentialReport"]
+    lines = base64.b64decode(call["response"]["Content"]["$base64"]).decode().splitlines()
+    header, rows = lines[0], list(csv.DictReader(lines))
+    template = next(r for r in rows if r["user"] == "user-01")
+    grown = [r for r in rows if r["user"] == "<root_account>"]
+    for n in range(users):
+        name = f"user-{n:05d}"
+        arn = template["arn"].replace("user-01", name)
+        grown.append({**template, "user": name, "arn": arn, "mfa_active": str(n % 3 != 0).lower()})
+    out = io.StringIO()
+    writer = csv.DictWriter(out, header.split(","), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(grown)
+    content = out.getvalue().encode()
+    call["response"]["Content"]["$base64"] = base64.b64encode(content).decode()
+    path.write_text(json.dumps(raw))
+    for extra in raw.get("extra_files") or []:
+        (pack_dir / extra).write_bytes(content)  # the decoded copy beside the JSON
+
+
 @pytest.fixture(scope="module")
-def big_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A sealed pack whose EC2-01 population is 10,000 snapshots, with an event population of
-    the period beside it (as the audit-period work lists them: objects with stable ids)."""
-    document, run = synthetic(10_000)
-    control = document["controls"][0]
-    control["period"] = {
-        "events": [
-            {
-                "id": item_id("events", "123456789012", "us-east-1", f"event-{n}"),
-                "event_name": "ModifySnapshotAttribute",
-                "event_time": f"2026-10-{n % 28 + 1:02d}T12:00:00Z",
-                "principal": "arn:aws:iam::123456789012:user/ops",
-            }
-            for n in range(120)
-        ]
-    }
-    # As the period block lists an event population: ids of the events of one name.
-    events = control["period"]["events"]
-    control["period"]["populations"] = {"ModifySnapshotAttribute": [e["id"] for e in events[:30]]}
-    output = tmp_path_factory.mktemp("big")
-    with PackBuilder(output) as pack:
-        document["run"]["pack"] = "123456789012_20261122T001000Z"
-        pack.write_json("results.json", document)
-        return pack.seal(document["run"]["pack"], run.finished)
+def big_pack(users_pack: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real pack whose IAM-03 population is 10,000 console users: the users pack's raw/ with
+    its credential report grown (grow_credential_report), then evaluated, exported and sealed
+    by the same code as every pack, so it verifies in full like any other."""
+    run = RunInfo.read(users_pack)
+    with PackBuilder(tmp_path_factory.mktemp("big")) as pack:
+        shutil.copytree(users_pack / "raw", pack.dir / "raw")
+        grow_credential_report(pack.dir, BIG)
+        outcome = finish_pack(pack, pack_catalog(users_pack, run), run, datetime.now(UTC))
+    return outcome.path
+
+
+@pytest.fixture(scope="module")
+def period_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's pack: a 30-day audit period in which NET-01 has change events (an SSH rule
+    opened and revoked), listed by id per event name."""
+    return demo_pack_dir(tmp_path_factory.mktemp("period"))
 
 
 def sample_cli(cli: Any, pack: Path, *args: str) -> Any:
@@ -372,82 +399,60 @@ def test_a_changed_pack_is_not_sampled(users_pack: Path, cli: Any, tmp_path: Pat
     results = copy / "results.json"
     results.write_text(results.read_text().replace('"fail"', '"pass"'))
     run = sample_cli(cli, copy, "--control", "IAM-03", "--size", "3", "--seed", "1")
-    assert run.code == 2 and "does not verify (results.json)" in run.err
+    assert run.code == 2 and "does not verify (changed: results.json" in run.err
     assert sorted(p.name for p in tmp_path.iterdir()) == [users_pack.name]
 
 
 # ---------------------------------------------------------------- any population, any size
 
 
+def control_of(pack: Path, control: str) -> dict[str, Any]:
+    results = json.loads((pack / "results.json").read_text())
+    found: dict[str, Any] = next(c for c in results["controls"] if c["id"] == control)
+    return found
+
+
 def test_a_population_of_10000_items(big_pack: Path, cli: Any, tmp_path: Path) -> None:
     start = time.perf_counter()
     run = sample_cli(
-        cli,
-        big_pack,
-        "--control",
-        "EC2-01",
-        "--size",
-        "25",
-        "--seed",
-        "2026",
-        "--output",
+        cli, big_pack, "--control", "IAM-03", "--size", "25", "--seed", "2026", "--output",
         str(tmp_path),
-    )
+    )  # fmt: skip
     seconds = time.perf_counter() - start
     assert run.code == 0, run.err
     (folder,) = tmp_path.iterdir()
     block, rows = read_sample_csv(folder)
-    assert block["population_count"] == "10000" and len(rows) == 25
-    results = json.loads((big_pack / "results.json").read_text())
-    assert [r["id"] for r in rows] == expected_ids(results["controls"][0]["items"], "2026", 25)
-    assert (
-        len(list(load_workbook(folder / "sample.xlsx", read_only=True)["Population"].rows))
-        == 10_001
-    )
-    assert seconds < 60, f"sampling 10,000 items took {seconds:.1f} s"
+    items = control_of(big_pack, "IAM-03")["items"]
+    assert len(items) == BIG
+    assert block["population_count"] == str(BIG) and len(rows) == 25
+    assert [r["id"] for r in rows] == expected_ids(items, "2026", 25)
+    sheet = load_workbook(folder / "sample.xlsx", read_only=True)["Population"]
+    assert len(list(sheet.rows)) == BIG + 1
+    assert seconds < 120, f"verifying and sampling 10,000 items took {seconds:.1f} s"
     per_event = sample_cli(
-        cli,
-        big_pack,
-        "--control",
-        "EC2-01",
-        "--frequency",
-        "per-event",
-        "--seed",
-        "2026",
-        "--output",
-        str(tmp_path / "pe"),
-    )
+        cli, big_pack, "--control", "IAM-03", "--frequency", "per-event", "--seed", "2026",
+        "--output", str(tmp_path / "pe"),
+    )  # fmt: skip
     (folder,) = (tmp_path / "pe").iterdir()
     assert per_event.code == 0 and len(read_sample_csv(folder)[1]) == 40
     assert [r["id"] for r in read_sample_csv(folder)[1]][:25] == [r["id"] for r in rows]
 
 
-def test_an_event_population_of_the_period(big_pack: Path, cli: Any, tmp_path: Path) -> None:
+def test_an_event_population_of_the_period(period_pack: Path, cli: Any, tmp_path: Path) -> None:
     run = sample_cli(
-        cli,
-        big_pack,
-        "--control",
-        "EC2-01",
-        "--population",
-        "period.events",
-        "--frequency",
-        "per-event",
-        "--seed",
-        "7",
-        "--output",
-        str(tmp_path),
-    )
+        cli, period_pack, "--control", "NET-01", "--population", "period.changes",
+        "--frequency", "per-event", "--seed", "7", "--output", str(tmp_path),
+    )  # fmt: skip
     assert run.code == 0, run.err
     (folder,) = tmp_path.iterdir()
     block, rows = read_sample_csv(folder)
-    assert (block["population"], block["population_count"], len(rows)) == (
-        "period.events",
-        "120",
-        25,
-    )
-    assert rows[0]["event_name"] == "ModifySnapshotAttribute" and rows[0]["principal"]
+    changes = control_of(period_pack, "NET-01")["period"]["changes"]
+    assert (block["population"], block["population_count"]) == ("period.changes", "2")
+    assert [r["id"] for r in rows] == expected_ids(changes, "7", len(rows)) and rows
+    names = {"AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress"}
+    assert all(r["event_name"] in names and r["principal"] for r in rows)
     readme = (folder / "README.txt").read_text()
-    assert "--population period.events" in readme
+    assert "--population period.changes" in readme
 
 
 def test_libreoffice_opens_the_sample_workbook(users_pack: Path, cli: Any, tmp_path: Path) -> None:
@@ -475,15 +480,15 @@ def test_libreoffice_opens_the_sample_workbook(users_pack: Path, cli: Any, tmp_p
     assert "pack_manifest_sha256" in text and users_pack.name in flat
 
 
-def test_an_event_population_named_by_ids(big_pack: Path, cli: Any, tmp_path: Path) -> None:
-    population = "period.populations.ModifySnapshotAttribute"
-    run = sample_cli(cli, big_pack, "--control", "EC2-01", "--population", population,
-                     "--size", "5", "--seed", "7", "--output", str(tmp_path))  # fmt: skip
+def test_an_event_population_named_by_ids(period_pack: Path, cli: Any, tmp_path: Path) -> None:
+    population = "period.populations.AuthorizeSecurityGroupIngress"
+    run = sample_cli(cli, period_pack, "--control", "NET-01", "--population", population,
+                     "--size", "1", "--seed", "7", "--output", str(tmp_path))  # fmt: skip
     assert run.code == 0, run.err
     (folder,) = tmp_path.iterdir()
     block, rows = read_sample_csv(folder)
-    assert (block["population"], block["population_count"], len(rows)) == (population, "30", 5)
-    results = json.loads((big_pack / "results.json").read_text())
-    events = results["controls"][0]["period"]["events"][:30]
-    assert [r["id"] for r in rows] == expected_ids(events, "7", 5)
-    assert all(r["event_name"] == "ModifySnapshotAttribute" for r in rows)  # the events themselves
+    assert (block["population"], block["population_count"], len(rows)) == (population, "1", 1)
+    period = control_of(period_pack, "NET-01")["period"]
+    (wanted,) = period["populations"]["AuthorizeSecurityGroupIngress"]
+    assert rows[0]["id"] == wanted
+    assert rows[0]["event_name"] == "AuthorizeSecurityGroupIngress"  # the event itself

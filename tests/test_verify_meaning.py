@@ -268,3 +268,44 @@ def test_results_removed_and_resealed_is_still_a_difference(pack: Path, cli: Any
     run = cli("verify", str(pack))
     assert run.code == 1
     assert "results: results.json: unreadable" in run.out
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["export", "--output", "{out}"],
+        ["export", "--oscal", "--output", "{out}"],
+        ["sample", "--control", "IAM-03", "--size", "1", "--seed", "s", "--output", "{out}"],
+        ["bundle", "--output", "{out}"],
+        ["diff", "{original}"],
+    ],
+    ids=["export", "oscal", "sample", "bundle", "diff"],
+)
+def test_no_command_carries_a_resealed_tamper_on(
+    command: list[str], sealed: Path, pack: Path, cli: Any, tmp_path: Path
+) -> None:
+    """The issue's forgery (a raw file edited, the hashes regenerated) passes a hash check; every
+    command that reads a pack verifies it in full first and refuses it, writing nothing."""
+    edit_json(pack / POLICY_FILE, lambda raw: set_min_length(raw, 4))
+    reseal(pack)
+    out = tmp_path / "derived"
+    args = [a.format(out=out, original=sealed) for a in command]
+    run = cli(args[0], *args[1:], str(pack)) if args[0] != "diff" else cli(*args, str(pack))
+    assert run.code == 2
+    (line,) = run.err.strip().splitlines()
+    assert line.startswith(f"soc-evidence: error: {pack}: does not verify (cited: {POLICY_FILE}")
+    assert "IAM-01" in line and line.endswith("refusing to " + line.rsplit("refusing to ")[1])
+    assert not out.exists() or not any(out.iterdir())
+    assert (
+        sorted(p.name for p in pack.parent.iterdir()) == [pack.name, "derived"][: 1 + out.exists()]
+    )
+
+
+def test_an_exported_pack_points_back_to_the_pack_it_came_from(pack: Path, cli: Any) -> None:
+    run = cli("export", "--output", str(pack.parent / "exports"), str(pack))
+    assert run.code == 1  # the pack's findings, re-evaluated
+    (exported,) = (pack.parent / "exports").iterdir()
+    meta = json.loads((exported / "results.json").read_text())["run"]
+    manifest = hashlib.sha256((pack / "manifest.json").read_bytes()).hexdigest()
+    assert meta["exported_from"] == {"pack": pack.name, "manifest_sha256": manifest}
+    assert cli("verify", str(exported)).code == 0

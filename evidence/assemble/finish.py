@@ -7,7 +7,7 @@ always be rebuilt offline from its raw evidence.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -82,6 +82,7 @@ def finish_pack(
     name: str | None = None,
     exporters: Sequence[Exporter] = EXPORTERS,
     signer: Signer | None = None,
+    exported_from: Mapping[str, str] | None = None,
 ) -> PackOutcome:
     """Steps 2 to 5 of the write order; raw/ and raw/run.json are already in pack.dir.
 
@@ -89,6 +90,9 @@ def finish_pack(
     results.json, the failure is named in results.json (`export_failures`) and README.txt, and
     the exit code is 3, so `export` can rebuild the missing file from the sealed pack later. A
     signature asked for that cannot be made leaves the pack sealed and unsigned, also exit 3.
+
+    `exported_from`: for a pack re-exported from another (`export`), that pack's name and
+    manifest SHA-256, recorded as `run.exported_from` so the new pack points back to its source.
     """
     pack.write_json(RUN_FILE, run.to_json())
     pack.write_bytes(CONTROLS_COPY, catalog.text)
@@ -97,6 +101,8 @@ def finish_pack(
     chain = chain_fields(pack.output_dir, run.scope)  # the hash chain to the pack before it
     document["run"]["previous_pack"] = chain["previous_pack"]
     document["history"] = chain["history"]
+    if exported_from is not None:
+        document["run"]["exported_from"] = dict(exported_from)
     document = write_exports(pack, document, run, exporters, name)
     signed_by = signer.key if signer is not None else None
     readme = pack_readme(name, document, pack.dir, signed_by)

@@ -23,7 +23,8 @@ from ..errors import NotAPackError
 from ..evaluate.results import read_results
 from ..pack.chain import check_link
 from ..pack.raw import parse_utc
-from ..pack.verify import VerifyReport, read_manifest, verify_pack
+from ..pack.verify import VerifyReport, verify_pack
+from .gate import require_verified
 
 BUNDLE_SUFFIX = ".zip"
 DIGEST_SUFFIX = ".sha256"
@@ -45,12 +46,7 @@ def write_bundle(pack_dir: Path, output_dir: Path | None = None) -> Bundle:
     Raises NotAPackError when the folder is not a pack, does not verify, or holds a link or
     anything other than regular files and folders.
     """
-    read_manifest(pack_dir)
-    report = verify_pack(pack_dir)
-    if not report.intact:
-        raise NotAPackError(
-            f"{pack_dir}: does not verify ({_problems(report)}); refusing to bundle it"
-        )
+    require_verified(pack_dir, "bundle it")
     stamp = parse_utc(read_results(pack_dir)["run"]["as_of"]).timetuple()[:6]
     files = _pack_files(pack_dir)
     target_dir = output_dir if output_dir is not None else pack_dir.parent
@@ -90,13 +86,6 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _problems(report: VerifyReport) -> str:
-    names = report.changed + report.missing + report.extra
-    if report.chain is not None and report.chain.broken:
-        names.append(report.chain.message)
-    return ", ".join(names)
 
 
 @dataclass

@@ -13,10 +13,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from ..errors import NotAPackError
 from ..evaluate.results import read_results
 from ..model import Status
-from ..pack.verify import verify_pack
+from .gate import require_verified
 
 _FAILING = {str(Status.FAIL)}
 _EXCEPTED = str(Status.EXCEPTION)
@@ -95,12 +94,7 @@ def diff_pack_dirs(old: Path, new: Path) -> PackDiff:
 
 
 def _verified_results(pack: Path) -> dict[str, Any]:
-    report = verify_pack(pack)
-    if not report.intact:
-        names = ", ".join(report.changed + report.missing + report.extra)
-        if report.chain is not None and report.chain.broken:
-            names = ", ".join(filter(None, (names, report.chain.message)))
-        raise NotAPackError(f"{pack}: does not verify ({names}); refusing to compare it")
+    require_verified(pack, "compare it")
     return read_results(pack)
 
 

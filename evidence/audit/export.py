@@ -7,23 +7,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from ..assemble.finish import CONTROLS_COPY, PackOutcome, finish_pack, pack_name, stamp
+from ..assemble.finish import PackOutcome, finish_pack, pack_name, stamp
 from ..catalog.attachments import ATTACHMENTS_DIR
-from ..catalog.loader import Catalog, load_catalog
 from ..catalog.requests import REQUESTS_DIR
-from ..errors import NotAPackError
 from ..exporters import EXPORTERS, Exporter
-from ..pack.builder import PRIVATE, PackBuilder, PackMode, SealedPacks
+from ..pack.builder import MANIFEST, PRIVATE, PackBuilder, PackMode, SealedPacks, sha256_file
 from ..pack.raw import RAW_DIR
 from ..pack.runinfo import RunInfo
 from ..pack.signing import Signer
-from ..pack.verify import read_manifest, verify_pack
-
-
-def pack_catalog(pack_dir: Path, run: RunInfo) -> Catalog:
-    """The controls a pack was collected for: its catalogue copy, narrowed to the run's ids
-    (an `--only` pull collected only those)."""
-    return load_catalog(pack_dir / CONTROLS_COPY).select(list(run.control_ids))
+from .gate import require_verified
+from .pack_catalog import pack_catalog
 
 
 def export_pack(
@@ -40,13 +33,7 @@ def export_pack(
     The source pack must verify; it is only read, never changed. This is also how a file whose
     exporter failed (results.json `export_failures`) is rebuilt.
     """
-    read_manifest(source)
-    report = verify_pack(source)
-    if not report.intact:
-        names = ", ".join(report.changed + report.missing + report.extra)
-        if report.chain is not None and report.chain.broken:
-            names = ", ".join(filter(None, (names, report.chain.message)))
-        raise NotAPackError(f"{source}: does not verify ({names}); refusing to export from it")
+    require_verified(source, "export from it")
     run = RunInfo.read(source)
     catalog = pack_catalog(source, run)
     with PackBuilder(output_dir, mode, ledger) as pack:
@@ -56,6 +43,14 @@ def export_pack(
         if (source / REQUESTS_DIR).is_dir():
             shutil.copytree(source / REQUESTS_DIR, pack.dir / REQUESTS_DIR)
         name = f"{pack_name(run)}_export_{stamp(now)}"
+        source_manifest = sha256_file(source / MANIFEST)  # verified above, read once more
         return finish_pack(
-            pack, catalog, run, evaluated_at=now, name=name, exporters=exporters, signer=signer
+            pack,
+            catalog,
+            run,
+            evaluated_at=now,
+            name=name,
+            exporters=exporters,
+            signer=signer,
+            exported_from={"pack": source.name, "manifest_sha256": source_manifest},
         )

@@ -29,10 +29,10 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .. import TOOL_NAME, __version__
-from ..errors import EvidenceToolError, NotAPackError
+from ..errors import EvidenceToolError
 from ..evaluate.results import read_results
 from ..pack.raw import parse_utc
-from ..pack.verify import read_manifest, verify_pack
+from .gate import require_verified
 
 OSCAL_SUFFIX = "_assessment-results.oscal.json"
 NAMESPACE = "urn:soc-evidence:oscal"  # qualifies this tool's own property names
@@ -50,11 +50,7 @@ def write_oscal(pack_dir: Path, output_dir: Path) -> Path:
     Raises NotAPackError for a folder that is not a pack or does not verify, and
     EvidenceToolError when compliance-trestle is not installed.
     """
-    read_manifest(pack_dir)
-    report = verify_pack(pack_dir)
-    if not report.intact:
-        names = ", ".join(report.changed + report.missing + report.extra)
-        raise NotAPackError(f"{pack_dir}: does not verify ({names}); refusing to export it")
+    require_verified(pack_dir, "export it")
     target = oscal_path(pack_dir, output_dir)
     if target.resolve().is_relative_to(pack_dir.resolve()):
         raise EvidenceToolError(f"{target}: would be inside the pack; packs are never modified")

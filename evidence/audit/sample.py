@@ -19,10 +19,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import NotAPackError, UsageError
+from ..errors import UsageError
 from ..evaluate.results import read_results
 from ..pack.builder import MANIFEST, sha256_file
-from ..pack.verify import read_manifest, verify_pack
+from .gate import require_verified
 from .sample_sizes import SampleSizeTable
 
 DEFAULT_POPULATION = "items"
@@ -139,11 +139,7 @@ def draw_sample(request: SampleRequest, now: datetime) -> Sample:
     """
     if not request.seed.strip():
         raise UsageError("--seed must not be empty: the auditor picks it, any text")
-    read_manifest(request.pack)
-    report = verify_pack(request.pack)
-    if not report.intact:
-        names = ", ".join(report.changed + report.missing + report.extra)
-        raise NotAPackError(f"{request.pack}: does not verify ({names}); refusing to sample it")
+    require_verified(request.pack, "sample it")
     document = read_results(request.pack)
     control = next((c for c in document["controls"] if c["id"] == request.control), None)
     if control is None:

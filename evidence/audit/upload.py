@@ -29,12 +29,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .. import TOOL_NAME, __version__
 from ..assemble.finish import stamp
-from ..errors import EXIT_INCOMPLETE, EvidenceToolError, NotAPackError, UsageError
+from ..errors import EXIT_INCOMPLETE, EvidenceToolError, UsageError
 from ..pack.builder import MANIFEST, SUMS, pack_files, sha256_file
 from ..pack.raw import json_bytes, utc_iso
 from ..pack.signing import SIGNATURE_FILE
+from .gate import require_verified
 from .s3_location import S3Location
-from .verification import verify
 
 DEFAULT_RETAIN_DAYS = 400
 MAX_RETAIN_DAYS = 36_500
@@ -100,11 +100,7 @@ def upload_pack(
     """
     if not 1 <= retain_days <= MAX_RETAIN_DAYS:
         raise UsageError(f"--retain-days: {retain_days}: must be 1 to {MAX_RETAIN_DAYS} days")
-    if not verify(pack_dir).intact:
-        raise NotAPackError(
-            f"{pack_dir}: does not verify (see `{TOOL_NAME} verify {pack_dir}`); refusing to"
-            " upload it"
-        )
+    require_verified(pack_dir, "upload it")
     now = now or datetime.now(UTC)
     until = now + timedelta(days=retain_days)
     prefix = destination.pack_prefix(pack_dir.name)

@@ -20,14 +20,15 @@ from ..errors import EvidenceToolError
 from ..evaluate.results import RESULTS_FILE
 from ..pack.runinfo import RUN_FILE, RunInfo
 from ..pack.verify import Finding
-from .export import pack_catalog
+from .pack_catalog import pack_catalog
 from .pack_context import PackContext, short
 
 CITED = "cited"
 RE_EVALUATED = "re-evaluated"
 # Fields a rebuild takes from results.json itself, or that come from outside the pack (the hash
-# chain to earlier packs, checked by its own layer): not derived from raw/, so not compared.
-_PASSED_THROUGH = ("pack", "evaluated_at", "previous_pack")
+# chain to earlier packs, checked by its own layer; the pack an `export` was made from, whose
+# manifest hash it records): not derived from raw/, so not compared.
+_PASSED_THROUGH = ("pack", "evaluated_at", "previous_pack", "exported_from")
 # `export_failures` says how the exports went when the pack was built, not what raw/ means.
 _OUTSIDE_THE_PACK = ("history", "export_failures")
 # Control fields compared by their own rules below.
