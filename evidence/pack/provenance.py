@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import botocore.loaders
 from botocore.exceptions import BotoCoreError
 from botocore.hooks import HierarchicalEmitter
+from botocore.model import ServiceModel
 from botocore.regions import EndpointRulesetResolver
 
 
@@ -51,26 +52,41 @@ def _loader() -> Any:
     return botocore.loaders.create_loader()
 
 
+# botocore's EndpointResolverBuiltins (by their ruleset names) of a client with no custom
+# endpoint and no S3 options; region and the variants come per call.
+_FIXED_BUILTINS: dict[str, Any] = {
+    "SDK::Endpoint": None,
+    "AWS::S3::Accelerate": False,
+    "AWS::S3::UseArnRegion": True,
+    "AWS::S3Control::UseArnRegion": False,
+    "AWS::S3::DisableMultiRegionAccessPoints": False,
+    "AWS::Auth::AccountIdEndpointMode": "disabled",
+}
+
+
+class _DefaultEndpoints(EndpointRulesetResolver):
+    """botocore's ruleset resolver taking its builtins (region, FIPS, ...) per call from the
+    request context: one resolver (one parsed ruleset) per service serves every region and
+    variant. `_get_customized_builtins` is where botocore itself lets hooks change builtins."""
+
+    def _get_customized_builtins(
+        self, operation_model: Any, call_args: Any, request_context: Any
+    ) -> dict[str, Any]:
+        return {**_FIXED_BUILTINS, **request_context["builtins"]}
+
+
 @functools.cache
-def _resolver(service_model: Any, region: str, variant: int) -> Any:
-    """botocore's endpoint-ruleset resolver for one service with no custom endpoint (SDK::Endpoint
-    unset) and no event handlers: what a default client would resolve."""
+def _resolver(service_name: str) -> Any:
+    """The endpoint-ruleset resolver of one service with no custom endpoint (SDK::Endpoint unset)
+    and no event handlers: what a default client would resolve."""
     loader = _loader()
-    ruleset = loader.load_service_model(service_model.service_name, "endpoint-rule-set-1")
-    builtins: Any = {  # botocore's EndpointResolverBuiltins, by their ruleset names
-        "SDK::Endpoint": None,
-        "AWS::S3::Accelerate": False,
-        "AWS::S3::UseArnRegion": True,
-        "AWS::S3Control::UseArnRegion": False,
-        "AWS::S3::DisableMultiRegionAccessPoints": False,
-        "AWS::Auth::AccountIdEndpointMode": "disabled",
-        "AWS::Region": region,
-        **_VARIANTS[variant],
-    }
-    return EndpointRulesetResolver(
-        endpoint_ruleset_data=ruleset,
+    builtins: Any = dict(_FIXED_BUILTINS)
+    return _DefaultEndpoints(
+        endpoint_ruleset_data=loader.load_service_model(service_name, "endpoint-rule-set-1"),
         partition_data=loader.load_data("partitions"),
-        service_model=service_model,
+        service_model=ServiceModel(
+            loader.load_service_model(service_name, "service-2"), service_name
+        ),
         builtins=builtins,
         client_context={},
         event_emitter=HierarchicalEmitter(),
@@ -91,10 +107,11 @@ def aws_origins(operation_model: Any, parameters: Mapping[str, Any], region: str
 
 def _resolved(operation_model: Any, parameters: Mapping[str, Any], region: str) -> Iterable[str]:
     """Each variant's endpoint origin, resolved one at a time (callers may stop early)."""
-    for variant in range(len(_VARIANTS)):
-        resolver = _resolver(operation_model.service_model, region, variant)
+    resolver = _resolver(operation_model.service_model.service_name)
+    for variant in _VARIANTS:
+        context = {"builtins": {"AWS::Region": region, **variant}}
         try:
-            url = resolver.construct_endpoint(operation_model, dict(parameters), {}).url
+            url = resolver.construct_endpoint(operation_model, dict(parameters), context).url
         except BotoCoreError:  # a variant AWS does not offer in this region
             continue
         yield endpoint_origin(url)
