@@ -122,8 +122,8 @@ def test_the_recorder_judges_each_call_by_its_service_and_region() -> None:
     config = Config(retries={"total_max_attempts": 1}, connect_timeout=1)
     session = botocore.session.get_session()
     spoof = "https://abc123.execute-api.us-east-1.amazonaws.com"
-    own = session.create_client("iam", "us-east-1", config=config)
-    spoofed = session.create_client("iam", "us-east-1", endpoint_url=spoof, config=config)
+    own: Any = session.create_client("iam", "us-east-1", config=config)
+    spoofed: Any = session.create_client("iam", "us-east-1", endpoint_url=spoof, config=config)
     for client in (own, spoofed):
         recorder.attach(client)
         with recorder.recording("iam", ACCOUNT, "global", "arn"), contextlib.suppress(Exception):
