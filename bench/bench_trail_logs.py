@@ -1,11 +1,18 @@
 """Reading a trail's S3 log files for a period, on a moto server in its own process.
 
 Run: .venv/bin/python -m bench.bench_trail_logs [--days 30] [--files-per-day 24] [--events 1000]
-The server process writes days x files x events CloudTrail records (AWS's record format, about
-1.3 KB each, gzip) into the trail's bucket with a few hundred change events among them; this
-process then runs the real `cloudtrail.log_files` source (recorded clients, streaming reader)
-for the catalogue's regional change events and prints events/s, MB/s and its own peak RSS
-(the seeding happens in the server's process, so it does not count).
+The server process writes days x files x events CloudTrail records (AWS's record format: mostly
+assumed-role sessions with their session context, many principals, times spread over each file's
+hour; about 1.4 KB each, 13:1 in gzip as real log files) into the trail's bucket with a few
+hundred change events among them. This process then measures three things, in this order:
+
+1. the real `cloudtrail.log_files` source (recorded clients, streaming reader, fan-out within
+   --max-in-flight): events/s, MB/s, its CPU and its peak RSS (measured here, before 2 and 3);
+2. the emulator alone: the same objects fetched by a bare boto3 client (no recorder, no reading)
+   at the same concurrency: what moto costs to serve them, which is not the reader's cost;
+3. the reader alone: one day's objects, already in memory, through the same matcher on one core.
+
+The seeding happens in the server's process, so it does not count.
 """
 
 from __future__ import annotations
@@ -26,6 +33,12 @@ from typing import Any
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 BUCKET = "bench-trail-logs"
+AGENTS = (
+    "aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64.amzn.2023 prompt/off",
+    "Boto3/1.34.69 md/Botocore#1.34.69 ua/2.0 os/linux#6.1 md/arch#x86_64 lang/python#3.11.8",
+    "aws-sdk-go-v2/1.25.3 os/linux lang/go#1.22.1 md/GOOS#linux md/GOARCH#amd64 api/ec2#1.150.0",
+    "terraform/1.7.5 (+https://www.terraform.io) terraform-provider-aws/5.42.0",
+)
 CHANGES = (
     ("ec2.amazonaws.com", "AuthorizeSecurityGroupIngress"),
     ("ec2.amazonaws.com", "RevokeSecurityGroupIngress"),
@@ -42,7 +55,7 @@ def serve(url_file: Path, days: int, files: int, events: int, matching: int) -> 
     from moto.backends import get_backend
     from moto.server import ThreadedMotoServer
 
-    from evidence.demo.trail_logs import Actor, LogBucket, noise, record
+    from evidence.demo.trail_logs import LogBucket, record
 
     logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -56,16 +69,18 @@ def serve(url_file: Path, days: int, files: int, events: int, matching: int) -> 
             s3.put_object(Bucket, Key, Body)
 
     logs = LogBucket(Writer(), BUCKET)
-    actor = Actor(f"arn:aws:iam::{ACCOUNT}:user/ops", ACCOUNT)
+    actors = _principals(random.Random(3))
+    actor = actors[0]
     start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     start -= timedelta(days=days)
     rng = random.Random(7)
     total = days * files
     chosen = {rng.randrange(total) for _ in range(matching)}
     written = 0
+    span = timedelta(hours=24) / files
     for index in range(total):
         delivered = start + timedelta(hours=24 * (index // files) + 24 * (index % files) / files)
-        records = [noise(actor, delivered, REGION, i) for i in range(events)]
+        records = [_noise(rng.choice(actors), delivered, span, rng) for _ in range(events)]
         if index in chosen:
             source, name = CHANGES[index % len(CHANGES)]
             records[rng.randrange(events)] = record(
@@ -79,6 +94,49 @@ def serve(url_file: Path, days: int, files: int, events: int, matching: int) -> 
         )
     )
     time.sleep(3600)
+
+
+def _principals(rng: random.Random) -> list[Any]:
+    """Forty sessions of five roles (SSO, CI, workloads), each from its own address and agent."""
+    from evidence.demo.trail_logs import Actor
+
+    roles = (
+        "AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6a7b",
+        "OrganizationAccountAccessRole",
+        "ci-deploy",
+        "eks-node-group-prod",
+        "lambda-orders-exec",
+    )
+    return [
+        Actor(
+            f"arn:aws:sts::{ACCOUNT}:assumed-role/{rng.choice(roles)}/session-{i:04d}",
+            ACCOUNT,
+            f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}",
+            rng.choice(AGENTS),
+        )
+        for i in range(40)
+    ]
+
+
+def _noise(actor: Any, delivered: datetime, span: timedelta, rng: random.Random) -> dict[str, Any]:
+    """A read-only record as an assumed-role session writes it, at a time within the file's span."""
+    from evidence.demo.trail_logs import noise
+
+    entry = noise(actor, delivered + span * rng.random(), REGION, rng.randrange(1 << 30))
+    identity = entry["userIdentity"]
+    role = actor.arn.split("/")[1]
+    identity["sessionContext"] = {
+        "sessionIssuer": {
+            "type": "Role",
+            "principalId": identity["principalId"],
+            "arn": f"arn:aws:iam::{ACCOUNT}:role/{role}",
+            "accountId": ACCOUNT,
+            "userName": role,
+        },
+        "webIdFederationData": {},
+        "attributes": {"creationDate": entry["eventTime"], "mfaAuthenticated": "false"},
+    }
+    return entry
 
 
 def measure(url: str, start: datetime, max_in_flight: int) -> dict[str, Any]:
@@ -143,11 +201,56 @@ def measure(url: str, start: datetime, max_in_flight: int) -> dict[str, Any]:
         "cpu": cpu,
         "seconds": seconds,
         "objects": len(reads),
+        "keys": [str(c.parameters["Key"]) for c in reads],
         "events": records,
         "matching": matched,
         "compressed_bytes": compressed,
         "calls": len(raw.calls),
+        "names": names,
     }
+
+
+def emulator_alone(url: str, keys: list[str], max_in_flight: int) -> tuple[float, list[bytes]]:
+    """Seconds for a bare boto3 client (no recorder, no reading) to fetch every object at the
+    same concurrency: the emulator's cost. Also returns the first day's bodies, for the reader."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import boto3
+    from botocore.config import Config
+
+    s3 = boto3.client(
+        "s3",
+        region_name=REGION,
+        endpoint_url=url,
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",
+        config=Config(max_pool_connections=max_in_flight),
+    )
+    day_folder = keys[0].rsplit("/", 1)[0] + "/"
+    first_day = {key for key in keys if key.startswith(day_folder)}
+
+    def get(key: str) -> bytes | None:
+        body = s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+        return body if key in first_day else None
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(max_in_flight) as pool:
+        bodies = [b for b in pool.map(get, keys) if b is not None]
+    return time.perf_counter() - began, bodies
+
+
+def reader_alone(bodies: list[bytes], names: Any, repeat: int = 5) -> float:
+    """CPU seconds per object for the matcher alone (gunzip, match, keep), on one core."""
+    import io
+
+    from evidence.sources.cloudtrail_events import RecordMatcher
+
+    matcher = RecordMatcher(names)
+    began = time.process_time()
+    for _ in range(repeat):
+        for body in bodies:
+            matcher.read(io.BytesIO(body))
+    return (time.process_time() - began) / (repeat * len(bodies))
 
 
 def main() -> None:
@@ -179,31 +282,42 @@ def main() -> None:
             took = time.perf_counter() - seeded
             print(f"seeded {args.days * args.files_per_day} files in {took:.0f} s")
             result = measure(info["url"], datetime.fromisoformat(info["start"]), args.max_in_flight)
+            peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            served, bodies = emulator_alone(info["url"], result["keys"], args.max_in_flight)
         finally:
             server.terminate()
             server.wait()
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    seconds = result["seconds"]
+    per_object = reader_alone(bodies, result["names"])
+    seconds, events, objects = result["seconds"], result["events"], result["objects"]
+    megabytes = result["compressed_bytes"] / 1e6
     print(
-        f"read {result['objects']} log files, {result['events']:,} events"
-        f" ({result['compressed_bytes'] / 1e6:.1f} MB gzip) in {seconds:.1f} s:"
-        f" {result['events'] / seconds:,.0f} events/s,"
-        f" {result['compressed_bytes'] / 1e6 / seconds:.1f} MB/s (gzip),"
-        f" {result['calls']} API calls"
+        f"read {objects} log files, {events:,} events ({megabytes:.1f} MB gzip) in"
+        f" {seconds:.1f} s: {events / seconds:,.0f} events/s, {megabytes / seconds:.1f} MB/s"
+        f" (gzip), {result['calls']} API calls; matching events kept: {result['matching']}"
+        f" (seeded {info['matching']})"
     )
     reading = seconds - result["listing"]
     print(
-        f"of which {result['listing']:.1f} s until every day was listed (clients, the listings,"
-        f" the emulator's first S3 request: fixed costs that dominate a short period), then"
-        f" {reading:.1f} s reading the objects: {result['events'] / reading:,.0f} events/s"
+        f"  {result['listing']:.1f} s until every day was listed (clients, listings, the"
+        f" emulator's first S3 request), then {reading:.1f} s reading the objects:"
+        f" {events / reading:,.0f} events/s"
     )
     print(
-        f"the reader's own CPU: {result['cpu']:.1f} s"
-        f" ({1000 * result['cpu'] / result['objects']:.1f}"
-        " ms per object: request, gunzip, search, recording); the rest is the emulator"
+        f"  the reader process's CPU: {result['cpu']:.1f} s"
+        f" ({1000 * result['cpu'] / objects:.1f} ms per object: requests, gunzip, match,"
+        f" recording): {events / result['cpu']:,.0f} events per CPU second"
     )
-    print(f"matching events kept: {result['matching']} (seeded {info['matching']})")
-    print(f"peak RSS of the reader: {peak_mb:.0f} MB")
+    print(
+        f"emulator alone (bare GetObject, {args.max_in_flight} at once, nothing read):"
+        f" {served:.1f} s, {events / served:,.0f} events/s, {megabytes / served:.1f} MB/s"
+    )
+    print(
+        f"reader alone (one core, objects in memory: gunzip, match, keep):"
+        f" {1000 * per_object:.2f} ms per object,"
+        f" {events / objects / per_object:,.0f} events/s,"
+        f" {megabytes / objects / per_object:.1f} MB/s (gzip)"
+    )
+    print(f"peak RSS of the reader process (during 1): {peak_mb:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -161,6 +161,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="collect every active account of the AWS Organization",
     )
     run.add_argument(
+        "--organizational-unit",
+        dest="organizational_units",
+        metavar="OU_ID",
+        action="append",
+        default=[],
+        help="collect the active accounts under this organizational unit and the units below"
+        " it (repeatable; the pack's scope names the units: split an organisation by unit)",
+    )
+    run.add_argument(
         "--role-name",
         default=DEFAULT_ROLE,
         metavar="NAME",
@@ -653,6 +662,7 @@ def _request(context: _Context, aws: AwsSettings) -> CollectRequest:
     collect_only = (
         "accounts",
         "organization",
+        "organizational_units",
         "role_name",
         "max_workers",
         "max_in_flight",

@@ -162,11 +162,15 @@ class EvidenceFile:
 
 def with_period(status: Status, period: Status | None) -> Status:
     """A control's status for a period pack: failing in the period fails it even if it passes
-    at the as-of time; what the period's events cannot show is an error, never a pass."""
+    at the as-of time; what the period's events cannot show is an error, never a pass; a
+    deviation covered by an accepted exception makes a control passing at the as-of time
+    `exception`, never `pass`."""
     if period is Status.FAIL:
         return Status.FAIL
     if period is Status.ERROR and status is not Status.FAIL:
         return Status.ERROR
+    if period is Status.EXCEPTION and status is Status.PASS:
+        return Status.EXCEPTION
     return status
 
 

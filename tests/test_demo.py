@@ -48,7 +48,13 @@ def test_demo_writes_a_verified_pack_with_findings(demo: Any) -> None:
     assert _run("verify", str(pack), cwd=pack.parent).returncode == 0
     results = json.loads((pack / "results.json").read_text())
     controls = {c["id"]: c for c in results["controls"]}
-    assert {c["status"] for c in controls.values()} == {"pass", "fail", "error", "manual"}
+    assert {c["status"] for c in controls.values()} == {
+        "pass",
+        "fail",
+        "error",
+        "manual",
+        "exception",
+    }
     assert results["run"]["regions"] == ["us-east-1", "eu-west-1"]
     assert controls["IAM-03"]["population"] >= 15 and controls["EC2-01"]["population"] >= 10
     # Every API check shows a passing resource (root access keys: one item, and it is clean).
@@ -187,3 +193,111 @@ def test_demo_shows_the_issue_9_findings(demo: Any) -> None:
     assert failing[("CHG-01", "default")].startswith("last recording failed: AccessDenied")
     assert any("through prefix list" in d for (c, _), d in failing.items() if c == "NET-01")
     assert controls["LOG-01"]["status"] == "pass" and controls["LOG-01"]["quantifier"] == "some"
+
+
+def test_demo_shows_an_accepted_exception_and_an_attachment(demo: Any) -> None:
+    """The demo's own additions (demo/catalog.py), never the shipped catalogue: the analytics
+    database's single AZ accepted (RDS-02 is `exception` at the as-of time and over the period),
+    shown in the terminal, the Exceptions sheet and the PDF register; the quarter's access
+    requests attached to MAN-01, copied, hashed and listed."""
+    from openpyxl import load_workbook
+    from pypdf import PdfReader
+
+    result, pack = demo
+    assert "exceptions:" not in REPO_CONTROLS.read_text()
+    document = json.loads((pack / "results.json").read_text())
+    controls = {c["id"]: c for c in document["controls"]}
+    rds = controls["RDS-02"]
+    assert (rds["status"], rds["period"]["status"]) == ("exception", "exception")
+    (excepted,) = [i for i in rds["items"] if i["status"] == "exception"]
+    assert excepted["resource"] == "analytics"
+    assert excepted["exception"]["ticket"] == "RISK-142"
+    (register,) = rds["exceptions"]
+    assert register["state"] == "applied" and register["days_left"] > 100
+    assert "1 exception applies (to 1 item)" in result.stdout
+    assert "RISK-142" in (pack / "controls.yaml").read_text()  # the catalogue it was judged by
+
+    manual = controls["MAN-01"]
+    assert (manual["status"], manual["evidence_missing"]) == ("manual", False)
+    (attached,) = manual["evidence"]
+    assert attached["path"] == "attachments/MAN-01/access-requests.csv"
+    content = (pack / attached["path"]).read_text()
+    assert content.startswith("request,user,role,requested_on,approved_by")
+    sums = (pack / "SHA256SUMS").read_text()
+    assert f"{attached['sha256']}  {attached['path']}" in sums
+
+    (workbook,) = pack.glob("evidence_*.xlsx")
+    sheet = load_workbook(workbook, read_only=True)["Exceptions"]
+    rows = [r for r in sheet.iter_rows(values_only=True) if r and r[0] == "RDS-02"]
+    assert len(rows) == 1 and "analytics" in rows[0] and "APPLIED" in rows[0]
+    (pdf,) = pack.glob("evidence_*.pdf")
+    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(pdf).pages)
+    assert "Exceptions (accepted risks)" in text and "RISK-142" in text
+    assert "Attached evidence (1)" in text and attached["sha256"] in text  # the path wraps
+
+
+def test_a_second_demo_run_links_to_the_first_and_differs_only_by_time(
+    demo: Any, tmp_path: Path
+) -> None:
+    """The emulator's ids are seeded (demo/server.py), so the same demo resources keep their
+    stable item ids: `diff` of two runs shows no new failing item, only the automated RDS
+    snapshots AWS names by time; the second pack records the first in its hash chain."""
+    _, first = demo
+    output = tmp_path / "output"
+    shutil.copytree(first.parent, output)
+    again = _run("demo", "--output", str(output), "--controls", str(REPO_CONTROLS), cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    (second,) = [p for p in output.iterdir() if p.name not in (first.name,) and p.is_dir()]
+    run = json.loads((second / "results.json").read_text())["run"]
+    assert run["previous_pack"]["name"] == first.name
+    compared = _run("diff", str(output / first.name), str(second), "--json", cwd=tmp_path)
+    assert compared.returncode == 0, compared.stdout + compared.stderr
+    controls = json.loads(compared.stdout)["controls"]
+    assert all(c["old_status"] == c["new_status"] for c in controls)
+    changes = [(c["id"], x["change"]) for c in controls for x in c["changes"]]
+    # rds:<db>-<YYYY-MM-DD-HH-MM>: a new automated snapshot each run (none within one minute)
+    assert {change for change in changes if change[0] != "RDS-01"} == set()
+    assert {kind for _, kind in changes} <= {"added", "removed"}
+
+
+def test_demo_additions_only_where_the_catalogue_can_take_them(tmp_path: Path) -> None:
+    """Added at the end of a block-style control's entry; a control that already has the key,
+    is written in flow style, or is absent is left as it is; the result loads."""
+    from datetime import date
+
+    from evidence.demo.catalog import write_demo_catalog
+
+    source = tmp_path / "mine.yaml"
+    source.write_text(
+        "organisation: {name: Mine}\n"
+        "controls:\n"
+        "  - id: MAN-01\n"
+        "    title: Access approved\n"
+        "    criteria: [CC6.2]\n"
+        "    check: manual\n"
+        "    attachments: [ours.txt]\n"
+        "\n"
+        "  # the next one\n"
+        "  - id: RDS-02\n"
+        "    title: Multi-AZ\n"
+        "    criteria: [A1.2]\n"
+        "    check: rds.multi_az\n"
+        "\n"
+        "  - {id: IAM-03, title: MFA, criteria: [CC6.1], check: iam.user_mfa}\n"
+    )
+    (tmp_path / "ours.txt").write_text("ours\n")
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    catalog = load_catalog(write_demo_catalog(source, folder, date(2026, 12, 1)))
+    controls = {c.id: c for c in catalog.controls}
+    assert [written for written, _ in controls["MAN-01"].attachments] == ["ours.txt"]
+    (risk,) = controls["RDS-02"].exceptions
+    assert (risk.resource, risk.approved_on, risk.expires) == (
+        "analytics",
+        date(2026, 11, 1),
+        date(2027, 4, 30),
+    )
+    assert controls["IAM-03"].exceptions == ()
+    text = (folder / "controls.yaml").read_text()
+    assert text.index("# the next one") < text.index("exceptions:") < text.index("- {id: IAM-03")
+    assert (folder / "ours.txt").read_text() == "ours\n"  # the catalogue's own attachment

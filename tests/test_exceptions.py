@@ -107,22 +107,58 @@ def test_more_than_a_year_is_a_warning_a_year_is_not() -> None:
     assert one_year_after(date(2028, 2, 29)) == date(2029, 2, 28)
 
 
-def test_an_exception_does_not_hide_a_deviation_in_the_period() -> None:
-    """Exceptions cover what fails at the as-of time; a deviation inside the audit period still
-    fails the control (evaluate/period.py judges it from CloudTrail)."""
+def _period_entry(item: Item, status: str = "fail") -> dict[str, Any]:
+    """A period item as evaluate/period.py writes it, with one deviation when failing."""
+    deviation = {"from": "2026-02-01T00:00:00Z", "until": "2026-02-02T00:00:00Z", "what": "w"}
+    return {
+        "id": item.id,
+        "account": item.account,
+        "region": item.region,
+        "resource": item.resource,
+        "status": status,
+        "detail": "d",
+        "deviations": [deviation] if status == "fail" else [],
+    }
+
+
+def _period(*entries: dict[str, Any], gaps: tuple[str, ...] = ()) -> dict[str, Any]:
+    statuses = {e["status"] for e in entries}
+    status = "fail" if "fail" in statuses else "error" if gaps or "error" in statuses else "pass"
+    return {"status": status, "items": list(entries), "errors": [], "gaps": list(gaps)}
+
+
+def test_an_exception_covers_a_deviation_of_the_items_it_matches_only() -> None:
+    """The same matching over the period's items: the excepted item's deviation is `exception`;
+    a deviation of another item still fails the control; what the events cannot show is still
+    an error."""
     item = _item("legacy-vpn")
     result = ControlResult(
         "IAM-03", "t", "", "iam.user_mfa", ("CC6.1",), {}, {}, "", Status.FAIL, (item,), (), (),
-        period={"status": "fail"},
+        period=_period(_period_entry(item)),
     )  # fmt: skip
     risk = _risk("legacy-*")
     as_of = datetime(2026, 3, 1, tzinfo=UTC)
-    assert apply_exceptions(result, [risk], as_of).status is Status.FAIL
-    assert apply_exceptions(result, [risk], as_of).items[0].status is Status.EXCEPTION
+    excepted = apply_exceptions(result, [risk], as_of)
+    assert excepted.status is Status.EXCEPTION
+    assert excepted.items[0].status is Status.EXCEPTION
+    assert excepted.period is not None
+    (entry,) = excepted.period["items"]
+    assert (entry["status"], entry["exception"]["state"]) == ("exception", "applied")
+    assert [d["status"] for d in excepted.period["deviations"]] == ["exception"]
+    assert excepted.exceptions[0].matched == (item.id,)  # once, though matched twice
+
+    other = Item(ACCOUNT, "global", "bob", "", Status.FAIL, "no MFA", id="fedcba9876543210")
+    deviated = dataclasses.replace(
+        result, period=_period(_period_entry(item), _period_entry(other))
+    )
+    assert apply_exceptions(deviated, [risk], as_of).status is Status.FAIL
     without_period = dataclasses.replace(result, period=None)
     assert apply_exceptions(without_period, [risk], as_of).status is Status.EXCEPTION
-    unknown = dataclasses.replace(result, period={"status": "error"})
+    unknown = dataclasses.replace(result, period=_period(_period_entry(item), gaps=("no log",)))
     assert apply_exceptions(unknown, [risk], as_of).status is Status.ERROR
+    expired = apply_exceptions(result, [risk], datetime(2026, 7, 1, tzinfo=UTC))
+    assert expired.status is Status.FAIL and expired.period is not None
+    assert "exception expired on 2026-06-30" in expired.period["items"][0]["detail"]
 
 
 # ---------------------------------------------------------------- over a real pack

@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from evidence.exporters.chain_text import NO_PREVIOUS
 from evidence.pack.builder import MANIFEST, SUMS, pack_files, sha256_file
 from tests.conftest import emulated_aws, write_controls
 from tests.faultproxy import FaultProxy
@@ -78,6 +80,23 @@ def test_each_pack_links_to_the_one_before(three_packs: list[Path], cli: Any) ->
     history = run_info(third)["history"]
     assert [h["pack"] for h in history] == [first.name, second.name]
     assert history[0]["summary"]["fail"] == 1 and history[1]["summary"]["pass"] == 2
+
+
+def test_the_link_is_said_where_a_reader_looks(three_packs: list[Path]) -> None:
+    """README.txt's header, the workbook's Summary and the PDF cover each name the previous
+    pack and its manifest's SHA-256, or say that none was found."""
+    first, second, _ = three_packs
+    link = f"{first.name} (manifest SHA-256 {sha256_file(first / MANIFEST)})"
+    for pack, expected in ((first, NO_PREVIOUS), (second, link)):
+        header = (pack / "README.txt").read_text().split("What is in this folder")[0]
+        assert f"Previous pack: {expected}" in header, pack.name
+        (workbook,) = pack.glob("evidence_*.xlsx")
+        summary = load_workbook(workbook, read_only=True)["Summary"]
+        rows = {r[0]: r[1] for r in summary.iter_rows(max_col=2, values_only=True) if r[0]}
+        assert rows["Previous pack"] == expected
+        (pdf,) = pack.glob("evidence_*.pdf")
+        cover = "".join(PdfReader(pdf).pages[0].extract_text().split())
+        assert "Previouspack" + "".join(expected.split()) in cover
 
 
 def test_history_prints_each_controls_timeline(three_packs: list[Path], cli: Any) -> None:

@@ -329,3 +329,103 @@ def test_exports_break_results_down_per_account(aws: Aws, collect: Any) -> None:
     (pdf,) = run.pack.glob("evidence_*.pdf")
     text = "".join(page.extract_text() for page in PdfReader(pdf).pages)
     assert "Results by account" in text and "222222222222" in text
+
+
+def test_organizational_units_collect_the_accounts_below_them_each_in_its_own_scope(
+    aws: Aws, collect: Any, cli: Any
+) -> None:
+    """Root -> prod -> prod-eu, and root -> staging: --organizational-unit prod collects the
+    accounts of prod and prod-eu only; each unit's packs chain and show in history apart."""
+    organizations = aws.client("organizations")
+    organizations.create_organization(FeatureSet="ALL")
+    root = organizations.list_roots()["Roots"][0]["Id"]
+
+    def unit(parent: str, name: str) -> str:
+        made = organizations.create_organizational_unit(ParentId=parent, Name=name)
+        return str(made["OrganizationalUnit"]["Id"])
+
+    def member(name: str, parent: str) -> str:
+        created = organizations.create_account(AccountName=name, Email=f"{name}@example.com")
+        account_id = str(created["CreateAccountStatus"]["AccountId"])
+        organizations.move_account(
+            AccountId=account_id, SourceParentId=root, DestinationParentId=parent
+        )
+        return account_id
+
+    prod = unit(root, "prod")
+    prod_eu = unit(prod, "prod-eu")
+    staging = unit(root, "staging")
+    web, eu = member("web", prod), member("eu", prod_eu)
+    member("qa", staging)
+    member("sandbox", root)
+
+    run = collect("--organizational-unit", prod, "--only", "IAM-01")
+    assert run.code in (0, 1), run.err
+    collected = sorted(a["account_id"] for a in run.results["run"]["accounts"])
+    assert collected == sorted([web, eu])  # not staging's, the root's or the management account
+    scope = f"org-{ACCOUNT}-{prod}"
+    assert run.pack.name.startswith(f"{scope}_")
+    raw = json.loads(
+        (run.pack / "raw" / ACCOUNT / "global" / "organizations.unit_accounts.json").read_text()
+    )
+    asked = [(c["operation"], c["parameters"].get("ParentId")) for c in raw["calls"]]
+    assert ("ListAccountsForParent", prod_eu) in asked and ("ListChildren", prod) in asked
+
+    staging_run = collect("--organizational-unit", staging, "--only", "IAM-01")
+    again = collect("--organizational-unit", prod, "--only", "IAM-01")
+    assert staging_run.pack.name.startswith(f"org-{ACCOUNT}-{staging}_")
+    # Each unit's packs chain among themselves: prod's second pack follows prod's first.
+    previous = again.results["run"]["previous_pack"]
+    assert previous["name"] == run.pack.name
+    assert staging_run.results["run"].get("previous_pack") is None
+    history = cli("history", str(run.output_dir))
+    assert history.code == 0, history.out + history.err
+    assert scope in history.out and f"org-{ACCOUNT}-{staging}" in history.out
+
+
+def test_organizational_unit_ids_are_checked_before_anything_is_collected(
+    collect: Any, aws: Aws
+) -> None:
+    bad = collect("--organizational-unit", "prod")
+    assert bad.code == 2 and "--organizational-unit: not an organizational unit id" in bad.err
+    assert "Traceback" not in bad.err and not bad.packs
+    both = collect("--accounts", OTHER, "--organizational-unit", "ou-ab12-cdef3456")
+    assert both.code == 2 and "cannot be used together" in both.err
+    aws.client("organizations").create_organization(FeatureSet="ALL")
+    unknown = collect("--organizational-unit", "ou-ab12-cdef3456", "--only", "IAM-01")
+    assert unknown.code == 2
+    assert "--organizational-unit: cannot list the accounts under ou-ab12-cdef3456" in unknown.err
+    assert "ParentNotFoundException" in unknown.err and "Traceback" not in unknown.err
+
+
+def test_accounts_are_opened_as_earlier_ones_finish(aws: Aws, collect: Any) -> None:
+    """An organisation's clients and assumed-role credentials are held by a few accounts at a
+    time: with one worker and one region, two accounts are open at once (twice the worker's
+    slots), each next one opened when one of them has finished."""
+    others = [f"{n}" * 12 for n in range(2, 7)]
+    run = collect(
+        "--accounts",
+        ",".join([ACCOUNT, *others]),
+        "--only",
+        "IAM-01",
+        "--only",
+        "NET-01",
+        "--region",
+        "us-east-1",
+        "--max-workers",
+        "1",
+    )
+    assert run.code in (0, 1), run.err
+    spans = []
+    for folder in (run.pack / "raw").iterdir():
+        if not folder.is_dir():
+            continue
+        times = [
+            call["time"]
+            for path in folder.rglob("*.json")
+            for call in json.loads(path.read_text())["calls"]
+        ]
+        spans.append((min(times), max(times)))
+    assert len(spans) == 6
+    open_at_once = max(sum(1 for s in spans if s[0] <= t <= s[1]) for t, _ in spans)
+    assert open_at_once == 2

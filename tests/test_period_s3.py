@@ -372,3 +372,84 @@ def test_a_period_ending_today_is_collected(aws: Aws, collect: Any, tmp_path: Pa
     run = collect("--period", text, "--only", "IAM-01", "--region", "us-east-1")
     assert run.code in (0, 1), run.err
     assert run.results["run"]["period"]["end"] == f"{TODAY:%Y-%m-%d}"
+
+
+def test_global_events_region_read_once(aws: Aws, collect: Any, tmp_path: Path) -> None:
+    """IAM events and us-east-1's regional events live in the same files: the global variant
+    reads them once for every name, us-east-1's own variant reads nothing, and both kinds of
+    change are still judged from them."""
+    seed_account(aws)
+    weak = {**STRONG, "minimumPasswordLength": 6}
+    changes = [
+        record(
+            ADMIN,
+            at(2, 10),
+            "us-east-1",
+            "cloudtrail.amazonaws.com",
+            "StopLogging",
+            {"name": TRAIL_ARN},
+        ),
+        record(
+            ADMIN,
+            at(2, 14),
+            "us-east-1",
+            "cloudtrail.amazonaws.com",
+            "StartLogging",
+            {"name": TRAIL_ARN},
+        ),
+        record(
+            ADMIN, at(3, 9), "us-east-1", "iam.amazonaws.com", "UpdateAccountPasswordPolicy", weak
+        ),
+        record(
+            ADMIN,
+            at(3, 11),
+            "us-east-1",
+            "iam.amazonaws.com",
+            "UpdateAccountPasswordPolicy",
+            STRONG,
+        ),
+    ]
+    logs = write_logs(aws, changes)
+    run = run_period(collect, tmp_path, "--only", "LOG-01", "--only", "IAM-01")
+    assert run.code == 1, run.err
+    read: dict[str, int] = {}
+    for path in (run.pack / "raw").rglob("cloudtrail.log_files.json"):
+        for call in json.loads(path.read_text())["calls"]:
+            if call["operation"] == "GetObject":
+                key = call["parameters"]["Key"]
+                read[key] = read.get(key, 0) + 1
+    assert set(read) == set(logs.written)
+    assert set(read.values()) == {1}
+    regional = json.loads(
+        (run.pack / f"raw/{ACCOUNT}/us-east-1/cloudtrail.log_files.json").read_text()
+    )
+    assert regional["calls"] == []
+    (stopped,) = period(run, "LOG-01")["deviations"]
+    assert (stopped["from"], stopped["until"]) == (iso(at(2, 10)), iso(at(2, 14)))
+    (weakened,) = period(run, "IAM-01")["deviations"]
+    assert (weakened["from"], weakened["until"]) == (iso(at(3, 9)), iso(at(3, 11)))
+
+
+@pytest.mark.parametrize(
+    ("region", "expected"),
+    [
+        ("eu-west-1", "us-east-1"),
+        ("cn-northwest-1", "cn-north-1"),
+        ("us-gov-east-1", "us-gov-west-1"),
+    ],
+)
+def test_global_events_region_follows_the_partition(region: str, expected: str) -> None:
+    import boto3
+
+    from evidence.sources.cloudtrail_events import global_events_region
+
+    class Context:
+        def client(self, service: str, region_name: str | None = None) -> Any:
+            return boto3.client(
+                service,  # type: ignore[call-overload]
+                region_name=region,
+                aws_access_key_id="x",
+                aws_secret_access_key="y",
+            )
+
+    assert global_events_region(Context()) == expected  # type: ignore[arg-type]

@@ -492,3 +492,5 @@ def test_an_event_population_named_by_ids(period_pack: Path, cli: Any, tmp_path:
     (wanted,) = period["populations"]["AuthorizeSecurityGroupIngress"]
     assert rows[0]["id"] == wanted
     assert rows[0]["event_name"] == "AuthorizeSecurityGroupIngress"  # the event itself
+    # The terminal says what the sampled event is, not an empty resource column.
+    assert " AuthorizeSecurityGroupIngress on " in run.out

@@ -276,3 +276,32 @@ def test_trail_log_days_and_objects_fan_out_and_fail_one_by_one(
     # GETs overlapped within each region's budget of 3 (the proxy counts both regions' S3 calls
     # together, as global: without the fan-out they would be 2 at most).
     assert 3 <= aws.proxy.peak_in_flight[("testing", "global")] <= 6
+
+
+def test_a_task_waits_for_its_slot_in_a_queue_not_in_a_worker() -> None:
+    """An organisation's sources arrive account by account: tasks of a full account and region
+    must not take every worker while other accounts have free slots."""
+    from concurrent.futures import wait
+
+    from evidence.collect.scheduler import Scheduler
+
+    scheduler = Scheduler(max_workers=3, max_in_flight=1)
+    release = threading.Event()
+    ran: list[str] = []
+
+    def busy(budget: InFlight, name: str) -> None:
+        ran.append(name)
+        release.wait(10)
+
+    def quick(budget: InFlight, name: str) -> None:
+        ran.append(name)
+
+    first = [scheduler.submit_in_slot("111111111111", "us-east-1", busy, f"a{n}") for n in range(4)]
+    other = scheduler.submit_in_slot("222222222222", "us-east-1", quick, "b")
+    wait([other], timeout=5)
+    assert other.done() and ran == ["a0", "b"]  # before: three workers waited for a0's slot
+    later = scheduler.submit_in_slot("222222222222", "us-east-1", quick, "after", after=first)
+    assert not later.done()
+    release.set()
+    scheduler.wait_all()
+    assert ran == ["a0", "b", "a1", "a2", "a3", "after"]

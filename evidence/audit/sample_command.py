@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -74,10 +75,18 @@ def run(args: argparse.Namespace, now: datetime | None = None) -> int:
 
 
 def sample_table(sample: Sample, limit: int = 60) -> str:
-    rows = [
-        (s.rank, s.item.get("id"), s.item.get("resource", ""), s.item.get("status", ""))
-        for s in sample.selected[:limit]
-    ]
+    rows = [(s.rank, s.item.get("id"), *_what(s.item)) for s in sample.selected[:limit]]
     more = len(sample.selected) - limit
     table = tabulate(rows, headers=("rank", "id", "resource", "status"))
     return table + (f"\n... and {more} more (sample.csv)" if more > 0 else "")
+
+
+def _what(item: Mapping[str, Any]) -> tuple[str, str]:
+    """(what it is, its status): an item's resource and status; for a change event of the
+    period (no resource of its own), its time, name and the resources it touched, and its
+    error code if AWS refused it."""
+    if "resource" in item or "event_name" not in item:
+        return str(item.get("resource", "")), str(item.get("status", ""))
+    touched = ", ".join(str(r) for r in item.get("resources") or ())
+    what = f"{item.get('time', '')} {item['event_name']}" + (f" on {touched}" if touched else "")
+    return what, str(item.get("error_code") or "succeeded")

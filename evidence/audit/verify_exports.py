@@ -22,6 +22,7 @@ from pypdf.errors import PdfReadError
 
 from ..evaluate.results import RESULTS_FILE
 from ..exporters.common import export_name
+from ..exporters.pdf_layout import FILES_SHOWN
 from ..pack.builder import pack_files
 from ..pack.raw import RAW_DIR
 from ..pack.verify import Finding
@@ -131,7 +132,17 @@ def _pdf(context: PackContext, name: str, results_sha: str | None) -> Iterator[F
         return
     text = "\n".join(page.extract_text() for page in reader.pages[start:])
     cited = set(SHA256_TEXT.findall(text))
-    expected = ["controls.yaml", RESULTS_FILE, *_raw_files(context)]
+    # The appendix lists the first FILES_SHOWN files and says how many more there are (all of
+    # them are in the manifest, checked by the hashes layer): an organisation has thousands.
+    in_pack = ["controls.yaml", RESULTS_FILE, *_raw_files(context)]
+    expected, more = in_pack[:FILES_SHOWN], len(in_pack) - FILES_SHOWN
+    if more > 0 and f"{more} more raw files" not in " ".join(text.split()):
+        yield Finding(
+            EXPORTS,
+            name,
+            f"the appendix lists {FILES_SHOWN} of {len(in_pack)} files without saying where the"
+            f" other {more} are",
+        )
     for path in expected:
         actual = context.sha256(path)
         if actual is not None and actual not in cited:

@@ -16,19 +16,22 @@ CloudTrail StartLogging/StopLogging/UpdateTrail; GuardDuty UpdateDetector (`enab
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from ..model import Item, Status
+from ..pack.raw import parse_utc
 from ..sources.cloudtrail import TRAILS
 from ..sources.cloudtrail_events import TrailEvent
+from ..sources.iam import CREDENTIAL_REPORT
 from ..sources.services import CONFIG_RECORDERS, GUARDDUTY_DETECTORS
 from .base import ScopeContext
 from .cloudtrail import TrailParams
 from .ec2 import OpenPortsParams, rule_exposure
-from .iam import PasswordPolicyParams, password_policy_shortfalls
+from .iam import KeyRotationParams, PasswordPolicyParams, password_policy_shortfalls
 
 
 class State(StrEnum):
@@ -38,19 +41,56 @@ class State(StrEnum):
     UNKNOWN = "unknown"  # the events cannot say
 
 
+# An item's state is read from facets: `exists`, `meets` (the control's own verdict on the
+# setting the events change) and, for checks that combine settings, their own (a console user:
+# `password`, `mfa`). An event says what facets AWS required before it (`was`: the call fails
+# otherwise) and what it left; a facet no event touches between a moment and the as-of reading
+# is the as-of value, so a change to one setting leaves the others known.
+EXISTS, MEETS = "exists", "meets"
+Facets = Mapping[str, bool]
+_STATE_FACETS: Mapping[State, Facets] = {
+    State.ABSENT: {EXISTS: False},
+    State.MET: {EXISTS: True, MEETS: True},
+    State.NOT_MET: {EXISTS: True, MEETS: False},
+}
+
+
 @dataclass(frozen=True)
 class Effect:
     """What one event did to one resource. `neutral`: it changed something that does not
-    touch the control (e.g. a snapshot shared with one named account)."""
+    touch the control (e.g. a snapshot shared with one named account). `before`/`after` are
+    the whole state where the event shows it; `was`/`sets` are single facets (see above)."""
 
     resource: str
     before: State | None
     after: State | None
     what: str
     neutral: bool = False
+    was: Facets = field(default_factory=dict)
+    sets: Facets = field(default_factory=dict)
+    at: datetime | None = None  # when it takes hold, if not at the event (a key's age limit)
+
+    def required(self) -> dict[str, bool]:
+        """The facets that held just before the event."""
+        return {**(_STATE_FACETS.get(self.before, {}) if self.before else {}), **self.was}
+
+    def left(self) -> dict[str, bool | None]:
+        """The facets just after the event; None: changed, to what the event does not show."""
+        left: dict[str, bool | None] = {MEETS: None} if self.after is None else {}
+        if self.before is State.ABSENT:
+            left[EXISTS] = True  # it needed the resource absent, and succeeded: it created it
+        if self.after is State.ABSENT:
+            left[MEETS] = None
+        if self.after is not None and self.after is not State.UNKNOWN:
+            left.update(_STATE_FACETS[self.after])
+        left.update(self.sets)
+        return left
 
 
 EffectsOf = Callable[[TrailEvent, Any], Iterable[Effect]]
+Marks = Callable[
+    [ScopeContext[Any], str, Item | None, Sequence[TrailEvent]], Iterable[tuple[datetime, Effect]]
+]
 SinceOf = Callable[[ScopeContext[Any], Item], tuple[str, str] | None]
 
 
@@ -65,6 +105,17 @@ class PeriodRule:
     effects: EffectsOf
     must_exist: bool = False
     since: SinceOf | None = None
+    judge: Callable[[Facets], State] = field(default=lambda facets: judge_meets(facets))
+    as_of: Callable[[Item | None], Facets] = field(default=lambda item: as_of_facets(item))
+    # Other names events use for an item (an access key's id, for a credential report row).
+    aliases: Callable[[Item, Sequence[TrailEvent]], Iterable[str]] | None = None
+    # AWS timestamps that change an item's state without an event (a key passing its age
+    # limit), for an item (or a resource seen only in events: item None) and its events.
+    marks: Marks | None = None
+    # A resource the check left out of its population at the as-of time (out of scope, say):
+    # its facets then, or None when the period does not judge it either (its events are still
+    # listed among the changes).
+    excluded: Facets | None = None
 
 
 def _first(request: Mapping[str, Any], *names: str) -> str | None:
@@ -82,6 +133,12 @@ class Spec:
     before: State | None
     after: State | None
     what: str
+    was: Facets = field(default_factory=dict)
+    sets: Facets = field(default_factory=dict)
+    # Where the request shows the outcome: the control's verdict after the call (None: it does
+    # not show it), and whether the call touches the control at all.
+    meets: Callable[[Mapping[str, Any]], bool | None] | None = None
+    touches: Callable[[Mapping[str, Any]], bool] | None = None
 
 
 def table_rule(table: Mapping[str, Spec]) -> EffectsOf:
@@ -94,8 +151,17 @@ def table_rule(table: Mapping[str, Spec]) -> EffectsOf:
         resource = _first(event.request, *spec.keys) or _first(event.response, *spec.keys)
         if resource is None:
             resource = _nested(event.response, spec.keys)
-        if resource is not None:
-            yield Effect(resource, spec.before, spec.after, spec.what)
+        if resource is None:
+            return
+        if spec.touches is not None and not spec.touches(event.request):
+            yield Effect(resource, None, None, spec.what, neutral=True)
+            return
+        sets = dict(spec.sets)
+        if spec.meets is not None:
+            verdict = spec.meets(event.request)
+            if verdict is not None:
+                sets[MEETS] = verdict
+        yield Effect(resource, spec.before, spec.after, spec.what, False, spec.was, sets)
 
     return effects
 
@@ -134,20 +200,164 @@ def password_policy_effects(event: TrailEvent, params: PasswordPolicyParams) -> 
 
 
 USER = ("userName",)
+PASSWORD, MFA = "password", "mfa"
+T, F = True, False
+# IAM refuses CreateLoginProfile when the user has a password (EntityAlreadyExists), and
+# DeleteUser while the user still has a password or an MFA device (DeleteConflict). A user may
+# have several MFA devices: after DeactivateMFADevice, whether one is left is unknown.
 _USER_MFA = {
-    "CreateUser": Spec(USER, A, M, "user created (no console password yet)"),
-    "DeleteUser": Spec(USER, None, A, "user deleted"),
-    "CreateLoginProfile": Spec(USER, None, None, "console password created"),
-    "DeleteLoginProfile": Spec(USER, None, A, "console password deleted"),
-    "EnableMFADevice": Spec(USER, None, M, "MFA device enabled"),
-    "DeactivateMFADevice": Spec(USER, None, None, "MFA device deactivated"),
+    "CreateUser": Spec(
+        USER, A, None, "user created (no console password, no MFA)", {}, {PASSWORD: F, MFA: F}
+    ),
+    "DeleteUser": Spec(USER, None, A, "user deleted", {PASSWORD: F, MFA: F}),
+    "CreateLoginProfile": Spec(
+        USER, None, None, "console password created", {PASSWORD: F}, {PASSWORD: T}
+    ),
+    "DeleteLoginProfile": Spec(
+        USER, None, None, "console password deleted", {PASSWORD: T}, {PASSWORD: F}
+    ),
+    "EnableMFADevice": Spec(USER, None, None, "MFA device enabled", {}, {MFA: T}),
+    "DeactivateMFADevice": Spec(USER, None, None, "MFA device deactivated", {MFA: T}),
     "DeleteVirtualMFADevice": Spec(USER, None, None, "virtual MFA device deleted"),
 }
+
+
+def console_mfa(facets: Facets) -> State:
+    """iam.user_mfa from facets: a user without a console password is outside the control."""
+    if facets.get(EXISTS) is False:
+        return State.ABSENT
+    if facets.get(PASSWORD) is False:
+        return State.MET
+    if facets.get(PASSWORD) is True and MFA in facets:
+        return State.MET if facets[MFA] else State.NOT_MET
+    return State.UNKNOWN
+
+
+def console_user_as_of(item: Item | None) -> Facets:
+    """Console users are the population: a user not in it has no password (or is gone)."""
+    if item is None:
+        return {PASSWORD: False}
+    return {EXISTS: True, PASSWORD: True, MFA: bool(item.attributes.get("mfa_active"))}
+
+
 _KEYS = {
     "CreateAccessKey": Spec(USER, None, None, "access key created"),
     "UpdateAccessKey": Spec(USER, None, None, "access key status changed"),
     "DeleteAccessKey": Spec(USER, None, None, "access key deleted"),
 }
+# Access keys over the period: a key is a resource by its AccessKeyId. It is in the population
+# while active and fails from CreateDate + max_age_days until it is deactivated or deleted
+# (rotated). CreateDate comes from CreateAccessKey's responseElements, or for a key created
+# before the events read, from the credential report (access_key_N_last_rotated: the key's
+# creation), matched to the key by user and date. AWS docs: IAM User Guide, "Rotating access
+# keys" and "Getting credential reports"; CloudTrail IAM event examples (CreateAccessKey).
+
+
+def _key_created(event: TrailEvent) -> tuple[str, str, datetime] | None:
+    """(user, access key id, CreateDate) of a CreateAccessKey event."""
+    key = event.response.get("accessKey") or {}
+    if not isinstance(key, Mapping) or not key.get("accessKeyId"):
+        return None
+    user = str(key.get("userName") or event.request.get("userName") or "")
+    return user, str(key["accessKeyId"]), _iam_date(key.get("createDate")) or event.time
+
+
+def _iam_date(value: Any) -> datetime | None:
+    """CloudTrail writes IAM dates as "Nov 30, 2026 10:15:22 AM" (UTC); ISO 8601 also read."""
+    if not value:
+        return None
+    try:
+        return parse_utc(str(value))
+    except ValueError:
+        pass
+    try:
+        return datetime.strptime(str(value), "%b %d, %Y %I:%M:%S %p").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def _aged(key: str, created: datetime, params: KeyRotationParams) -> tuple[datetime, Effect]:
+    limit = params.max_age_days
+    over = Effect(key, M, N, f"access key older than {limit} days (created {created:%Y-%m-%d})")
+    return created + timedelta(days=limit), over
+
+
+def access_key_effects(event: TrailEvent, params: KeyRotationParams) -> Iterator[Effect]:
+    if event.name == "CreateAccessKey":
+        found = _key_created(event)
+        if found is not None:
+            _, key, created = found
+            yield Effect(key, A, M, "access key created")
+            moment, over = _aged(key, created, params)
+            yield Effect(over.resource, M, N, over.what, at=moment)
+        return
+    named = str(event.request.get("accessKeyId") or "")
+    if not named:
+        return
+    if event.name == "DeleteAccessKey":
+        yield Effect(named, None, A, "access key deleted")
+    elif event.name == "UpdateAccessKey" and event.request.get("status") == "Inactive":
+        yield Effect(named, None, A, "access key deactivated")
+    elif event.name == "UpdateAccessKey":
+        yield Effect(named, A, None, "access key activated")
+
+
+def _close(first: datetime, second: datetime | None) -> bool:
+    return second is not None and abs((first - second).total_seconds()) <= 2
+
+
+def access_key_aliases(item: Item, events: Sequence[TrailEvent]) -> Iterator[str]:
+    """The id of the key a credential report row shows: created for that user at that time."""
+    rotated = _iam_date(item.attributes.get("last_rotated"))
+    for event in events:
+        found = _key_created(event) if event.name == "CreateAccessKey" else None
+        if found and found[0] == item.resource and rotated and _close(found[2], rotated):
+            yield found[1]
+
+
+def access_key_marks(
+    ctx: ScopeContext[KeyRotationParams],
+    resource: str,
+    item: Item | None,
+    events: Sequence[TrailEvent],
+) -> Iterator[tuple[datetime, Effect]]:
+    """Created and over-age moments of a key: the row's date for a key of the population; for
+    a key seen only in events (deactivated or deleted since), the creation date of the one
+    inactive report slot of its user that no CreateAccessKey explains."""
+    if item is not None:
+        created = _iam_date(item.attributes.get("last_rotated"))
+    else:
+        created = _inactive_slot_date(ctx, resource, events)
+    if created is None:
+        return
+    yield created, Effect(resource, A, M, "access key created (credential report)")
+    yield _aged(resource, created, ctx.params)
+
+
+def _inactive_slot_date(
+    ctx: ScopeContext[Any], key: str, events: Sequence[TrailEvent]
+) -> datetime | None:
+    users = {
+        str(e.request.get("userName") or e.principal.rsplit("/", 1)[-1])
+        for e in events
+        if e.request.get("accessKeyId") == key
+    }
+    if len(users) != 1:
+        return None
+    (user,) = users
+    explained = [found[2] for e in events if (found := _key_created(e)) and found[0] == user]
+    rows = [row for row in ctx.get(CREDENTIAL_REPORT).rows if row.user == user]
+    dates = [
+        slot.last_rotated
+        for row in rows
+        for slot in row.access_keys
+        if not slot.active
+        and slot.last_rotated is not None
+        and not any(_close(slot.last_rotated, other) for other in explained)
+    ]
+    return dates[0] if len(dates) == 1 else None
+
+
 _CREDENTIALS = {
     **_KEYS,
     "CreateLoginProfile": Spec(USER, None, None, "console password created"),
@@ -407,6 +617,78 @@ def region_rule(names: Mapping[str, tuple[State | None, State | None, str]]) -> 
     return effects
 
 
+def _standalone(request: Mapping[str, Any]) -> bool:
+    """A DB instance outside an Aurora cluster: its own settings decide its verdict."""
+    engine = str(request.get("engine") or "")
+    return not request.get("dBClusterIdentifier") and not engine.startswith("aurora")
+
+
+def _multi_az_created(request: Mapping[str, Any]) -> bool | None:
+    if request.get("multiAZ") is True:
+        return True
+    return False if _standalone(request) else None  # MultiAZ defaults to false
+
+
+def _multi_az_modified(request: Mapping[str, Any]) -> bool | None:
+    # Without ApplyImmediately the change waits for the next maintenance window (ModifyDBInstance).
+    return True if request.get("multiAZ") is True and request.get("applyImmediately") else None
+
+
+def _encrypted_created(request: Mapping[str, Any]) -> bool | None:
+    if request.get("storageEncrypted") is True:
+        return True
+    return False if _standalone(request) else None  # StorageEncrypted defaults to false
+
+
+_INSTANCE = ("dBInstanceIdentifier",)
+_DB_MULTI_AZ = {
+    "CreateDBInstance": Spec(
+        _INSTANCE, A, None, "DB instance created", sets={EXISTS: T}, meets=_multi_az_created
+    ),
+    "RestoreDBInstanceFromDBSnapshot": Spec(
+        _INSTANCE, A, None, "DB instance restored", sets={EXISTS: T}, meets=_multi_az_created
+    ),
+    "DeleteDBInstance": Spec(_INSTANCE, None, A, "DB instance deleted"),
+    "ModifyDBInstance": Spec(
+        _INSTANCE,
+        None,
+        None,
+        "DB instance Multi-AZ changed",
+        meets=_multi_az_modified,
+        touches=lambda request: "multiAZ" in request,
+    ),
+}
+_DB_ENCRYPTION = {
+    "CreateDBInstance": Spec(
+        _INSTANCE, A, None, "DB instance created", sets={EXISTS: T}, meets=_encrypted_created
+    ),
+    # A restored instance takes the snapshot's encryption: the request does not show it.
+    "RestoreDBInstanceFromDBSnapshot": Spec(
+        _INSTANCE, A, None, "DB instance restored", sets={EXISTS: T}
+    ),
+    "DeleteDBInstance": Spec(_INSTANCE, None, A, "DB instance deleted"),
+}
+
+
+def _logging_enabled(request: Mapping[str, Any]) -> bool:
+    status = request.get("BucketLoggingStatus") or {}
+    return isinstance(status, Mapping) and bool(status.get("LoggingEnabled"))
+
+
+def bucket_rule(created_meets: bool | None, changes: Mapping[str, Spec]) -> EffectsOf:
+    """A bucket check: CreateBucket (what a new bucket has: S3 User Guide, default encryption
+    SSE-S3 since January 2023 and Block Public Access on since April 2023; no logging, no
+    policy), DeleteBucket, and the check's own calls."""
+    created = {EXISTS: T} if created_meets is None else {EXISTS: T, MEETS: created_meets}
+    return table_rule(
+        {
+            "CreateBucket": Spec(_BUCKET, A, None, "bucket created", sets=created),
+            "DeleteBucket": Spec(_BUCKET, None, A, "bucket deleted"),
+            **changes,
+        }
+    )
+
+
 PERIOD_RULES: dict[str, PeriodRule] = {
     "iam.password_policy": PeriodRule(password_policy_effects, must_exist=True),
     "iam.root_mfa": PeriodRule(
@@ -427,8 +709,15 @@ PERIOD_RULES: dict[str, PeriodRule] = {
             }
         )
     ),
-    "iam.user_mfa": PeriodRule(table_rule(_USER_MFA)),
-    "iam.access_key_rotation": PeriodRule(table_rule(_KEYS)),
+    "iam.user_mfa": PeriodRule(
+        table_rule(_USER_MFA),
+        judge=console_mfa,
+        as_of=console_user_as_of,
+        excluded={PASSWORD: False},  # left out because it has no console password
+    ),
+    "iam.access_key_rotation": PeriodRule(
+        access_key_effects, aliases=access_key_aliases, marks=access_key_marks
+    ),
     "iam.unused_credentials": PeriodRule(table_rule(_CREDENTIALS)),
     "iam.privileged_access": PeriodRule(table_rule(_PRIVILEGED)),
     "cloudtrail.enabled": PeriodRule(trail_effects, must_exist=True, since=trail_since),
@@ -436,46 +725,47 @@ PERIOD_RULES: dict[str, PeriodRule] = {
         resource_rule(("metricName", "alarmName", "filterName"), {})
     ),
     "s3.access_logging": PeriodRule(
-        resource_rule(
-            _BUCKET,
+        bucket_rule(
+            False,
             {
-                "PutBucketLogging": "bucket logging changed",
-                "CreateBucket": "bucket created",
-                "DeleteBucket": "bucket deleted",
+                "PutBucketLogging": Spec(
+                    _BUCKET, None, None, "bucket logging set", meets=_logging_enabled
+                )
             },
         ),
         since=item_time("created", "ListBuckets CreationDate"),
     ),
     "s3.encryption": PeriodRule(
-        resource_rule(
-            _BUCKET,
+        bucket_rule(
+            True,
             {
-                "PutBucketEncryption": "default encryption set",
-                "DeleteBucketEncryption": "default encryption deleted",
-                "CreateBucket": "bucket created",
-                "DeleteBucket": "bucket deleted",
+                "PutBucketEncryption": Spec(_BUCKET, None, M, "default encryption set"),
+                # DeleteBucketEncryption resets default encryption to SSE-S3 (S3 API Reference).
+                "DeleteBucketEncryption": Spec(
+                    _BUCKET, None, M, "default encryption reset to SSE-S3"
+                ),
             },
         )
     ),
     "s3.tls_only": PeriodRule(
-        resource_rule(
-            _BUCKET,
+        bucket_rule(
+            False,
             {
-                "PutBucketPolicy": "bucket policy set",
-                "DeleteBucketPolicy": "bucket policy deleted",
-                "CreateBucket": "bucket created",
-                "DeleteBucket": "bucket deleted",
+                "PutBucketPolicy": Spec(_BUCKET, None, None, "bucket policy set"),
+                "DeleteBucketPolicy": Spec(_BUCKET, None, N, "bucket policy deleted"),
             },
         )
     ),
     "s3.public_access_block": PeriodRule(
-        resource_rule(
-            _BUCKET,
+        bucket_rule(
+            True,
             {
-                "PutBucketPublicAccessBlock": "bucket Block Public Access set",
-                "DeleteBucketPublicAccessBlock": "bucket Block Public Access deleted",
-                "CreateBucket": "bucket created",
-                "DeleteBucket": "bucket deleted",
+                "PutBucketPublicAccessBlock": Spec(
+                    _BUCKET, None, None, "bucket Block Public Access set"
+                ),
+                "DeleteBucketPublicAccessBlock": Spec(
+                    _BUCKET, None, None, "bucket Block Public Access deleted"
+                ),
             },
         )
     ),
@@ -496,27 +786,8 @@ PERIOD_RULES: dict[str, PeriodRule] = {
     "rds.snapshot_public": PeriodRule(
         rds_snapshot_effects, since=item_time("created", "DescribeDBSnapshots")
     ),
-    "rds.multi_az": PeriodRule(
-        resource_rule(
-            ("dBInstanceIdentifier",),
-            {
-                "CreateDBInstance": "DB instance created",
-                "DeleteDBInstance": "DB instance deleted",
-                "ModifyDBInstance": "DB instance modified",
-                "RestoreDBInstanceFromDBSnapshot": "DB instance restored",
-            },
-        )
-    ),
-    "rds.encryption": PeriodRule(
-        resource_rule(
-            ("dBInstanceIdentifier",),
-            {
-                "CreateDBInstance": "DB instance created",
-                "DeleteDBInstance": "DB instance deleted",
-                "RestoreDBInstanceFromDBSnapshot": "DB instance restored",
-            },
-        )
-    ),
+    "rds.multi_az": PeriodRule(table_rule(_DB_MULTI_AZ)),
+    "rds.encryption": PeriodRule(table_rule(_DB_ENCRYPTION)),
     "elb.tls_listeners": PeriodRule(resource_rule(("listenerArn",), {})),
     "config.recorder": PeriodRule(table_rule(_CONFIG), must_exist=True, since=recorder_since),
     "guardduty.enabled": PeriodRule(detector_effects, must_exist=True, since=detector_since),
@@ -531,3 +802,20 @@ def rule_for(check: str) -> PeriodRule:
 
 def as_of_state(item: Item) -> State:
     return {Status.PASS: M, Status.FAIL: N, Status.EXCEPTION: N}.get(item.status, S.UNKNOWN)
+
+
+def as_of_facets(item: Item | None) -> Facets:
+    """The facets the as-of reading shows: gone (not in the population), or its verdict."""
+    if item is None:
+        return {EXISTS: False}
+    state = as_of_state(item)
+    return _STATE_FACETS.get(state, {EXISTS: True})
+
+
+def judge_meets(facets: Facets) -> State:
+    """The state from the generic facets: absent, the verdict, or unknown."""
+    if facets.get(EXISTS) is False:
+        return State.ABSENT
+    if MEETS in facets:
+        return State.MET if facets[MEETS] else State.NOT_MET
+    return State.UNKNOWN

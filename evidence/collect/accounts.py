@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import threading
+from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -16,13 +17,19 @@ from ..errors import EvidenceToolError, UsageError
 from ..model import GLOBAL_REGION, CollectionError
 from ..pack.raw import RawSource
 from ..pack.runinfo import AccountRun
-from ..sources.account import ACCOUNT_ALIASES, ENABLED_REGIONS, ORGANIZATION, CallerIdentity
+from ..sources.account import (
+    ACCOUNT_ALIASES,
+    ENABLED_REGIONS,
+    ORGANIZATION,
+    CallerIdentity,
+    organizational_units,
+)
 from ..sources.base import FetchContext, Scope, Source
 from .clients import AccountClients, AwsSettings, StaticCredentials, make_session
 from .recorder import Recorder
 from .regions import ALL_REGIONS, NO_REGION_HINT
 from .runner import PackDependencies, RawWriter, Task, run_source
-from .scheduler import Scheduler
+from .scheduler import InFlight, Scheduler
 
 DEFAULT_ROLE = "OrganizationAccountAccessRole"
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
@@ -47,7 +54,26 @@ def resolve_targets(
     caller: CallerIdentity,
     recorder: Recorder,
     writer: RawWriter,
+    units: Sequence[str] = (),
 ) -> Targets:
+    """The accounts of the run and the pack's scope: `units` (organizational units, each with
+    the units below it) give the scope org-<management id>-<unit>[+<unit>...], so each part of
+    an organisation split by unit keeps a chain of its own."""
+    if units:
+        source = organizational_units(tuple(dict.fromkeys(units)))
+        raw = run_source(
+            source, clients.context(caller.account, GLOBAL_REGION), recorder, caller.arn
+        )
+        writer.write(raw, source)
+        if raw.failure is not None:
+            raise EvidenceToolError(
+                f"--organizational-unit: cannot list the accounts under {', '.join(units)}"
+                f" ({raw.failure.operation}: {raw.failure.code}: {raw.failure.message}); run"
+                " from the management account or a delegated administrator"
+            )
+        org = source.parse(raw)
+        scope = f"org-{org.management_account}-{'+'.join(dict.fromkeys(units))}"
+        return Targets(org.active, scope)
     if organization:
         raw = run_source(
             ORGANIZATION, clients.context(caller.account, GLOBAL_REGION), recorder, caller.arn
@@ -87,22 +113,55 @@ class AccountCollection:
     role_name: str
     session_name: str
     progress: Progress | None = None
+    # Accounts open at once (0: all). Each open account holds its clients (botocore clients
+    # weigh about half a megabyte each, some fifteen per account) and its assumed role's
+    # credentials, which expire an hour after they are issued: opened as earlier accounts
+    # finish, an organisation's memory stays that of a few accounts and no account's
+    # credentials are issued long before its sources run.
+    accounts_at_once: int = 0
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._accounts: dict[str, AccountRun] = {}
+        self._unopened: deque[str] = deque()
+        self._tasks_left: dict[str, int] = {}
         self._dependencies = PackDependencies(self.writer.pack)
         self._needs_regions = any(s.scope is Scope.REGIONAL for s in self.sources)
 
     def run(self, accounts: Sequence[str]) -> list[AccountRun]:
-        for account in accounts:
-            self.scheduler.submit(self._open, account)
+        self._unopened.extend(accounts)
+        for _ in range(self.accounts_at_once or len(accounts)):
+            self._open_next()
         self.scheduler.wait_all()
         return [self._accounts[a] for a in accounts]
+
+    def _open_next(self) -> None:
+        """Submit the next account's opening, if one is left. Called from within running work
+        (an account's last task), so wait_all sees the new work before that task ends."""
+        with self._lock:
+            account = self._unopened.popleft() if self._unopened else None
+        if account is not None:
+            self.scheduler.submit(self._open, account)
+
+    def _task_done(self, account: str) -> None:
+        with self._lock:
+            self._tasks_left[account] -= 1
+            finished = self._tasks_left[account] == 0
+        if finished:
+            self._open_next()
 
     # ------------------------------------------------------------ opening an account
 
     def _open(self, account: str) -> None:
+        submitted = False
+        try:
+            submitted = self._open_account(account)
+        finally:
+            if not submitted:  # nothing of this account will run: the next one may
+                self._open_next()
+
+    def _open_account(self, account: str) -> bool:
+        """Open the account and submit its sources (True), or record why it cannot be."""
         if account == self.caller.account:
             clients, arn = self.base, self.caller.arn
         else:
@@ -111,13 +170,14 @@ class AccountCollection:
                 self._record(
                     AccountRun(account, self.caller.arn, self.caller.partition, access_error=opened)
                 )
-                return
+                return False
             clients, arn = opened
         regions, regions_error = self._regions(account, clients, arn)
         self._record(
             AccountRun(account, arn, self.caller.partition, regions, regions_error=regions_error)
         )
         self._submit_sources(account, clients, arn, regions)
+        return True
 
     def _assume(self, account: str) -> tuple[AccountClients, str] | CollectionError:
         role = f"arn:{self.caller.partition}:iam::{account}:role/{self.role_name}"
@@ -201,6 +261,8 @@ class AccountCollection:
         self, account: str, clients: AccountClients, arn: str, regions: Sequence[str]
     ) -> None:
         tasks = plan(self.sources, account, regions)
+        with self._lock:
+            self._tasks_left[account] = len(tasks)
         if self.progress is not None:
             self.progress.planned(len(tasks))
         submitted: dict[tuple[str, str], Future[Any]] = {}
@@ -214,20 +276,20 @@ class AccountCollection:
                 ]
                 for dependency in task.source.after
             ]
-            submitted[(task.source.name, task.region)] = self.scheduler.submit(
-                self._collect, task, clients, arn, waits
+            submitted[(task.source.name, task.region)] = self.scheduler.submit_in_slot(
+                task.account, task.region, self._collect, task, clients, arn, after=waits
             )
 
-    def _collect(
-        self, task: Task, clients: AccountClients, arn: str, dependencies: list[Future[Any]]
-    ) -> None:
-        Scheduler.after(dependencies)
-        with self.scheduler.slot(task.account, task.region) as budget:
+    def _collect(self, budget: InFlight, task: Task, clients: AccountClients, arn: str) -> None:
+        """One source of one account and region, holding a slot of its in-flight `budget`."""
+        try:
             context = clients.context(task.account, task.region, self._dependencies, budget)
             raw = run_source(task.source, context, self.recorder, arn)
             self.writer.write(raw, task.source)
-        if self.progress is not None:
-            self.progress.finished(task, dataclasses.replace(raw, calls=()))
+            if self.progress is not None:
+                self.progress.finished(task, dataclasses.replace(raw, calls=()))
+        finally:
+            self._task_done(task.account)
 
 
 def plan(sources: Sequence[Source[Any]], account: str, regions: Sequence[str]) -> list[Task]:

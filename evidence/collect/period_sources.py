@@ -37,14 +37,20 @@ def period_sources(
     wanted = change_events(catalog)
     rate = CallRate(LOOKUP_CALLS_PER_SECOND)  # one per run: shared by every thread
     added: list[Source[Any]] = []
+    global_names = names_for(Scope.GLOBAL, wanted)
     for scope in (Scope.GLOBAL, Scope.REGIONAL):
         names = names_for(scope, wanted)
         if not names:
             continue
         if plan.mode == EventsFrom.LOOKUP:
             added.append(lookup_events_source(scope, names, plan.window_start_time, rate))
+        elif scope is Scope.GLOBAL:
+            # The global events region's files, read once for every name.
+            every = tuple(sorted(wanted))
+            added.append(log_files_source(scope, every, plan.window_start_time))
         else:
-            added.append(log_files_source(scope, names, plan.window_start_time))
+            start = plan.window_start_time
+            added.append(log_files_source(scope, names, start, global_reads=bool(global_names)))
     needed = {source.name: source for source in sources}
     result = list(sources)
     for source in added:

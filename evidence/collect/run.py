@@ -23,7 +23,7 @@ from ..pack.period import EventsFrom, Period, plan_events
 from ..pack.raw import utc_iso
 from ..pack.runinfo import RunInfo
 from ..pack.signing import Signer
-from ..sources.account import CALLER_IDENTITY, CallerIdentity
+from ..sources.account import CALLER_IDENTITY, PARENT_ID, CallerIdentity
 from ..sources.base import Scope, Source
 from .accounts import DEFAULT_ROLE, AccountCollection, Progress, resolve_targets
 from .attachments import copy_attachments
@@ -50,6 +50,8 @@ class CollectRequest:
     aws: AwsSettings = field(default_factory=AwsSettings)
     accounts: tuple[str, ...] = ()  # empty: the caller's own account
     organization: bool = False  # every active account of the AWS Organization
+    # Or the active accounts under these organizational units (and the units below them).
+    organizational_units: tuple[str, ...] = ()
     role_name: str = DEFAULT_ROLE
     max_workers: int | None = None  # None: sized for the run (default_workers)
     max_in_flight: int = 3  # per account and region: production-safe
@@ -91,6 +93,15 @@ class CollectRequest:
             raise UsageError(f"--accounts: not a 12-digit account id: {', '.join(bad)}")
         if self.accounts and self.organization:
             raise UsageError("--accounts and --organization cannot be used together")
+        if self.accounts and self.organizational_units:
+            raise UsageError("--accounts and --organizational-unit cannot be used together")
+        object.__setattr__(self, "organizational_units", tuple(self.organizational_units))
+        bad = [u for u in self.organizational_units if not PARENT_ID.fullmatch(u)]
+        if bad:
+            raise UsageError(
+                f"--organizational-unit: not an organizational unit id (ou-xxxx-xxxxxxxx) or a"
+                f" root id (r-xxxx): {', '.join(bad)}"
+            )
 
 
 # Inclusive bounds of the numeric options: one is the least that works; the most protects the
@@ -176,11 +187,18 @@ def collect(
         base = AccountClients(session, request.aws, recorder, home_region)
         caller = identify(base, recorder, writer)
         targets = resolve_targets(
-            request.accounts, request.organization, base, caller, recorder, writer
+            request.accounts,
+            request.organization,
+            base,
+            caller,
+            recorder,
+            writer,
+            request.organizational_units,
         )
         copy_attachments(catalog, pack)
         if request_list is not None:
             pack.write_bytes(request_list.pack_path, request_list.content)
+        workers = workers_for(request, len(targets.accounts))
         collection = AccountCollection(
             sources=sources,
             regions=request.regions,
@@ -190,10 +208,11 @@ def collect(
             caller=caller,
             recorder=recorder,
             writer=writer,
-            scheduler=Scheduler(workers_for(request, len(targets.accounts)), request.max_in_flight),
+            scheduler=Scheduler(workers, request.max_in_flight),
             role_name=request.role_name,
             session_name=f"soc-evidence-{stamp(started)}",
             progress=progress,
+            accounts_at_once=accounts_at_once(workers, regions_per_account(request), request),
         )
         accounts = collection.run(targets.accounts)
         run = RunInfo(
@@ -225,13 +244,26 @@ def collect(
         )
 
 
+def regions_per_account(request: CollectRequest) -> int:
+    """The regions each account is expected to be collected in (`all`: those enabled by default)."""
+    explicit = [r for r in request.regions if r != ALL_REGIONS]
+    return REGIONS_ENABLED_BY_DEFAULT if ALL_REGIONS in request.regions else len(explicit) or 1
+
+
 def workers_for(request: CollectRequest, accounts: int) -> int:
     """--max-workers as given, or sized for the accounts and regions of this run."""
     if request.max_workers is not None:
         return request.max_workers
-    explicit = [r for r in request.regions if r != ALL_REGIONS]
-    regions = REGIONS_ENABLED_BY_DEFAULT if ALL_REGIONS in request.regions else len(explicit) or 1
-    return default_workers(accounts, regions, request.max_in_flight)
+    return default_workers(accounts, regions_per_account(request), request.max_in_flight)
+
+
+def accounts_at_once(workers: int, regions: int, request: CollectRequest) -> int:
+    """Accounts open at once: enough in-flight slots ((regions + 1) x --max-in-flight each) for
+    twice the workers, so a worker always finds a free slot while a few accounts finish their
+    slowest sources; at least 2. Bounds memory and the age of assumed-role credentials
+    (AccountCollection.accounts_at_once); measured with bench/bench_scale.py."""
+    per_account = (regions + 1) * request.max_in_flight
+    return max(2, -(-2 * workers // per_account))
 
 
 def identify(clients: AccountClients, recorder: Recorder, writer: RawWriter) -> CallerIdentity:

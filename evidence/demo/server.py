@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -37,6 +38,19 @@ def moto_server() -> Iterator[str]:
         yield f"http://{host}:{port}"
     finally:
         server.stop()
+
+
+# moto draws resource ids (snapshots, security group rules, detectors) from one random generator;
+# seeded, two demo runs make the same ids, so `diff` between them shows only what changed.
+ID_SEED = 2026
+
+
+def same_ids_every_run(endpoint: str) -> None:
+    """Seed the emulator's id generator (moto's `POST /moto-api/seed`) before the company is
+    seeded: the same resources get the same ids, hence the same stable item ids, every run."""
+    request = urllib.request.Request(f"{endpoint}/moto-api/seed?a={ID_SEED}", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        response.read()
 
 
 def iam_backend(account: str = DEMO_ACCOUNT) -> Any:

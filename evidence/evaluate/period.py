@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from ..checks.base import Check, NotCollected, Quantifier, ScopeContext
-from ..checks.period_rules import Effect, PeriodRule, State, as_of_state, rule_for
+from ..checks.period_rules import EXISTS, Effect, Facets, PeriodRule, State, rule_for
 from ..model import GLOBAL_REGION, CollectionError, Item, Status, item_id
 from ..pack.period import EventsFrom
 from ..pack.raw import parse_utc, utc_iso
@@ -61,6 +61,9 @@ class ItemPeriod:
     item: Item | None  # None: seen only in the period's events (gone by the as-of time)
     points: list[Point] = field(default_factory=list)
     since: tuple[str, str] | None = None
+    excluded: bool = False  # left out of the check's population at the as-of time
+    events: list[TrailEvent] = field(default_factory=list)  # the events attributed to it
+    names: set[str] = field(default_factory=set)  # other names its events use (a key's id)
 
 
 def scope_events(
@@ -82,6 +85,11 @@ def scope_events(
     found: PeriodEvents | None = None
     for place in places:
         scoped = ctx.sources.get(_scoped(source, place), ctx.account, place)
+        if place != GLOBAL_REGION and source.name == LOG_FILES and not scoped.regions:
+            # This region's variant read nothing: the global variant read its files.
+            whole = ctx.sources.get(_scoped(source, GLOBAL_REGION), ctx.account, GLOBAL_REGION)
+            missing = (f"the log files of {place} were not listed",)
+            scoped = whole if place in whole.regions else replace(scoped, gaps=missing)
         found = scoped if found is None else found.merged(scoped)
     if found is None:
         return PeriodEvents(_mode(run), (), None, None, ())
@@ -117,10 +125,14 @@ def collect_points(
     in events); add AWS in-effect timestamps as points."""
     periods: dict[str, ItemPeriod] = {}
     by_key: dict[str, str] = {}
+    events = tuple(events)
     for item in items:
         periods[item.id] = ItemPeriod(item.id, item.account, item.region, item.resource, item)
         for key in _keys(item):
             by_key.setdefault(key, item.id)
+        for alias in rule.aliases(item, events) if rule.aliases else ():
+            by_key[alias] = item.id
+            periods[item.id].names.add(alias)
         if rule.since is not None:
             try:
                 since = rule.since(ctx, item)
@@ -129,8 +141,15 @@ def collect_points(
             if since is not None:
                 periods[item.id].since = since
                 moment = parse_utc(since[0])
-                marker = Effect(item.resource, State.ABSENT, None, f"in effect since ({since[1]})")
+                marker = Effect(
+                    item.resource,
+                    State.ABSENT,
+                    None,
+                    f"in effect since ({since[1]})",
+                    sets={EXISTS: True},
+                )
                 periods[item.id].points.append(Point(moment, marker, None))
+    excluded = {e.resource for e in ctx.exclusions}
     attributed: list[tuple[TrailEvent, list[Effect]]] = []
     for event in events:
         effects = list(rule.effects(event, ctx.params)) if event.succeeded else []
@@ -141,8 +160,19 @@ def collect_points(
                 target = item_id(ctx.check, ctx.account, ctx.region, effect.resource)
                 by_key[effect.resource] = target
                 periods[target] = ItemPeriod(target, ctx.account, ctx.region, effect.resource, None)
-            if not effect.neutral:
+                periods[target].excluded = effect.resource in excluded
+            periods[target].events.append(event)
+            if effect.at is not None:  # takes hold later: the event did not open that span
+                periods[target].points.append(Point(effect.at, effect, None))
+            elif not effect.neutral:
                 periods[target].points.append(Point(event.time, effect, event))
+    for record in periods.values() if rule.marks else ():
+        assert rule.marks is not None
+        try:
+            marks = list(rule.marks(ctx, record.resource, record.item, record.events))
+        except NotCollected:
+            marks = []  # the raw data that dates it was not collected: the events alone say
+        record.points.extend(Point(moment, effect, None) for moment, effect in marks)
     return periods, attributed
 
 
@@ -159,21 +189,44 @@ def _agree(first: State | None, second: State | None, must_exist: bool) -> State
     return State.UNKNOWN
 
 
+def _known(facets: Mapping[str, bool | None]) -> dict[str, bool]:
+    return {name: value for name, value in facets.items() if value is not None}
+
+
 def segments(
-    points: Sequence[Point], start: datetime, end: datetime, final: State, must_exist: bool
+    points: Sequence[Point], start: datetime, end: datetime, rule: PeriodRule, as_of: Facets
 ) -> list[Segment]:
-    """The item's states from `start` to `end` (the as-of reading: `final`)."""
+    """The item's states from `start` to `end` (the as-of reading: `as_of`).
+
+    Each span between two points reads every facet forward (what the nearest earlier event
+    left, or required and kept) and backward (what the nearest later event touching it
+    required, else the as-of value if no later event touches it). The two readings are judged
+    apart and agreed: a conflict means a change the events do not show (UNKNOWN)."""
     ordered = sorted((p for p in points if start <= p.time <= end), key=lambda p: p.time)
-    if not ordered:
-        return [Segment(start, end, final, None)]
-    first = ordered[0].effect.before
-    spans = [Segment(start, ordered[0].time, first or State.UNKNOWN, None)]
-    for index, point in enumerate(ordered):
-        following = ordered[index + 1] if index + 1 < len(ordered) else None
-        claim = following.effect.before if following else final
-        state = _agree(point.effect.after, claim, must_exist) or State.UNKNOWN
-        until = following.time if following else end
-        spans.append(Segment(point.time, until, state, point))
+    spans: list[Segment] = []
+    for index in range(len(ordered) + 1):
+        forward: dict[str, bool | None] = {}
+        for point in reversed(ordered[:index]):
+            for name, value in point.effect.left().items():
+                forward.setdefault(name, value)
+            for name, kept in point.effect.required().items():
+                forward.setdefault(name, kept)
+        backward: dict[str, bool | None] = {}
+        for point in ordered[index:]:
+            for name, value in point.effect.required().items():
+                backward.setdefault(name, value)
+            for name in point.effect.left():
+                backward.setdefault(name, None)  # changed by it, from what it does not show
+        for name, value in as_of.items():
+            backward.setdefault(name, value)
+        ahead, behind = _known(forward), _known(backward)
+        state = _agree(
+            rule.judge({**behind, **ahead}), rule.judge({**ahead, **behind}), rule.must_exist
+        )
+        begin = ordered[index - 1].time if index else start
+        until = ordered[index].time if index < len(ordered) else end
+        opened = ordered[index - 1] if index else None
+        spans.append(Segment(begin, until, state or State.UNKNOWN, opened))
     return [s for s in spans if s.end > s.start]
 
 
@@ -196,8 +249,10 @@ def judge_item(
     record: ItemPeriod, rule: PeriodRule, window: Span, period: Span, gaps: Sequence[str]
 ) -> dict[str, Any]:
     """One item's period entry: status, in effect since, deviations and unknown spans."""
-    final = as_of_state(record.item) if record.item is not None else State.ABSENT
-    spans = segments(record.points, window[0], window[1], final, rule.must_exist)
+    as_of = rule.as_of(record.item)
+    if record.excluded and rule.excluded is not None:
+        as_of = rule.excluded
+    spans = segments(record.points, window[0], window[1], rule, as_of)
     bad = {State.NOT_MET, State.ABSENT} if rule.must_exist else {State.NOT_MET}
     deviations, unknown = [], []
     for span, (begin, end) in ((s, _clip(s, period)) for s in spans):
@@ -300,13 +355,17 @@ def control_period(
         read.append(_read_json(ctx, events))
         periods, attributed = collect_points(ctx, rule, scope_items, events.events)
         window = (min(period[0], events.read_from or period[0]), run.as_of)
-        items.extend(judge_item(r, rule, window, period, scope_gaps) for r in periods.values())
+        items.extend(
+            judge_item(r, rule, window, period, scope_gaps)
+            for r in periods.values()
+            if not (r.excluded and rule.excluded is None)  # outside the population: not judged
+        )
         changes.extend(
             _change_json(ctx, event, effects, periods)
             for event, effects in attributed
             if period[0] <= event.time < period[1]
         )
-    status = _period_status(items, errors, gaps, existential=check.quantifier == Quantifier.SOME)
+    status = period_status(items, errors, gaps, existential=check.quantifier == Quantifier.SOME)
     block = {
         "status": str(status),
         "from": utc_iso(period[0]),
@@ -315,11 +374,7 @@ def control_period(
         "events_read": read,
         "change_events": sorted(f"{e.source}:{e.name}" for e in check.change_events),
         "items": items,
-        "deviations": [
-            {"item_id": i["id"], "resource": i["resource"], **d}
-            for i in items
-            for d in i["deviations"]
-        ],
+        "deviations": block_deviations(items),
         "changes": changes,
         "populations": _populations(changes),
         "gaps": gaps,
@@ -328,12 +383,25 @@ def control_period(
     return block, status
 
 
-def _period_status(
+def block_deviations(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The block's `deviations`: every item's deviations with the item's id, resource and
+    period status (`exception` where an accepted exception covers it)."""
+    return [
+        {"item_id": i["id"], "resource": i["resource"], "status": i["status"], **d}
+        for i in items
+        for d in i["deviations"]
+    ]
+
+
+def period_status(
     items: Sequence[Mapping[str, Any]],
-    errors: Sequence[CollectionError],
+    errors: Sequence[object],
     gaps: Sequence[str],
     existential: bool = False,
 ) -> Status:
+    """The control's status over the period from its period items (results.json entries):
+    `fail` if any deviation is not excepted; else `error` if the events cannot show something;
+    else `exception` if accepted exceptions cover every deviation; else `pass`."""
     statuses = {i["status"] for i in items}
     # Existential (model.control_status): one resource that met it throughout the period is
     # enough; otherwise judged as a universal control (conservative: no union of intervals).
@@ -343,6 +411,8 @@ def _period_status(
         return Status.FAIL
     if errors or gaps or Status.ERROR in statuses:
         return Status.ERROR
+    if Status.EXCEPTION in statuses:
+        return Status.EXCEPTION
     return Status.PASS
 
 
@@ -382,14 +452,15 @@ def _change_json(
     effects: Sequence[Effect],
     periods: Mapping[str, ItemPeriod],
 ) -> dict[str, Any]:
-    by_resource = {p.resource: p.id for p in periods.values()}
+    by_resource = {name: p.id for p in periods.values() for name in (p.resource, *p.names)}
+    now = [e for e in effects if e.at is None]  # not the effects that take hold later
     return {
         "id": item_id(ctx.check, ctx.account, ctx.region, f"event:{event.event_id}"),
         **event.to_json(),
         "account": ctx.account,
-        "resources": [e.resource for e in effects],
-        "item_ids": [by_resource[e.resource] for e in effects if e.resource in by_resource],
-        "what": "; ".join(e.what for e in effects)
+        "resources": [e.resource for e in now],
+        "item_ids": [by_resource[e.resource] for e in now if e.resource in by_resource],
+        "what": "; ".join(e.what for e in now)
         or ("failed: changed nothing" if not event.succeeded else "not matched to an item"),
     }
 

@@ -71,10 +71,19 @@ def flag_counts(controls: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     return {
         "incomplete": sum(bool(c["incomplete"]) for c in controls),
         "evidence_missing": sum(bool(c["evidence_missing"]) for c in controls),
-        "items_excepted": sum(
-            i["status"] == Status.EXCEPTION for c in controls for i in c["items"]
-        ),
+        "items_excepted": sum(len(_excepted_ids(c)) for c in controls),
         **{f"exceptions_{state}": outcomes.count(state) for state in ExceptionState},
+    }
+
+
+def _excepted_ids(control: Mapping[str, Any]) -> set[str]:
+    """Ids of the control's items covered by an applied exception, at the as-of time or over
+    the period (an item excepted in both counts once)."""
+    period = control.get("period") or {}
+    return {
+        i["id"]
+        for i in (*control["items"], *period.get("items", ()))
+        if i["status"] == Status.EXCEPTION
     }
 
 

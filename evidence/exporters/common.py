@@ -89,6 +89,10 @@ class RawReader:
             for call in raw.calls:
                 yield path, raw, call
 
+    def call_count(self) -> int:
+        """How many calls calls() yields (a pass over every raw file)."""
+        return sum(len(self.source(path).calls) for path in self.raw_files())
+
     def operations(self, evidence_paths: list[str]) -> list[OperationUse]:
         grouped: dict[tuple[str, str], list[RawCall]] = {}
         for path in evidence_paths:

@@ -37,6 +37,7 @@ from ..pack.builder import PackBuilder
 from ..pack.chain import history_points
 from ..pack.raw import parse_utc
 from ..pack.runinfo import RunInfo
+from .chain_text import previous_pack_line
 from .charts import PackStatus, accounts_chart, criteria_chart, status_chart, status_trend
 from .common import RawReader, export_name
 from .exception_tables import register_table
@@ -182,6 +183,7 @@ def cover(report: Report) -> list[Flowable]:
                 ("Pack", meta["pack"]),
                 ("results.json SHA-256", text(results_sha, HASH)),
                 ("controls.yaml SHA-256", text(meta["controls_sha256"], HASH)),
+                ("Previous pack", _previous_pack(meta)),
                 ("API calls made", meta["total_calls"]),
             ]
         ),
@@ -368,3 +370,10 @@ SECTIONS: list[Section] = [
     controls,
     appendix,
 ]
+
+
+def _previous_pack(meta: Mapping[str, Any]) -> Any:
+    """The hash chain's link on the cover: the name and manifest hash set as a hash, or why
+    there is none as plain words."""
+    line = previous_pack_line(meta)
+    return text(line, HASH) if meta.get("previous_pack") else line

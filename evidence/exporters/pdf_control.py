@@ -258,18 +258,22 @@ def period(view: ControlView) -> Iterator[Flowable]:
         yield KeepTogether(flowables)
 
 
+# Reading order: what the control found first (result, the evidence of a manual control, the
+# failing items, the exceptions, the period's deviations), then how it was tested and how
+# complete the evidence is (procedure, raw files, IPE block), then the rest of the population.
+# An organisation's IPE block alone can fill pages: findings never wait behind it.
 CONTROL_PARTS: list[ControlPart] = [
     result_and_facts,
-    test_performed,
-    raw_evidence,
-    notes,
-    could_not_collect,
-    ipe,
     attached_files,
     failing_items,
     control_exceptions,
-    rest_of_population,
     period,
+    could_not_collect,
+    notes,
+    test_performed,
+    raw_evidence,
+    ipe,
+    rest_of_population,
 ]
 
 

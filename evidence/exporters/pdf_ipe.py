@@ -24,7 +24,7 @@ from .ipe_text import (
 )
 from .shown_text import pdf_markup
 
-QUERY_ROWS_SHOWN = 60  # beyond this, results.json and the workbook hold every query
+QUERY_ROWS_SHOWN = 30  # beyond this, results.json and the workbook hold every query
 FLAG = "#9C0006"
 
 

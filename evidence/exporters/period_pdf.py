@@ -7,7 +7,7 @@ from typing import Any
 
 from reportlab.platypus import Flowable
 
-from .period_text import change_line, deviation_line
+from .period_text import change_line, deviation_line, period_exception
 
 ROWS_SHOWN = 200
 
@@ -24,8 +24,10 @@ def period_section(
     yield heading(f"Over the period {period['from']} to {period['until']}: {period['status']}")
     deviations = period["deviations"]
     yield line(f"Deviations ({len(deviations)}):")
+    items = {i["id"]: i for i in period["items"]}
     for deviation in deviations[:ROWS_SHOWN]:
-        yield line(f"- {deviation['resource']}: {deviation_line(deviation)}")
+        excepted = period_exception(items.get(deviation["item_id"], {}))
+        yield line(f"- {deviation['resource']}: {deviation_line(deviation)}{excepted}")
     for problem in [
         *period["gaps"],
         *(f"{e['operation']} {e['code']}: {e['message']}" for e in period["errors"]),

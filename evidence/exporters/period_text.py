@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .statuses import exception_text
+
 
 def period_line(run: Mapping[str, Any]) -> str:
     """`2026-07-01 to 2026-09-30 (UTC, inclusive); events from ...` or the point-in-time note."""
@@ -26,6 +28,16 @@ def deviation_line(deviation: Mapping[str, Any]) -> str:
     who = f"; by {started['principal']} from {started['source_ip']}" if started else ""
     until = f"; ended by {ended['event_name']} ({ended['principal']})" if ended else ""
     return f"{deviation['from']} to {deviation['until']}: {deviation['what']}{who}{until}"
+
+
+def period_exception(item: Mapping[str, Any]) -> str:
+    """` - EXCEPTION: <accepted risk>` after a period item's deviation that an accepted
+    exception covers (or the exception that did not apply), else nothing."""
+    exception = item.get("exception")
+    if not exception:
+        return ""
+    label = "EXCEPTION" if item["status"] == "exception" else "FAIL"
+    return f" - {label}: {exception_text(exception)}"
 
 
 def change_line(change: Mapping[str, Any]) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 from .. import TOOL_NAME, __version__
 from ..pack.signing import SignerKey
+from .chain_text import previous_pack_line
 from .marking import Provenance, readme_notices
 from .period_text import period_line
 from .signature_readme import signature_section
@@ -160,6 +161,7 @@ Collected by:  {run["caller_arn"]}
 Tool:          {TOOL_NAME} {__version__}
 Controls:      {len(document["controls"])} ({counts})
 Controls file: {run["controls_file"]}, SHA-256 {run["controls_sha256"]}
+Previous pack: {previous_pack_line(run)}
 
 What is in this folder
 ----------------------

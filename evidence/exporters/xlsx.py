@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from openpyxl import Workbook
@@ -27,7 +28,9 @@ from ..evaluate.results import RESULTS_FILE
 from ..model import account_statuses
 from ..pack.builder import PackBuilder, sha256_file
 from ..pack.runinfo import RunInfo
+from .chain_text import previous_pack_line
 from .common import (
+    RESERVED_SHEETS,
     RawReader,
     as_utc,
     attribute_columns,
@@ -41,7 +44,7 @@ from .finding_attributes import finding_columns, key_attributes
 from .findings import findings as pack_findings
 from .marking import Provenance, provenance_rows
 from .period_text import period_line
-from .period_xlsx import append_period
+from .period_xlsx import period_row_count, period_rows
 from .requests_sheet import PlainSheet, SheetLink, requests_sheet
 from .statuses import exception_text, status_label
 from .xlsx_cells import (
@@ -61,6 +64,7 @@ from .xlsx_cells import (
 from .xlsx_charts import status_chart, status_counts_rows
 from .xlsx_ipe import ipe_block, summary_rows
 from .xlsx_print import printable
+from .xlsx_split import CONTINUATION_TOP, Split, SplitWriter, plan
 
 # The cell helpers other workbooks (diff, sample) build on are in xlsx_cells; named here too.
 __all__ = [
@@ -168,6 +172,7 @@ def summary(book: Book) -> None:
         ("Collection finished (UTC)", run["finished"]),
         ("controls.yaml SHA-256", run["controls_sha256"]),
         ("results.json SHA-256", book.results_sha256),
+        ("Previous pack", previous_pack_line(run)),
         ("API calls made", run["total_calls"]),
         *summary_rows(controls),
     ]
@@ -294,12 +299,28 @@ def _control_sheet(book: Book, name: str, control: Mapping[str, Any]) -> None:
         *(_utc_header(a, [row[8 + n] for row in sample]) for n, a in enumerate(attributes)),
         *(["Exception"] if excepted else []),
     ]
+    rows = max(len(items), 1)  # an empty population is one row saying so
+    split = split_plan(book, name, rows, len(block) + 4, "items of the population", control)
+    if split.split:  # the first part says which rows it holds: one more block row
+        block.append(("Rows on this sheet", ""))
+        split = split_plan(book, name, rows, len(block) + 4, "items of the population", control)
+        block[-1] = ("Rows on this sheet", split.note(0))
     table_top = len(block) + 4
+    last = get_column_letter(len(headers))
+
+    def prepare(sheet: Any) -> None:
+        set_widths(sheet, [("Raw evidence (SHA-256)",), headers, *sample])
+        wide_value_column(sheet)
+
+    def finish(sheet: Any, top: int, end: int) -> None:
+        sheet.auto_filter.ref = f"A{top}:{last}{end}"
+        colour_statuses(sheet, "C", top + 1, end, last)
+
     sheet = book.sheet(name, table_top)
-    set_widths(sheet, [("Raw evidence (SHA-256)",), headers, *sample])
-    wide_value_column(sheet)
+    prepare(sheet)
     sheet.freeze_panes = f"A{table_top + 1}"
-    sheet.append([cell(sheet, f"{control['id']}: {control['title']}", font=TITLE_FONT)])
+    title = f"{control['id']}: {control['title']}"
+    sheet.append([cell(sheet, title, font=TITLE_FONT)])
     sheet.append(
         [
             cell(sheet, "Result", font=LABEL_FONT),
@@ -309,15 +330,43 @@ def _control_sheet(book: Book, name: str, control: Mapping[str, Any]) -> None:
     label_block(sheet, 3, block)
     sheet.append([])
     sheet.append(header_row(sheet, headers))
+    writer = SplitWriter(
+        split,
+        sheet,
+        book.sheet,
+        prepare,
+        continued(title),
+        lambda part: header_row(part, headers),
+        finish,
+    )
     for item in items:
-        sheet.append([cell(sheet, value) for value in _item_row(item, attributes, refs, excepted)])
+        writer.append([cell(sheet, v) for v in _item_row(item, attributes, refs, excepted)])
     if not items:
-        sheet.append([cell(sheet, "(no resources in the population)")])
-    end = table_top + max(len(items), 1)
-    last = get_column_letter(len(headers))
-    sheet.auto_filter.ref = f"A{table_top}:{last}{end}"
-    colour_statuses(sheet, "C", table_top + 1, end, last)
-    append_period(sheet, control, cell, lambda sh, v: cell(sh, v, font=LABEL_FONT))
+        writer.append([cell(sheet, "(no resources in the population)")])
+    title_cell = lambda part, v: cell(part, v, font=LABEL_FONT)  # noqa: E731
+    for row in period_rows(sheet, control, cell, title_cell):
+        writer.append(row)
+    writer.close()
+
+
+def split_plan(
+    book: Book, name: str, rows: int, top: int, what: str, control: Mapping[str, Any] | None = None
+) -> Split:
+    """A sheet's table planned over as many sheets as Excel's row limit needs (xlsx_split);
+    a control's period rows follow its population."""
+    taken = {*RESERVED_SHEETS, *book.control_sheets.values(), *book.workbook.sheetnames}
+    trailing = period_row_count(control) if control is not None else 0
+    return plan(name, rows, top, taken, what, trailing)
+
+
+def continued(title: str) -> Callable[[Any, str], None]:
+    """The top of a continuation sheet: the table's title, and which rows the sheet holds."""
+
+    def preamble(sheet: Any, note: str) -> None:
+        sheet.append([cell(sheet, f"{title} (continued)", font=TITLE_FONT)])
+        label_block(sheet, 2, [("Rows on this sheet", note)])
+
+    return preamble
 
 
 def _utc_header(name: str, values: Sequence[Any]) -> str:
@@ -452,18 +501,60 @@ def findings(book: Book) -> None:
     sample = [
         [*r[:8], r[8] or "x" * 16, r[9] or "x" * 30, r[10] or "x" * 12, *r[11:]] for r in rows
     ]
-    sheet = book.sheet("Findings", 1)
-    set_widths(sheet, [FINDINGS_HEADERS, *sample[:200]])
-    sheet.freeze_panes = "A2"
-    sheet.append(header_row(sheet, FINDINGS_HEADERS))
-    for row in rows:
-        link = cell(sheet, row[0], font=LINK_FONT)
-        target = book.control_sheets[row[0]]
-        link.hyperlink = Hyperlink(ref="", location=f"'{target}'!A1", display=row[0])
-        sheet.append([link, *(cell(sheet, v) for v in row[1:])])
     last = get_column_letter(len(FINDINGS_HEADERS))
-    sheet.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
-    colour_statuses(sheet, "H", 2, len(rows) + 1, last)
+
+    def finish(sheet: Any, top: int, end: int) -> None:
+        sheet.auto_filter.ref = f"A{top}:{last}{end}"
+        colour_statuses(sheet, "H", top + 1, end, last)
+
+    writer = table_sheets(
+        book,
+        "Findings",
+        len(rows),
+        "findings",
+        FINDINGS_HEADERS,
+        lambda sheet: set_widths(sheet, [FINDINGS_HEADERS, *sample[:200]]),
+        finish,
+    )
+    for row in rows:
+        writer.append(partial(_finding_cells, book, row))
+    writer.close()
+
+
+def _finding_cells(book: Book, row: Sequence[Any], sheet: Any) -> list[Any]:
+    link = cell(sheet, row[0], font=LINK_FONT)
+    target = book.control_sheets[row[0]]
+    link.hyperlink = Hyperlink(ref="", location=f"'{target}'!A1", display=row[0])
+    return [link, *(cell(sheet, v) for v in row[1:])]
+
+
+def table_sheets(
+    book: Book,
+    name: str,
+    rows: int,
+    what: str,
+    headers: Sequence[str],
+    prepare: Callable[[Any], None],
+    finish: Callable[[Any, int, int], None],
+) -> SplitWriter:
+    """A sheet that is only a table (header on row 1), its first part written down to the
+    header; when the rows need more than one sheet, every part starts with its note instead."""
+    split = split_plan(book, name, rows, 1, what)
+    if split.split:
+        split = split_plan(book, name, rows, CONTINUATION_TOP, what)
+    top = split.parts[0].top
+    sheet = book.sheet(name, top)
+    prepare(sheet)
+    sheet.freeze_panes = f"A{top + 1}"
+    preamble = continued(name)
+    if split.split:
+        sheet.append([cell(sheet, name, font=TITLE_FONT)])
+        label_block(sheet, 2, [("Rows on this sheet", split.note(0))])
+        sheet.append([])
+    sheet.append(header_row(sheet, headers))
+    return SplitWriter(
+        split, sheet, book.sheet, prepare, preamble, lambda part: header_row(part, headers), finish
+    )
 
 
 def exceptions(book: Book) -> None:
@@ -491,36 +582,42 @@ SOURCES_HEADERS = [
 def sources(book: Book) -> None:
     """Every API call of the pack; "Call #" is the call's sequence number in its raw file, the
     number evidence pointers use."""
-    sheet = book.sheet("Sources", 1)
-    set_widths(
-        sheet,
+    widths = [
+        SOURCES_HEADERS,
         [
-            SOURCES_HEADERS,
-            [
-                "2026-01-01 00:00:00",
-                "123456789012",
-                "ap-southeast-2",
-                "ec2",
-                "DescribeSnapshotAttribute",
-                "x" * 50,
-                "x" * 36,
-                "200",
-                "0",
-                "AccessDenied",
-                "x" * 55,
-                "0000",
-                "x" * 64,
-            ],
+            "2026-01-01 00:00:00",
+            "123456789012",
+            "ap-southeast-2",
+            "ec2",
+            "DescribeSnapshotAttribute",
+            "x" * 50,
+            "x" * 36,
+            "200",
+            "0",
+            "AccessDenied",
+            "x" * 55,
+            "0000",
+            "x" * 64,
         ],
+    ]
+    last = get_column_letter(len(SOURCES_HEADERS))
+
+    def finish(sheet: Any, top: int, end: int) -> None:
+        sheet.auto_filter.ref = f"A{top}:{last}{end}"
+
+    writer = table_sheets(
+        book,
+        "Sources",
+        book.raw.call_count(),
+        "calls",
+        SOURCES_HEADERS,
+        lambda sheet: set_widths(sheet, widths),
+        finish,
     )
-    sheet.freeze_panes = "A2"
-    sheet.append(header_row(sheet, SOURCES_HEADERS))
-    count = 0
     for path, source, call in book.raw.calls():
-        count += 1
-        sheet.append(
+        writer.append(
             [
-                cell(sheet, v)
+                cell(writer.sheet, v)
                 for v in (
                     call.time,
                     source.account,
@@ -538,7 +635,7 @@ def sources(book: Book) -> None:
                 )
             ]
         )
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(SOURCES_HEADERS))}{count + 1}"
+    writer.close()
 
 
 def requests(book: Book) -> None:

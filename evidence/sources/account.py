@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ..pack.raw import RawSource
@@ -137,3 +138,58 @@ ORGANIZATION = register(
         parse=_parse_organization,
     )
 )
+
+
+# An organizational unit's or root's id (AWS Organizations API Reference, ListChildren ParentId).
+PARENT_ID = re.compile(r"(r-[0-9a-z]{4,32})|(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})")
+
+
+def organizational_units(parents: tuple[str, ...]) -> Source[Organization]:
+    """The accounts under the given organizational units (or roots), recursively: for each unit
+    `ListAccountsForParent`, then `ListChildren` of type ORGANIZATIONAL_UNIT for the units
+    below it, each unit once. `parse` reads the accounts from the recorded answers, so the
+    pack's scope is re-derivable offline (AWS Organizations API Reference:
+    ListAccountsForParent lists only the accounts directly under a parent)."""
+
+    def fetch(ctx: FetchContext) -> None:
+        organizations = ctx.client("organizations")
+        organizations.describe_organization()
+        pending, seen = list(parents), set()
+        while pending:
+            parent = pending.pop(0)
+            if parent in seen:
+                continue
+            seen.add(parent)
+            paginate = organizations.get_paginator("list_accounts_for_parent").paginate
+            for _ in paginate(ParentId=parent):
+                pass
+            children = organizations.get_paginator("list_children").paginate(
+                ParentId=parent, ChildType="ORGANIZATIONAL_UNIT"
+            )
+            for page in children:
+                pending.extend(str(child["Id"]) for child in page.get("Children", []))
+
+    def parse(raw: RawSource) -> Organization:
+        management = next(
+            str(c.response["Organization"]["MasterAccountId"])
+            for c in raw.successful("DescribeOrganization")
+            if c.response
+        )
+        accounts = {
+            str(a["Id"]): (str(a["Id"]), str(a.get("Name", "")), str(a.get("Status", "")))
+            for c in raw.successful("ListAccountsForParent")
+            for a in (c.response or {}).get("Accounts", [])
+        }
+        return Organization(management, tuple(accounts.values()))
+
+    return Source(
+        name="organizations.unit_accounts",
+        scope=Scope.GLOBAL,
+        actions=(
+            "organizations:DescribeOrganization",
+            "organizations:ListAccountsForParent",
+            "organizations:ListChildren",
+        ),
+        fetch=fetch,
+        parse=parse,
+    )

@@ -6,13 +6,16 @@
 - `cloudtrail.log_files`: the trail's own log files in S3
   (`[prefix/]AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz`, organisation trails
   under `AWSLogs/<org id>/<account>/...`), listed day by day and read object by object, several
-  at once within the account and region's in-flight budget: an object is decompressed, searched
-  for the event names, and parsed only when one occurs; the raw file keeps every listing (key,
-  ETag, size) and, per object read, its matching records.
+  at once within the account and region's in-flight budget: an object is decompressed and each
+  record matched on its parsed event source and name (only those two fields decoded); the raw
+  file keeps every listing (key, ETag, size) and, per object read, its record count and its
+  matching records whole.
 
 Both are recorded like every other call. Parsing gives the same PeriodEvents either way, with the
 gaps (days without log files, objects that could not be read) that keep a period from passing.
-Events of global services (IAM, STS) are recorded in us-east-1: the `global` variant reads those.
+Events of global services (IAM, STS) are recorded in one region of each partition (us-east-1 in
+the aws partition): the `global` variant reads those; from log files it reads every name there,
+and that region's own variant nothing, so no object is read twice.
 AWS docs: CloudTrail User Guide, "Viewing events with CloudTrail Event history" (90 days,
 LookupEvents 2 requests per second per account per Region), "Finding your CloudTrail log files",
 "CloudTrail record contents", "Understanding CloudTrail events" (global service events).
@@ -29,6 +32,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+
+import msgspec
 
 from ..pack.raw import RawSource, parse_utc
 from .base import FetchContext, Scope, Source
@@ -48,7 +53,9 @@ GLOBAL_EVENT_SOURCES = frozenset(
         "route53.amazonaws.com",
     }
 )
-GLOBAL_EVENTS_REGION = "us-east-1"
+# Where each partition records them (CloudTrail User Guide: since November 2021 in US East (N.
+# Virginia) for the aws partition; the first region of the China and GovCloud partitions).
+GLOBAL_EVENTS_REGIONS = {"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}
 LOOKUP_CALLS_PER_SECOND = 2.0
 _ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
 
@@ -127,6 +134,7 @@ class PeriodEvents:
     read_until: datetime | None
     gaps: tuple[str, ...]
     objects_read: int = 0
+    regions: tuple[str, ...] = ()  # log files: the regions whose files were listed
 
     def merged(self, other: PeriodEvents) -> PeriodEvents:
         starts = [t for t in (self.read_from, other.read_from) if t is not None]
@@ -137,8 +145,9 @@ class PeriodEvents:
             events=self.events + tuple(e for e in other.events if e.event_id not in seen),
             read_from=max(starts) if starts else None,
             read_until=min(ends) if ends else None,
-            gaps=self.gaps + other.gaps,
+            gaps=tuple(dict.fromkeys(self.gaps + other.gaps)),
             objects_read=self.objects_read + other.objects_read,
+            regions=tuple(sorted(set(self.regions) | set(other.regions))),
         )
 
 
@@ -175,13 +184,31 @@ def names_for(scope: Scope, wanted: Iterable[EventName]) -> tuple[EventName, ...
     return tuple(sorted({e for e in wanted if (e[0] in GLOBAL_EVENT_SOURCES) == is_global}))
 
 
+def global_events_region(ctx: FetchContext) -> str:
+    """The region where the account's partition records global services' events."""
+    partition = str(getattr(ctx.client("cloudtrail").meta, "partition", "aws"))
+    return GLOBAL_EVENTS_REGIONS.get(partition, GLOBAL_EVENTS_REGIONS["aws"])
+
+
+def regions_read(raw: RawSource) -> tuple[str, ...]:
+    """The regions whose log files a log-file raw file listed (from its day prefixes)."""
+    found = {
+        str(call.parameters["Prefix"]).split("/CloudTrail/", 1)[1].split("/", 1)[0]
+        for call in raw.calls
+        if call.operation == "ListObjectsV2"
+        and "Delimiter" not in call.parameters
+        and "/CloudTrail/" in str(call.parameters.get("Prefix", ""))
+    }
+    return tuple(sorted(found))
+
+
 # ---------------------------------------------------------------- LookupEvents
 
 
 def _fetch_lookup(
     ctx: FetchContext, names: tuple[EventName, ...], start: datetime, rate: CallRate
 ) -> None:
-    region = GLOBAL_EVENTS_REGION if ctx.region == "global" else ctx.region
+    region = global_events_region(ctx) if ctx.region == "global" else ctx.region
     client = ctx.client("cloudtrail", region)
     end = datetime.now(UTC)
     for event_name in sorted({name for _, name in names}):
@@ -272,10 +299,17 @@ def days(start: datetime, end: datetime) -> Iterator[date]:
         day += timedelta(days=1)
 
 
-def _fetch_log_files(ctx: FetchContext, names: tuple[EventName, ...], start: datetime) -> None:
+def _fetch_log_files(
+    ctx: FetchContext, names: tuple[EventName, ...], start: datetime, global_reads: bool
+) -> None:
+    """`global_reads`: a global variant runs for this account and reads the global events
+    region's files for every name (regional ones included), so that region's regional variant
+    reads nothing: each object is read once."""
+    if global_reads and ctx.region == global_events_region(ctx):
+        return
     trails: tuple[Trail, ...] = ctx.read(TRAILS)
     trail = delivering_trail(trails)
-    region = GLOBAL_EVENTS_REGION if ctx.region == "global" else ctx.region
+    region = global_events_region(ctx) if ctx.region == "global" else ctx.region
     prefix = log_prefixes(ctx, trail, region)
     matcher = RecordMatcher(names)
     s3 = ctx.client("s3")
@@ -308,19 +342,40 @@ def _fetch_log_files(ctx: FetchContext, names: tuple[EventName, ...], start: dat
     ctx.each_resource("log_file", objects, read)
 
 
+class _Head(msgspec.Struct):
+    """The two fields a record is matched on; msgspec skips the others without building them."""
+
+    eventSource: str | None = None  # null or absent: not a wanted event, the file still read
+    eventName: str | None = None
+
+
+class _HeadLog(msgspec.Struct):
+    Records: list[_Head]
+
+
+class _RawLog(msgspec.Struct):
+    Records: list[msgspec.Raw]  # each record's own JSON text, not decoded
+
+
+_HEADS = msgspec.json.Decoder(_HeadLog)
+_RAWS = msgspec.json.Decoder(_RawLog)
+
+
 class RecordMatcher:
     """Streams one gzip CloudTrail log file and keeps the records of the wanted events.
 
-    The decompressed bytes are searched for `"eventName":"<wanted>"` first; a file without any
-    is not parsed at all (most files), so the cost is mostly decompression.
+    Every record is matched on its parsed `eventSource` and `eventName` (never on a text search),
+    but only those two fields are decoded: msgspec walks the rest of the record in C without
+    building Python objects. Only a file with a wanted record is walked a second time, to keep
+    those records whole. Measured on one 1 MB file of 1,000 records (1.3 ms to gunzip): json
+    11 to 19 ms, orjson 10 to 12 ms (building every record is the cost), msgspec 0.47 ms for
+    the two fields of every record and 0.37 ms for the records' boundaries; the text search the
+    first version ran before a full json parse took 0.66 ms with the record count, and a file
+    with one match then cost 12 to 19 ms more.
     """
 
     def __init__(self, names: Iterable[EventName]) -> None:
         self._wanted = frozenset(names)
-        alternatives = b"|".join(
-            re.escape(name.encode()) for name in sorted({n for _, n in self._wanted})
-        )
-        self._search = re.compile(rb'"eventName"\s*:\s*"(?:' + alternatives + rb')"')
 
     def read(self, body: Any) -> dict[str, Any]:
         """{"records": n, "matching": [...]} for one object, or {"error": ...} naming why it
@@ -329,16 +384,17 @@ class RecordMatcher:
             data = _gunzip(body)
         except (OSError, EOFError, zlib.error) as exc:
             return {"error": f"not a readable gzip file: {exc}"}
-        if not self._search.search(data):
-            return {"records": _record_count(data), "matching": []}
         try:
-            records = json.loads(data)["Records"]
-        except (ValueError, KeyError, TypeError) as exc:
+            heads = _HEADS.decode(data).Records
+        except msgspec.DecodeError as exc:  # ValidationError is one: no Records list, say
             return {"error": f"not a CloudTrail log file: {exc}"}
-        matching = [
-            r for r in records if (r.get("eventSource"), r.get("eventName")) in self._wanted
-        ]
-        return {"records": len(records), "matching": matching}
+        wanted = self._wanted
+        hits = [i for i, head in enumerate(heads) if (head.eventSource, head.eventName) in wanted]
+        matching: list[Any] = []
+        if hits:
+            records = _RAWS.decode(data).Records
+            matching = [json.loads(bytes(records[i])) for i in hits]
+        return {"records": len(heads), "matching": matching}
 
 
 def _gunzip(body: Any, chunk: int = 1 << 20) -> bytes:
@@ -359,10 +415,6 @@ def _gunzip(body: Any, chunk: int = 1 << 20) -> bytes:
         raise EOFError("the gzip stream ends early")
     parts.append(inflate.flush())
     return b"".join(parts)
-
-
-def _record_count(data: bytes) -> int:
-    return data.count(b'"eventVersion"')
 
 
 def _parse_log_files(raw: RawSource) -> PeriodEvents:
@@ -400,7 +452,7 @@ def _parse_log_files(raw: RawSource) -> PeriodEvents:
         end = min(end, parse_utc(raw.finished))
     ordered = tuple(sorted(events.values(), key=lambda e: (e.time, e.event_id)))
     objects = sum(1 for c in raw.calls if c.operation == "GetObject")
-    return PeriodEvents("s3", ordered, start, end, tuple(gaps), objects)
+    return PeriodEvents("s3", ordered, start, end, tuple(gaps), objects, regions_read(raw))
 
 
 def _day_of(day_prefix: str) -> datetime:
@@ -408,10 +460,15 @@ def _day_of(day_prefix: str) -> datetime:
     return datetime(int(year), int(month), int(day), tzinfo=UTC)
 
 
-def log_files_source(scope: Scope, names: tuple[EventName, ...], start: datetime) -> Source[Any]:
-    """The S3 log-file source of one run: its event names and window start."""
+def log_files_source(
+    scope: Scope, names: tuple[EventName, ...], start: datetime, global_reads: bool = False
+) -> Source[Any]:
+    """The S3 log-file source of one run: its event names and window start (`global_reads`:
+    see _fetch_log_files)."""
     return replace(
-        LOG_FILES_SOURCE, scope=scope, fetch=lambda ctx: _fetch_log_files(ctx, names, start)
+        LOG_FILES_SOURCE,
+        scope=scope,
+        fetch=lambda ctx: _fetch_log_files(ctx, names, start, global_reads),
     )
 
 
