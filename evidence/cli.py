@@ -352,6 +352,8 @@ def _bounded(option: str) -> Callable[[str], int]:
 
     def parse(text: str) -> int:
         try:
+            if not text.isascii():  # int() also reads full-width and other scripts' digits
+                raise ValueError(text)
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
@@ -569,7 +571,11 @@ def _interrupted(sealed: SealedPacks) -> None:
         sys.stderr.flush()
 
 
-class Terminated(Exception):
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread. A BaseException like KeyboardInterrupt: handlers of
+    failures (`except Exception`: an exporter's, a source's) must not take a termination for
+    one and carry on sealing a pack."""
+
     def __init__(self, code: int) -> None:
         super().__init__(code)
         self.code = code

@@ -40,6 +40,8 @@ def _one_line_exit_2(run: Any, *words: str) -> None:
         (("--max-in-flight", "0"), ("--max-in-flight", "expected 1 to 64, got 0")),
         (("--max-in-flight", "-3"), ("--max-in-flight",)),
         (("--max-workers", "many"), ("expected a whole number, got 'many'",)),
+        (("--max-workers", "\uff18"), ("expected a whole number",)),  # full-width 8
+        (("--max-attempts", "\u0663"), ("expected a whole number",)),  # Arabic-Indic 3
         (("--region", "us-est-1"), ("unknown region 'us-est-1'", "did you mean")),
         (("--region", "us-east-1,mars-1"), ("unknown region 'mars-1'",)),
         (("--region", ","), ("expected a region name",)),

@@ -8,6 +8,7 @@ schema.
 from __future__ import annotations
 
 import dataclasses
+import os
 import resource
 import time
 import typing
@@ -92,6 +93,60 @@ def test_attachments_outside_the_catalogue_folder_are_configuration_errors(
     controls = write_controls(tmp_path / "catalog" / "controls.yaml", _manual(make(tmp_path, home)))
     run = cli("controls", "--controls", str(controls))
     _assert_config_error(run, 9, "controls[0].attachments[0]", words)
+
+
+def _fifo(folder: Path) -> str:
+    os.mkfifo(folder / "pipe")
+    return "pipe"
+
+
+def _folder(folder: Path) -> str:
+    (folder / "reviews").mkdir()
+    (folder / "reviews" / "q3.pdf").write_bytes(b"%PDF")
+    return "reviews"
+
+
+def _glob(folder: Path) -> str:
+    (folder / "sub").mkdir()
+    (folder / "sub" / "q3.pdf").write_bytes(b"%PDF")
+    return "'sub/*'"
+
+
+def _home(folder: Path) -> str:
+    return "~/reviews/q3.pdf"
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (_fifo, "a FIFO (named pipe), not a regular file"),
+        (_folder, "a folder, not a regular file"),
+        (_glob, "globs are not expanded; list each file"),
+        (lambda folder: "'q?.pdf'", "globs are not expanded"),
+        (_home, "'~' is not expanded"),
+        (lambda folder: _link(folder / "zero", Path("/dev/zero")), "through a symbolic link"),
+    ],
+    ids=["fifo", "folder", "glob-star", "glob-question", "tilde", "dev-zero-link"],
+)
+def test_attachments_that_are_not_one_named_regular_file_say_why(
+    cli: Any, tmp_path: Path, make: Any, words: str
+) -> None:
+    """Each once gave "FileNotFound ... was not found"."""
+    folder = tmp_path / "catalog"
+    folder.mkdir()
+    controls = write_controls(folder / "controls.yaml", _manual(make(folder)))
+    run = cli("controls", "--controls", str(controls))
+    _assert_config_error(run, 9, "controls[0].attachments[0]", words)
+
+
+def test_a_file_literally_named_like_a_glob_or_tilde_is_attached(tmp_path: Path) -> None:
+    folder = tmp_path / "catalog"
+    (folder / "~").mkdir(parents=True)
+    (folder / "~" / "q3.pdf").write_bytes(b"%PDF")
+    (folder / "review[1].pdf").write_bytes(b"%PDF")
+    for written in ("~/q3.pdf", "'review[1].pdf'"):
+        catalog = load_catalog(write_controls(folder / "controls.yaml", _manual(written)))
+        assert catalog.controls[0].attachments[0][1].is_file()
 
 
 def _link(link: Path, target: Path) -> str:
@@ -197,7 +252,7 @@ def test_a_catalogue_over_the_size_limit_is_refused_before_parsing(
     run = cli("controls", "--controls", str(controls))
     assert run.code == 2
     (line,) = run.err.strip().splitlines()
-    assert "controls.yaml: larger than 1024 KiB" in line
+    assert "controls.yaml: larger than 1 MiB" in line
 
 
 @pytest.mark.parametrize(

@@ -65,6 +65,21 @@ def test_a_missing_attachment_is_an_error_naming_the_path(
     )
 
 
+def test_every_label_the_terminal_shows_is_explained_in_the_legend(
+    aws: Aws, collect: Any, tmp_path: Path
+) -> None:
+    """A manual control whose declared files are all missing reads ERROR - NO EVIDENCE; the
+    legend (README.txt, README.md's status list) once explained only MANUAL - NO EVIDENCE."""
+    run = collect(controls=write_controls(tmp_path / "controls.yaml", MANUAL))
+    assert run.code == 3
+    line = next(line for line in run.out.splitlines() if line.startswith("MAN-1"))
+    assert "ERROR - NO EVIDENCE" in line
+    readme = " ".join((run.pack / "README.txt").read_text().split())
+    assert "ERROR - NO EVIDENCE (procedural control whose attached files are all missing" in readme
+    repo_readme = " ".join((Path(__file__).parents[1] / "README.md").read_text().split())
+    assert "`ERROR - NO EVIDENCE`: every attached file is missing" in repo_readme
+
+
 def test_export_keeps_the_attachments(aws: Aws, collect: Any, cli: Any, tmp_path: Path) -> None:
     (tmp_path / "evidence").mkdir()
     for name in ("access-requests-q3.pdf", "approvals.csv"):

@@ -375,6 +375,37 @@ def test_a_terminated_run_removes_its_partial_folder(aws: Aws, tmp_path: Path) -
     assert list(output.iterdir()) == []
 
 
+# SIGTERM arrives while the workbook exporter is saving (the signal is real, sent by the process
+# to itself from inside openpyxl's save).
+_TERMINATED_IN_EXPORT = """
+import os, signal, sys, time
+import openpyxl.workbook.workbook as book
+def save(self, *args, **kwargs):
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(10)
+book.Workbook.save = save
+from evidence.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_termination_during_the_exports_is_not_an_export_failure(
+    aws: Aws, tmp_path: Path
+) -> None:
+    """It once sealed the pack with "export failed: workbook: Terminated"."""
+    output = tmp_path / "output"
+    command = [sys.executable, "-c", _TERMINATED_IN_EXPORT, "collect", "--controls"]
+    command += [str(REPO_CONTROLS), "--output", str(output), "--region", "us-east-1"]
+    command += ["--only", "IAM-01"]
+    done = subprocess.run(
+        command, cwd=REPO, env=dict(os.environ), capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 128 + signal.SIGTERM, done.stderr
+    assert "export failed" not in done.stderr and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1].endswith("interrupted; no pack was written")
+    assert list(output.iterdir()) == []
+
+
 def test_packs_finishing_in_the_same_second_each_name_their_own_folder(
     aws: Aws, tmp_path: Path
 ) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -255,6 +255,6 @@ def test_lookup_events_access_denied_is_an_error_for_the_period(tmp_path: Path) 
 
 
 def test_periods_older_than_event_history_read_the_s3_logs() -> None:
-    old = Period(date(2020, 1, 1), date(2020, 3, 31))
+    old = Period((NOW - timedelta(days=300)).date(), (NOW - timedelta(days=200)).date())
     assert plan_events(old, "auto", NOW).mode == "s3"
     assert plan_events(PERIOD, "s3", NOW).mode == "s3"

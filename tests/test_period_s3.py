@@ -328,12 +328,50 @@ def test_organisation_trail_prefix(aws: Aws, collect: Any, tmp_path: Path) -> No
     assert all("/o-a1b2c3d4e5/" in k for k in logs.written)
 
 
-@pytest.mark.parametrize("text", ["2026-09-30..2026-07-01", "2026Q5", "last quarter"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-09-30..2026-07-01",
+        "2026Q5",
+        "last quarter",
+        "\uff12\uff10\uff12\uff16Q3",  # full-width digits
+        "2026-07-01..2026-09-\u0663\u0660",  # Arabic-Indic digits
+        "1900-01-01..2026-09-30",  # 46,000 days
+        "2025-01-01..2026-01-02",  # 367 days
+    ],
+)
 def test_bad_period_is_a_usage_error(cli: Any, text: str, tmp_path: Path) -> None:
     run = cli("collect", "--period", text, "--output", str(tmp_path / "out"))
     assert run.code == 2
     assert "--period" in run.err and "Traceback" not in run.err
+    assert len(run.err.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "message"),
+    [
+        # The cover once said "2026-11-15 to 2026-12-31" on 2026-12-01.
+        (-16, 30, "after today"),
+        (0, 1, "after today"),
+        (-800, -500, "more than 732 days ago"),
+    ],
+)
+def test_a_period_not_yet_over_or_too_old_is_a_usage_error(
+    aws: Aws, collect: Any, tmp_path: Path, start: int, end: int, message: str
+) -> None:
+    text = f"{TODAY + timedelta(days=start):%Y-%m-%d}..{TODAY + timedelta(days=end):%Y-%m-%d}"
+    run = collect("--period", text, "--only", "IAM-01", "--region", "us-east-1")
+    assert run.code == 2, run.err
+    assert message in run.err and len(run.err.strip().splitlines()) == 1
+    assert run.packs == [] and "Traceback" not in run.err
+
+
+def test_a_period_ending_today_is_collected(aws: Aws, collect: Any, tmp_path: Path) -> None:
+    text = f"{TODAY - timedelta(days=3):%Y-%m-%d}..{TODAY:%Y-%m-%d}"
+    run = collect("--period", text, "--only", "IAM-01", "--region", "us-east-1")
+    assert run.code in (0, 1), run.err
+    assert run.results["run"]["period"]["end"] == f"{TODAY:%Y-%m-%d}"
 
 
 def test_global_events_region_read_once(aws: Aws, collect: Any, tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ xlsx), the workbook's Requests sheet, and the requests nothing answers."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -174,6 +175,68 @@ def test_a_bad_request_list_is_one_line_and_exit_2(
     assert run.code == 2
     assert message in run.err and len(run.err.strip().splitlines()) == 1
     assert "Traceback" not in run.err and run.packs == []
+
+
+def _symlink_to_zero(path: Path) -> None:
+    path.symlink_to("/dev/zero")
+
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def _folder(path: Path) -> None:
+    path.mkdir()
+
+
+def _sparse_11_mib(path: Path) -> None:
+    with path.open("wb") as handle:
+        handle.truncate(11 << 20)
+
+
+def _too_many_rows(path: Path) -> None:
+    write_csv(path, [(f"PBC-{n}", "x") for n in range(10_001)])
+
+
+def _too_many_xlsx_rows(path: Path) -> None:
+    write_xlsx(path, [(f"PBC-{n}", "x") for n in range(10_001)], ("id", "description"))
+
+
+def _unclosed_quote(path: Path) -> None:
+    path.write_text('id,description\nPBC-1,"unterminated\nPBC-2,x\n', encoding="utf-8")
+
+
+def _unclosed_quote_later(path: Path) -> None:
+    path.write_text('id,description\nPBC-1,x\nPBC-2,"a\nb\n', encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "message"),
+    [
+        ("zero.csv", _symlink_to_zero, "zero.csv: a device, not a regular file"),
+        ("pipe.csv", _fifo, "pipe.csv: a FIFO (named pipe), not a regular file"),
+        ("dir.csv", _folder, "dir.csv: a folder, not a regular file"),
+        ("big.csv", _sparse_11_mib, "big.csv: larger than 10 MiB: not a request list"),
+        ("rows.csv", _too_many_rows, "rows.csv:10002: more than 10,000 rows"),
+        ("rows.xlsx", _too_many_xlsx_rows, "rows.xlsx:10002: more than 10,000 rows"),
+        ("quote.csv", _unclosed_quote, "quote.csv:2: a quoted field is never closed"),
+        ("later.csv", _unclosed_quote_later, "later.csv:3: a quoted field is never closed"),
+    ],
+)
+def test_a_request_list_is_a_bounded_regular_file(
+    cli: Any, tmp_path: Path, name: str, make: Any, message: str
+) -> None:
+    """A symlink to /dev/zero once grew the run to 22 GB; a FIFO would block it forever."""
+    path = tmp_path / name
+    make(path)
+    with pytest.raises(ConfigError) as caught:
+        load_request_list(path)
+    assert message.split(": ", 1)[1] in str(caught.value)
+    out = tmp_path / "out"
+    run = cli("demo", "--output", str(out), "--requests", str(path))
+    assert run.code == 2, run.err
+    assert message in run.err and len(run.err.strip().splitlines()) == 1
+    assert not out.exists() or not any(out.iterdir())
 
 
 def test_demo_checks_the_request_list_before_starting(cli: Any, tmp_path: Path) -> None:

@@ -186,7 +186,40 @@ def test_a_signed_pack_checked_without_a_key_says_it_was_not_checked(
     pack = collect("--only", "IAM-01", "--sign-key", str(key)).pack
     run = cli("verify", str(pack))
     assert run.code == 0
+    assert "the manifest is the one signed" in run.out
     assert "not checked (give --public-key FILE or --kms)" in run.out
+
+
+@pytest.mark.parametrize("hashes_only", [False, True])
+def test_a_manifest_changed_after_signing_fails_without_a_key(
+    aws: Aws, collect: Any, cli: Any, tmp_path: Path, hashes_only: bool
+) -> None:
+    """manifest.sig.json records the SHA-256 of the manifest it signs: comparing needs no key.
+    It once said "intact" with "signature not checked"."""
+    aws.client("iam").update_account_password_policy(**COMPLIANT_POLICY)
+    key, _ = write_key(tmp_path, "ed25519")
+    pack = collect("--only", "IAM-01", "--sign-key", str(key)).pack
+    edit_json(pack / POLICY_FILE, lambda raw: set_min_length(raw, 4))
+    reseal(pack)
+    run = cli("verify", str(pack), *(["--hashes-only"] if hashes_only else []))
+    assert run.code == 1, run.out
+    assert "signature: manifest.json: manifest.json changed since it was signed" in run.out
+    assert "not checked" not in run.out
+
+
+def test_a_signed_statement_that_is_not_the_manifest_line_fails_without_a_key(
+    aws: Aws, collect: Any, cli: Any, tmp_path: Path
+) -> None:
+    key, _ = write_key(tmp_path, "p256")
+    pack = collect("--only", "IAM-01", "--sign-key", str(key)).pack
+
+    def other_statement(document: dict[str, Any]) -> None:
+        document["signed_statement"] = f"{'0' * 64}  manifest.json\n"
+
+    edit_json(pack / "manifest.sig.json", other_statement)
+    run = cli("verify", str(pack))
+    assert run.code == 1
+    assert "signature: manifest.sig.json: the signed statement is not" in run.out
 
 
 @pytest.mark.parametrize(

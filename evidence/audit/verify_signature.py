@@ -15,6 +15,7 @@ from ..pack.signing import (
     PublicKey,
     SigningError,
     check_signature,
+    check_signed_digest,
     kms_public_key,
     load_public_key,
 )
@@ -48,8 +49,9 @@ class SignatureCheck:
 def check_pack_signature(
     context: PackContext, check: SignatureCheck
 ) -> tuple[list[Finding], list[str]]:
-    """Findings (an invalid or, when required, missing signature) and a note saying what the
-    signature status is: unsigned, not checked, or valid."""
+    """Findings (a manifest changed since signing, with or without a key; an invalid or, when
+    required, missing signature) and a note saying what the signature status is: unsigned, not
+    checked (the signed digest still compared), or valid."""
     path = context.pack_dir / SIGNATURE_FILE
     if not path.is_file():
         if check.require:
@@ -63,15 +65,23 @@ def check_pack_signature(
         return [Finding(SIGNATURE, SIGNATURE_FILE, f"unreadable ({exc})")], []
     signer = document.get("key_arn") or f"public key SHA-256 {document.get('public_key_sha256')}"
     described = f"{document.get('algorithm')} by {signer}"
-    if not check.wanted:
-        return [], [f"signature: {described}; not checked (give --public-key FILE or --kms)"]
     try:
-        public_key, source = _trusted_key(check, document.get("key_arn"))
-        problem = check_signature(document, (context.pack_dir / MANIFEST).read_bytes(), public_key)
-    except SigningError as exc:
-        return [Finding(SIGNATURE, SIGNATURE_FILE, str(exc))], []
+        manifest = (context.pack_dir / MANIFEST).read_bytes()
     except OSError as exc:
         return [Finding(SIGNATURE, MANIFEST, f"unreadable ({exc.strerror})")], []
+    # The digest the signature covers is compared with manifest.json always, key or not.
+    problem = check_signed_digest(document, manifest)
+    if problem is None and not check.wanted:
+        return [], [
+            f"signature: {described}; the manifest is the one signed; the signature itself is"
+            " not checked (give --public-key FILE or --kms)"
+        ]
+    try:
+        if problem is None:
+            public_key, source = _trusted_key(check, document.get("key_arn"))
+            problem = check_signature(document, manifest, public_key)
+    except SigningError as exc:
+        return [Finding(SIGNATURE, SIGNATURE_FILE, str(exc))], []
     if problem is not None:
         file = MANIFEST if problem.startswith(MANIFEST) else SIGNATURE_FILE
         return [Finding(SIGNATURE, file, problem)], []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from ..model import (
     with_period,
 )
 from .exceptions import EXCEPTIONS_KEY, parse_exceptions
+from .input_file import kind_of
 from .located_yaml import YamlNode, decode_utf8, parse_located_yaml, read_bounded
 from .params import build_params
 from .requests import control_requests
@@ -290,8 +292,15 @@ def attachment_problem(base: Path, written: str) -> str | None:
     """Why `written` may not be attached from folder `base`, or None when it may.
 
     Nothing outside the catalogue's folder enters a pack: no absolute path, no `..`, and no
-    symlink (of the file or of a folder on the way) that leads out of the folder.
+    symlink (of the file or of a folder on the way) that leads out of the folder. Only regular
+    files are attached, each named: a folder, a FIFO or a device is refused with what it is, and
+    a `~` or glob that names no file literally is said to be unexpanded (no shell runs here). A
+    file simply missing is not a problem here: the control reports it as an `error`.
     """
+    if written.startswith("~") and not (base / written).exists():
+        return "'~' is not expanded; give the path relative to the catalogue's folder"
+    if any(c in written for c in "*?[") and not (base / written).exists():
+        return "globs are not expanded; list each file"
     relative = Path(written)
     if relative.is_absolute() or relative.drive or written.startswith(("/", "\\")):
         return "an absolute path; attachments are relative to the catalogue's folder"
@@ -304,4 +313,10 @@ def attachment_problem(base: Path, written: str) -> str | None:
         return f"cannot be resolved ({exc})"
     if not target.is_relative_to(root):
         return f"leads out of the catalogue's folder (to {target}) through a symbolic link"
+    try:
+        mode = target.stat().st_mode
+    except OSError:
+        return None  # missing: the control says which file was not found
+    if not stat.S_ISREG(mode):
+        return f"{kind_of(mode)}, not a regular file; attach files, each named"
     return None

@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import ConfigError
+from .input_file import read_input_file
 
 MAX_BYTES = 1 << 20  # 1 MiB: the seed catalogue is about 20 KiB
 ALIAS_BUDGET = 10_000  # nodes reached again through aliases, summed over the document
@@ -41,19 +42,9 @@ class YamlNode:
 
 
 def read_bounded(path: Path, name: str) -> bytes:
-    """The file's bytes, refused (ConfigError) when missing, unreadable or over MAX_BYTES."""
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise ConfigError(name, None, "", "file not found") from None
-    except IsADirectoryError:
-        raise ConfigError(name, None, "", "is a folder, not a file") from None
-    except OSError as exc:
-        raise ConfigError(name, None, "", f"cannot read: {exc.strerror or exc}") from None
-    if len(data) > MAX_BYTES:
-        raise ConfigError(name, None, "", f"larger than {MAX_BYTES // 1024} KiB: not a catalogue")
-    return data
+    """The file's bytes, refused (ConfigError) when missing, unreadable, not a regular file or
+    over MAX_BYTES."""
+    return read_input_file(path, name, MAX_BYTES, "a catalogue")
 
 
 def decode_utf8(data: bytes, name: str) -> str:

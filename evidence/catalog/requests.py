@@ -4,6 +4,10 @@ A request list is a CSV or xlsx file with an `id` and a `description` column (he
 matched without regard to case; other columns are ignored). Controls name the requests they
 answer in controls.yaml (`requests: [PBC-12, PBC-31]`). The file is copied into the pack as it
 was received (`requests/<file name>`), so an export rebuilds the mapping offline.
+
+Bounds (a request list is a few hundred rows): the file must be a regular file (symlinks
+resolved) of at most MAX_BYTES and MAX_ROWS rows; CSV is read in strict mode, so an unterminated
+quote is an error at the line where the field began, not a field that swallows the rest.
 """
 
 from __future__ import annotations
@@ -17,10 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from ..errors import ConfigError
+from .input_file import read_input_file
 from .located_yaml import YamlNode
 
 REQUESTS_DIR = "requests"
 FORMATS = (".csv", ".xlsx")
+MAX_BYTES = 10 << 20  # 10 MiB
+MAX_ROWS = 10_000  # below the header row
 
 
 @dataclass(frozen=True)
@@ -45,17 +52,13 @@ class RequestList:
 
 def load_request_list(path: Path) -> RequestList:
     """Read a request list. Raises ConfigError (file, row, column) for a missing or unreadable
-    file, a missing `id` or `description` column, an empty or duplicate id, or no requests."""
+    file, one that is not a regular file or over MAX_BYTES or MAX_ROWS, malformed CSV, a missing
+    `id` or `description` column, an empty or duplicate id, or no requests."""
     name = str(path)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise ConfigError(name, None, "", "a request list must be a .csv or .xlsx file")
-    try:
-        content = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(name, None, "", "file not found") from None
-    except OSError as exc:
-        raise ConfigError(name, None, "", f"cannot read it ({exc.strerror})") from None
+    content = read_input_file(path, name, MAX_BYTES, "a request list")
     rows = _csv_rows(content, name) if suffix == ".csv" else _xlsx_rows(content, name)
     requests = _requests(rows, name)
     digest = hashlib.sha256(content).hexdigest()
@@ -95,14 +98,24 @@ def _csv_rows(content: bytes, name: str) -> list[Row]:
         text = content.decode("utf-8-sig")  # Excel writes a byte-order mark
     except UnicodeDecodeError as exc:
         raise ConfigError(name, None, "", f"not UTF-8 text (byte {exc.start})") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[Row] = []
+    started = 1  # the line the row being read began on (a quoted field may span lines)
     try:
         for cells in reader:
             rows.append((reader.line_num, cells))
+            _bound(rows, name, reader.line_num)
+            started = reader.line_num + 1
     except csv.Error as exc:
-        raise ConfigError(name, reader.line_num, "", f"not valid CSV ({exc})") from None
+        unclosed = "unexpected end of data" in str(exc)
+        reason = "a quoted field is never closed" if unclosed else f"not valid CSV ({exc})"
+        raise ConfigError(name, started, "", reason) from None
     return rows
+
+
+def _bound(rows: list[Row], name: str, line: int) -> None:
+    if len(rows) > MAX_ROWS + 1:  # the header row, then at most MAX_ROWS
+        raise ConfigError(name, line, "", f"more than {MAX_ROWS:,} rows: not a request list")
 
 
 def _xlsx_rows(content: bytes, name: str) -> list[Row]:
@@ -114,9 +127,11 @@ def _xlsx_rows(content: bytes, name: str) -> list[Row]:
         raise ConfigError(name, None, "", f"not a readable xlsx workbook ({exc})") from None
     try:
         sheet = workbook.worksheets[0]
-        return [
-            (index, tuple(row)) for index, row in enumerate(sheet.iter_rows(values_only=True), 1)
-        ]
+        rows: list[Row] = []
+        for index, row in enumerate(sheet.iter_rows(values_only=True), 1):
+            rows.append((index, tuple(row)))
+            _bound(rows, name, index)
+        return rows
     finally:
         workbook.close()
 

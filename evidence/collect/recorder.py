@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ..pack.provenance import endpoint_origin
+from ..pack.provenance import endpoint_origin, is_aws_endpoint
 from ..pack.raw import CallError, RawCall, RawSource, ResourceFailure, SourceFailure, jsonable
 
 # Secrets are never written into a pack: AssumeRole answers carry temporary credentials.
@@ -30,6 +30,7 @@ REDACTED = "<redacted>"
 _PARAMS_KEY = "soc_evidence_params"
 _SERVICE_KEY = "soc_evidence_service"
 _ENDPOINT_KEY = "soc_evidence_endpoint"
+_CALL_KEY = "soc_evidence_call"  # (operation model, API parameters): what the endpoint is judged by
 
 
 @dataclass
@@ -72,6 +73,11 @@ class Recorder:
         self._seq = 0
         self.calls_per_operation: Counter[str] = Counter()
         self.endpoints: set[str] = set()  # every endpoint a call of the run reached
+        # Those that were not the endpoint botocore resolves for the call's service and region.
+        self.not_aws_endpoints: set[str] = set()
+        # (service, region, endpoint) -> judged AWS's own: a host's judgement is the same for
+        # every call of a service in a region (an S3 bucket's host serves that bucket only).
+        self._judged: dict[tuple[str, str, str], bool] = {}
 
     def attach(self, client: Any) -> Any:
         events = client.meta.events
@@ -141,6 +147,7 @@ class Recorder:
         context[_PARAMS_KEY] = redact(jsonable(copy.deepcopy(params)))
         # Kept here because a call that fails before any response has only its event name.
         context[_SERVICE_KEY] = str(model.service_model.service_name)
+        context[_CALL_KEY] = (model, dict(params))
 
     def _capture_endpoint(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         context[_ENDPOINT_KEY] = endpoint_origin(str(params.get("url", "")))
@@ -196,6 +203,9 @@ class Recorder:
             endpoint = str(context.get(_ENDPOINT_KEY, ""))
             if endpoint:
                 self.endpoints.add(endpoint)
+        if endpoint and not self._is_aws(endpoint, context):
+            with self._lock:
+                self.not_aws_endpoints.add(endpoint)
         bucket.calls.append(
             RawCall(
                 seq=seq,
@@ -208,6 +218,21 @@ class Recorder:
                 **outcome,
             )
         )
+
+    def _is_aws(self, endpoint: str, context: Mapping[str, Any]) -> bool:
+        """Whether `endpoint` is the one botocore resolves for this call with no custom endpoint,
+        judged once per service, region and endpoint (a resolution takes about a millisecond)."""
+        region = str(context.get("client_region", "") or "")
+        if _CALL_KEY not in context:
+            return False
+        model, parameters = context[_CALL_KEY]
+        key = (str(model.service_model.service_name), region, endpoint)
+        judged = self._judged.get(key)
+        if judged is None:
+            judged = is_aws_endpoint(endpoint, model, parameters, region)
+            with self._lock:
+                self._judged[key] = judged
+        return judged
 
 
 def redact(value: Any) -> Any:

@@ -229,6 +229,7 @@ def collect(
             control_ids=tuple(catalog.ids()),
             calls_per_operation=dict(recorder.calls_per_operation),
             endpoints=tuple(sorted(recorder.endpoints)),
+            not_aws_endpoints=tuple(sorted(recorder.not_aws_endpoints)),
             demo=request.demo,
             period=request.period,
             events=events,

@@ -47,6 +47,7 @@ def results_document(
             "calls_per_operation": dict(sorted(run.calls_per_operation.items())),
             "total_calls": sum(run.calls_per_operation.values()),
             "endpoints": list(run.endpoints),
+            **run.not_aws_json(),
             "demo": run.demo,
             "period": run.period_json(),
         },

@@ -19,6 +19,7 @@ from reportlab.pdfbase import pdfmetrics
 
 from ..model import account_statuses
 from ..pack.raw import parse_utc
+from .shown_text import drawable
 
 # Most urgent first: the order of stacked segments and legends.
 STATUS_ORDER = ("fail", "error", "exception", "manual", "pass")
@@ -58,6 +59,7 @@ def _width(text: str, font: str = LABEL_FONT, size: float = LABEL_SIZE) -> float
 
 
 def _fit(text: str, room: float, font: str = LABEL_FONT, size: float = LABEL_SIZE) -> str:
+    text = drawable(text, font)
     if _width(text, font, size) <= room:
         return text
     while text and _width(text + "\u2026", font, size) > room:

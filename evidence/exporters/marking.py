@@ -20,6 +20,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
 
 from ..pack.provenance import not_aws
+from .shown_text import drawable, pdf_markup
 
 DEMO_NOTICE = (
     "DEMO: collected from an emulated demo account seeded with findings;"
@@ -38,8 +39,12 @@ class Provenance:
 
     @staticmethod
     def of(run: Mapping[str, Any]) -> Provenance:
-        """From results.json's `run` block (packs without the fields are unmarked)."""
-        return Provenance(bool(run.get("demo", False)), not_aws(run.get("endpoints") or ()))
+        """From results.json's `run` block: `not_aws_endpoints`, judged per call when collected.
+        A pack made before that judgement lists every endpoint it used (nothing shows any was
+        AWS's own); a pack without endpoints at all is unmarked."""
+        judged = run.get("not_aws_endpoints")
+        endpoints = (run.get("endpoints") or ()) if judged is None else judged
+        return Provenance(bool(run.get("demo", False)), not_aws(endpoints))
 
     @property
     def notices(self) -> tuple[str, ...]:
@@ -74,7 +79,10 @@ def cover_notices(provenance: Provenance, width: float) -> list[Flowable]:
     """A red-framed box of notices for the PDF cover (nothing for a pack from AWS)."""
     if not provenance.notices:
         return []
-    box = Table([[Paragraph(line, _COVER)] for line in provenance.notices], colWidths=[width])
+    box = Table(
+        [[Paragraph(pdf_markup(line, _COVER.fontName), _COVER)] for line in provenance.notices],
+        colWidths=[width],
+    )
     box.setStyle(
         TableStyle(
             [
@@ -115,7 +123,7 @@ def page_marking(provenance: Provenance, margin: float) -> PageDecorator | None:
         for line in provenance.notices:
             size, room = 7.5, width - 2 * margin
             canvas.setFont("Vera-Bold", size)
-            canvas.drawString(margin, y, _fit(line, "Vera-Bold", size, room))
+            canvas.drawString(margin, y, _fit(drawable(line, "Vera-Bold"), "Vera-Bold", size, room))
             y -= 3.6 * mm
         canvas.restoreState()
 

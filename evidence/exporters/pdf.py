@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from xml.sax.saxutils import escape
 
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -72,6 +71,7 @@ from .pdf_layout import (
 from .pdf_tables import data_grid
 from .period_text import period_line
 from .readme import WHAT_VERIFY_CHECKS
+from .shown_text import pdf_markup
 from .statuses import STATUS_LEGEND, status_label, summary_line
 
 
@@ -167,7 +167,7 @@ def cover(report: Report) -> list[Flowable]:
         *cover_notices(Provenance.of(meta), WIDTH),
         Spacer(1, 30 * mm),
         Paragraph("SOC 2 evidence pack", TITLE),
-        Paragraph(escape(heading), ParagraphStyle("org", parent=H1, fontSize=18)),
+        Paragraph(pdf_markup(heading, H1.fontName), ParagraphStyle("org", parent=H1, fontSize=18)),
         Spacer(1, 8 * mm),
         key_values(
             [

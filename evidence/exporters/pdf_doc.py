@@ -5,6 +5,7 @@ continuation pages, which section they continue)."""
 from __future__ import annotations
 
 from typing import Any
+from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.units import mm
@@ -107,7 +108,9 @@ class EvidenceDoc(BaseDocTemplate):  # type: ignore[misc]
         self.canv.bookmarkPage(key)
         self.canv.addOutlineEntry(text, key, level=outline.level, closed=outline.level == 0)
         if outline.level == 0:
-            self.notify("TOCEntry", (0, text, self.page, key))
+            # The contents line is markup again: the plain text escaped, so `<U+202E>` and `&`
+            # in a title are shown, not taken for tags.
+            self.notify("TOCEntry", (0, escape(text), self.page, key))
             self._section, self._section_page = outline.running, self.page
 
     def afterPage(self) -> None:

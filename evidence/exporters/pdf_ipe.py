@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from xml.sax.saxutils import escape
 
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -23,6 +22,7 @@ from .ipe_text import (
     reconciliation_lines,
     region_lines,
 )
+from .shown_text import pdf_markup
 
 QUERY_ROWS_SHOWN = 30  # beyond this, results.json and the workbook hold every query
 FLAG = "#9C0006"
@@ -43,8 +43,8 @@ class PdfKit:
 
 def _flagged(value: str, style: ParagraphStyle, flag: bool) -> Paragraph:
     if not flag:
-        return Paragraph(escape(value), style)
-    return Paragraph(f'<font color="{FLAG}"><b>{escape(value)}</b></font>', style)
+        return Paragraph(pdf_markup(value, style.fontName), style)
+    return Paragraph(f'<font color="{FLAG}"><b>{pdf_markup(value, "Vera-Bold")}</b></font>', style)
 
 
 def _part(title: str, kit: PdfKit) -> Paragraph:
@@ -52,7 +52,7 @@ def _part(title: str, kit: PdfKit) -> Paragraph:
     style = ParagraphStyle(
         "ipe-part", parent=kit.h2, fontSize=8.5, leading=11, spaceBefore=5, spaceAfter=2
     )
-    return Paragraph(escape(title), style)
+    return Paragraph(pdf_markup(title, style.fontName), style)
 
 
 def ipe_section(control: Mapping[str, Any], kit: PdfKit) -> Iterator[Flowable]:

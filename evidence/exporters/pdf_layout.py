@@ -26,6 +26,7 @@ from reportlab.platypus import (
 )
 
 from .common import display
+from .shown_text import drawable, pdf_markup
 from .statuses import LABEL_COLOURS
 
 PASSING_ROWS_SHOWN = 200
@@ -125,7 +126,9 @@ def shorten(value: str, limit: int) -> str:
 
 
 def clip_to_width(value: str, font: str, size: float, width: float) -> str:
-    """One line that fits `width` points: cut at the end, with an ellipsis, when too long."""
+    """One line that fits `width` points: cut at the end, with an ellipsis, when too long (drawn
+    in `font`: shown_text.drawable)."""
+    value = drawable(value, font)
     if pdfmetrics.stringWidth(value, font, size) <= width:
         return value
     low, high = 0, len(value)
@@ -139,7 +142,7 @@ def clip_to_width(value: str, font: str, size: float, width: float) -> str:
 
 
 def text(value: Any, style: ParagraphStyle = BODY) -> Paragraph:
-    return Paragraph(escape(str(display(value))).replace("\n", "<br/>"), style)
+    return Paragraph(pdf_markup(display(value), style.fontName).replace("\n", "<br/>"), style)
 
 
 def status_chip(status: str, style: ParagraphStyle = CELL) -> Paragraph:
@@ -211,7 +214,7 @@ KV_VALUE = ParagraphStyle("KeyValue", parent=SMALL)
 def key_values(pairs: Sequence[tuple[str, Any]], label_width: float = 42 * mm) -> Table:
     rows = [
         [
-            Paragraph(f"<b>{escape(k)}</b>", SMALL),
+            Paragraph(f"<b>{pdf_markup(k, 'Vera-Bold')}</b>", SMALL),
             v if isinstance(v, Flowable) else text(v, KV_VALUE),
         ]
         for k, v in pairs
@@ -220,7 +223,7 @@ def key_values(pairs: Sequence[tuple[str, Any]], label_width: float = 42 * mm) -
 
 
 def heads(*names: str) -> list[Paragraph]:
-    return [Paragraph(escape(n), HEAD_CELL) for n in names]
+    return [Paragraph(pdf_markup(n, HEAD_CELL.fontName), HEAD_CELL) for n in names]
 
 
 @dataclass(frozen=True)
@@ -238,7 +241,7 @@ def outline_of(flowable: Flowable) -> Outline | None:
 
 def section_heading(title: str, running: str | None = None) -> Paragraph:
     """A section's title (it starts a page): outline entry, contents line, running title."""
-    paragraph = Paragraph(escape(title), H1)
+    paragraph = Paragraph(pdf_markup(title, H1.fontName), H1)
     paragraph._soc_outline = Outline(0, running or title)
     return paragraph
 
@@ -255,7 +258,7 @@ def subheading(title: str) -> list[Flowable]:
 def subheading_paragraph(title: str) -> Paragraph:
     """The subheading itself, for code that lays out its own part (put a
     CondPageBreak(SUBHEADING_ROOM) before it)."""
-    paragraph = Paragraph(escape(title), H2)
+    paragraph = Paragraph(pdf_markup(title, H2.fontName), H2)
     paragraph._soc_outline = Outline(1, title)
     return paragraph
 
@@ -273,7 +276,7 @@ def fitted(value: Any, width: float, font: str, size: float, anywhere: bool | No
     room = width - CELL_PADDING
     lines: list[str] = []
     anywhere = font == MONO if anywhere is None else anywhere
-    for part in str(display(value)).split("\n"):
+    for part in drawable(str(display(value)), font).split("\n"):
         if pdfmetrics.stringWidth(part, font, size) <= room:
             lines.append(part)
         elif anywhere and font == MONO:

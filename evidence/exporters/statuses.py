@@ -27,7 +27,8 @@ STATUS_LEGEND = (
     " evidence could not be collected, so there may be more failures); ERROR (evidence could not"
     " be collected: the operation and AWS error code are named; never counted as a pass); MANUAL"
     " (procedural control: its evidence is the attached files); MANUAL - NO EVIDENCE (procedural"
-    " control with nothing attached: not evidenced); EXCEPTION (every failure is covered by an"
+    " control with nothing attached: not evidenced); ERROR - NO EVIDENCE (procedural control whose"
+    " attached files are all missing, each named); EXCEPTION (every failure is covered by an"
     " accepted, unexpired exception: never a pass)."
 )
 

@@ -18,6 +18,7 @@ from ..pack.raw import parse_utc
 from .common import (
     display,
 )
+from .shown_text import visible
 from .statuses import LABEL_COLOURS
 
 MAX_CELL = 32_767  # Excel's limit on characters in a cell
@@ -93,8 +94,8 @@ def _text(sheet: Any, value: str, style: dict[str, Any]) -> Any:
         return None  # openpyxl skips None cells entirely
     if value[-1] == "Z" and _ISO_UTC.match(value):
         return _date(sheet, parse_utc(value), style)
-    if not value.isprintable():  # the characters Excel refuses are all non-printable
-        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    if not value.isprintable():  # invisible, bidi and the characters Excel refuses
+        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", visible(value))
     if len(value) > MAX_CELL:
         value = value[: MAX_CELL - 40] + " … (truncated: see the raw file)"
     if value.startswith(FORMULA_STARTS):

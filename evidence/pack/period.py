@@ -1,6 +1,12 @@
 """The audit period of a Type II pack: UTC dates, both inclusive, and how its events were read.
 
-`2026-07-01..2026-09-30` or `2026Q3`. A pack without a period is a point-in-time pack.
+`2026-07-01..2026-09-30` or `2026Q3` (ASCII digits only). A pack without a period is a
+point-in-time pack.
+
+Bounds: a period is at most MAX_PERIOD_DAYS long (a Type II period is 3 to 12 months); it ends no
+later than today (UTC), since a period's evidence is collected once it has happened (a quarter in
+progress is given as its dates so far, `2026-10-01..2026-12-01`); and its events are read from
+its start to the as-of time, so it starts at most MAX_WINDOW_DAYS before then.
 """
 
 from __future__ import annotations
@@ -14,8 +20,12 @@ from typing import Any
 from ..errors import UsageError
 from .raw import parse_utc, utc_iso
 
-_RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
-_QUARTER = re.compile(r"^(\d{4})[Qq]([1-4])$")
+# [0-9], not \d: `\d` also matches full-width digits and other scripts' digits.
+_RANGE = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2})\.\.([0-9]{4}-[0-9]{2}-[0-9]{2})$")
+_QUARTER = re.compile(r"^([0-9]{4})[Qq]([1-4])$")
+
+MAX_PERIOD_DAYS = 366
+MAX_WINDOW_DAYS = 2 * 366  # from the period's start to the as-of time
 
 # CloudTrail event history (LookupEvents) keeps the last 90 days of management events.
 EVENT_HISTORY_DAYS = 90
@@ -64,6 +74,8 @@ def parse_period(text: str) -> Period:
         following = date(year + 1, 1, 1) if number == 4 else date(year, 3 * number + 1, 1)
         return Period(start, following - timedelta(days=1))
     found = _RANGE.match(text)
+    if not found and not text.isascii():
+        raise UsageError(f"--period {text!r}: use ASCII digits (0-9) only")
     if not found:
         raise UsageError(
             f"--period {text!r}: expected START..END as UTC dates (2026-07-01..2026-09-30)"
@@ -75,6 +87,11 @@ def parse_period(text: str) -> Period:
         raise UsageError(f"--period {text!r}: {exc}") from None
     if end < start:
         raise UsageError(f"--period {text!r}: the end is before the start")
+    days = (end - start).days + 1
+    if days > MAX_PERIOD_DAYS:
+        raise UsageError(
+            f"--period {text!r}: {days:,} days; a period is at most {MAX_PERIOD_DAYS} days"
+        )
     return Period(start, end)
 
 
@@ -114,9 +131,21 @@ class EventsPlan:
 
 def plan_events(period: Period, requested: str, now: datetime) -> EventsPlan:
     """Choose how to read events: LookupEvents within event history, the trail's S3 logs
-    otherwise or when asked. Raises UsageError for a period that starts in the future."""
+    otherwise or when asked. Raises UsageError for a period that starts in the future, ends
+    after today (UTC) or starts more than MAX_WINDOW_DAYS before `now`."""
     if period.start_time > now:
         raise UsageError(f"--period: {period.start.isoformat()} is in the future")
+    today = now.astimezone(UTC).date()
+    if period.end > today:
+        raise UsageError(
+            f"--period: it ends {period.end.isoformat()}, after today ({today.isoformat()} UTC);"
+            f" a period so far is {period.start.isoformat()}..{today.isoformat()}"
+        )
+    if (today - period.start).days > MAX_WINDOW_DAYS:
+        raise UsageError(
+            f"--period: it starts {period.start.isoformat()}, more than {MAX_WINDOW_DAYS} days"
+            " ago (its events are read from its start to now)"
+        )
     oldest = now - timedelta(days=EVENT_HISTORY_DAYS)
     start = utc_iso(period.start_time)
     if requested == EventsFrom.S3:

@@ -65,6 +65,9 @@ class RunInfo:
     control_ids: tuple[str, ...]  # the controls collected for (all, or those given with --only)
     calls_per_operation: Mapping[str, int] = field(default_factory=dict)
     endpoints: tuple[str, ...] = ()  # every endpoint a call reached (scheme://host[:port])
+    # The endpoints among them that are not the one botocore resolves for the call's service and
+    # region (provenance.is_aws_endpoint); None: a pack made before this was judged per call.
+    not_aws_endpoints: tuple[str, ...] | None = None
     demo: bool = False  # collected from the embedded emulated demo account
     # A Type II pack's audit period, and how its CloudTrail events were read; None: point in time.
     period: Period | None = None
@@ -95,9 +98,16 @@ class RunInfo:
             "calls_per_operation": dict(sorted(self.calls_per_operation.items())),
             "total_calls": sum(self.calls_per_operation.values()),
             "endpoints": list(self.endpoints),
+            **self.not_aws_json(),
             "demo": self.demo,
             "period": self.period_json(),
         }
+
+    def not_aws_json(self) -> dict[str, Any]:
+        """`not_aws_endpoints` when it was judged (absent in older packs)."""
+        if self.not_aws_endpoints is None:
+            return {}
+        return {"not_aws_endpoints": list(self.not_aws_endpoints)}
 
     def period_json(self) -> dict[str, Any] | None:
         """results.json's `run.period`: the period and how its events were read, or None."""
@@ -122,6 +132,9 @@ class RunInfo:
             control_ids=tuple(data["control_ids"]),
             calls_per_operation=dict(data.get("calls_per_operation", {})),
             endpoints=tuple(data.get("endpoints", ())),
+            not_aws_endpoints=tuple(data["not_aws_endpoints"])
+            if "not_aws_endpoints" in data
+            else None,
             demo=bool(data.get("demo", False)),
             period=Period.from_json(period) if (period := data.get("period")) else None,
             events=EventsPlan.from_json(period["events"])

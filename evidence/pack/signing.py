@@ -111,11 +111,10 @@ def signature_document(signer: Signer, manifest: bytes) -> dict[str, Any]:
     }
 
 
-def check_signature(
-    document: Mapping[str, Any], manifest: bytes, public_key: PublicKey
-) -> str | None:
-    """None when the signature in manifest.sig.json is valid for these manifest bytes and this
-    key; else what is wrong, in one line."""
+def check_signed_digest(document: Mapping[str, Any], manifest: bytes) -> str | None:
+    """None when manifest.sig.json's `manifest_sha256` and `signed_statement` are those of these
+    manifest bytes; else what differs, in one line. Needs no key: a manifest changed after
+    signing is found whether or not the auditor has the public key at hand."""
     signed_sha = str(document.get("manifest_sha256", ""))
     actual_sha = hashlib.sha256(manifest).hexdigest()
     if signed_sha != actual_sha:
@@ -123,6 +122,20 @@ def check_signature(
             f"{SIGNED_FILE} changed since it was signed"
             f" (signed {signed_sha[:16]}…, now {actual_sha[:16]}…)"
         )
+    statement = document.get("signed_statement")
+    if statement is not None and statement != signed_statement(manifest).decode("ascii"):
+        return f"the signed statement is not the {SIGNED_FILE} line it should be"
+    return None
+
+
+def check_signature(
+    document: Mapping[str, Any], manifest: bytes, public_key: PublicKey
+) -> str | None:
+    """None when the signature in manifest.sig.json is valid for these manifest bytes and this
+    key; else what is wrong, in one line."""
+    digest_problem = check_signed_digest(document, manifest)
+    if digest_problem is not None:
+        return digest_problem
     given = fingerprint(public_key)
     if document.get("public_key_sha256") not in (None, given):
         return (
