@@ -307,6 +307,9 @@ def test_summary_has_the_status_chart_over_the_status_counts(seeded: Path) -> No
     assert counts == {s: results["summary"].get(s, 0) for s in counts}
     assert set(counts) == {"pass", "fail", "error", "manual", "exception"}
     assert len(series.dPt) == 5  # each status its own colour
+    # Within the table's columns (A:I), beside the run block: the sheet prints at its table's scale.
+    anchor = chart.anchor._from
+    assert (anchor.col, anchor.row) == (2, 0)  # C1
 
 
 def test_population_rows_point_to_their_evidence(seeded: Path) -> None:

@@ -150,7 +150,10 @@ def _properties(workbook: Any, document: Mapping[str, Any]) -> None:
 # it (the Sources sheet's Call #) or the row of a CSV report.
 EVIDENCE_HEADER = "Evidence (raw/<account>/<region>/ file, call # or row)"
 
-CHART_COLUMN = 5  # E: the status counts beside the Summary's run block, the chart after them
+CHART_COLUMN = 5  # E: the status counts beside the Summary's run block
+# The chart sits in C:D beside the run block (its values wrap inside B, the table's References
+# column is wide): within the table's width, so the Summary prints at the scale of its table.
+CHART_ANCHOR = "C1"
 
 
 def summary(book: Book) -> None:
@@ -196,7 +199,7 @@ def summary(book: Book) -> None:
     sheet.freeze_panes = f"A{table_top + 1}"
     counts = status_counts_rows(sheet, book.document["summary"])
     label_block(sheet, 1, block, beside=counts, beside_column=CHART_COLUMN)
-    status_chart(sheet, 1, CHART_COLUMN, f"{get_column_letter(CHART_COLUMN + 3)}1")
+    status_chart(sheet, 1, CHART_COLUMN, CHART_ANCHOR)
     sheet.append([])
     sheet.append([cell(sheet, "Controls", font=TITLE_FONT)])
     sheet.append(header_row(sheet, headers))
