@@ -6,7 +6,6 @@ a deviation for the time it was over age, though the control passes at the as-of
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from evidence.sources.base import Scope
 from evidence.sources.cloudtrail_events import CallRate, lookup_events_source
 from evidence.sources.iam import CREDENTIAL_REPORT
 from tests.conftest import ACCOUNT, Aws, write_controls
-from tests.test_period_lookup import ADMIN, CALLER, FakeClock, StubbedAccount
+from tests.test_period_lookup import CALLER, FakeClock, StubbedAccount, cloudtrail_event
 
 IAM = "iam.amazonaws.com"
 KEY_EVENTS = ("CreateAccessKey", "DeleteAccessKey", "UpdateAccessKey")
@@ -42,33 +41,7 @@ def key_event(
     """A LookupEvents entry for an IAM key call, CloudTrailEvent as AWS serialises it (IAM
     dates in responseElements are written "Nov 30, 2026 10:15:22 AM")."""
     event_id = f"{name}-{request.get('accessKeyId', 'new')}"
-    record = {
-        "eventVersion": "1.08",
-        "userIdentity": {"type": "IAMUser", "arn": ADMIN, "accountId": ACCOUNT},
-        "eventTime": iso(when),
-        "eventSource": IAM,
-        "eventName": name,
-        "awsRegion": "us-east-1",
-        "sourceIPAddress": "198.51.100.7",
-        "userAgent": "aws-cli/2.15.30",
-        "requestParameters": request,
-        "responseElements": response,
-        "eventID": event_id,
-        "readOnly": False,
-        "eventType": "AwsApiCall",
-        "managementEvent": True,
-        "recipientAccountId": ACCOUNT,
-    }
-    return {
-        "EventId": event_id,
-        "EventName": name,
-        "ReadOnly": "false",
-        "EventTime": when,
-        "EventSource": IAM,
-        "Username": "ops.admin",
-        "Resources": [],
-        "CloudTrailEvent": json.dumps(record),
-    }
+    return cloudtrail_event(name, when, request, response, event_id)
 
 
 def credential_report(aws: Aws) -> RawSource:

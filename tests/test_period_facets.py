@@ -10,6 +10,7 @@ from typing import Any
 
 from evidence.demo.trail_logs import record
 from tests.conftest import ACCOUNT, Aws, write_controls
+from tests.test_checks_iam import console_user
 from tests.test_period_s3 import ADMIN, PERIOD, at, iso, seed_account, write_logs
 
 IAM, RDS = "iam.amazonaws.com", "rds.amazonaws.com"
@@ -17,20 +18,6 @@ CONTROLS = """\
   - {id: IAM-03, title: Console MFA, criteria: [CC6.1], check: iam.user_mfa}
   - {id: RDS-02, title: Multi-AZ, criteria: [A1.2], check: rds.multi_az}
 """
-
-
-def console_user(aws: Aws, name: str, mfa: bool) -> None:
-    iam = aws.client("iam")
-    iam.create_user(UserName=name)
-    iam.create_login_profile(UserName=name, Password="Correct-Horse-9!")
-    if mfa:
-        serial = iam.create_virtual_mfa_device(VirtualMFADeviceName=name)["VirtualMFADevice"]
-        iam.enable_mfa_device(
-            UserName=name,
-            SerialNumber=serial["SerialNumber"],
-            AuthenticationCode1="123456",
-            AuthenticationCode2="654321",
-        )
 
 
 def items_by_resource(run: Any, control: str) -> dict[str, dict[str, Any]]:

@@ -96,9 +96,16 @@ class StubbedAccount:
         return each_resource(self.recorder, kind, resources, call)
 
 
-def cloudtrail_event(name: str, when: datetime, request: dict[str, Any]) -> dict[str, Any]:
-    """A LookupEvents entry, its CloudTrailEvent the record as AWS serialises it."""
-    event_id = f"{name}-{when:%Y%m%d%H%M}"
+def cloudtrail_event(
+    name: str,
+    when: datetime,
+    request: dict[str, Any],
+    response: dict[str, Any] | None = None,
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    """A LookupEvents entry for an IAM call, its CloudTrailEvent the record as AWS serialises
+    it (`response`: its responseElements; `event_id` defaults to the name and minute)."""
+    event_id = event_id or f"{name}-{when:%Y%m%d%H%M}"
     record = {
         "eventVersion": "1.08",
         "userIdentity": {"type": "IAMUser", "arn": ADMIN, "accountId": ACCOUNT},
@@ -109,7 +116,7 @@ def cloudtrail_event(name: str, when: datetime, request: dict[str, Any]) -> dict
         "sourceIPAddress": "198.51.100.7",
         "userAgent": "aws-cli/2.15.30",
         "requestParameters": request,
-        "responseElements": None,
+        "responseElements": response,
         "eventID": event_id,
         "readOnly": False,
         "eventType": "AwsApiCall",
