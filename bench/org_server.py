@@ -37,19 +37,24 @@ def client(url: str, service: str, region: str, credentials: dict[str, str]) -> 
     )
 
 
+BASE = {"aws_access_key_id": "bench", "aws_secret_access_key": "bench"}
+
+
+def member_credentials(url: str, account: str) -> dict[str, str]:
+    """Credentials in a member account: OrganizationAccountAccessRole assumed from the base."""
+    answer = client(url, "sts", "us-east-1", BASE).assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
+        RoleSessionName="seed",
+    )["Credentials"]
+    return {
+        "aws_access_key_id": answer["AccessKeyId"],
+        "aws_secret_access_key": answer["SecretAccessKey"],
+        "aws_session_token": answer["SessionToken"],
+    }
+
+
 def seed(url: str, account: str, users: int, snapshots: int, databases: int) -> None:
-    base = {"aws_access_key_id": "bench", "aws_secret_access_key": "bench"}
-    credentials = base
-    if account != ACCOUNTS[0]:
-        answer = client(url, "sts", "us-east-1", base).assume_role(
-            RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
-            RoleSessionName="seed",
-        )["Credentials"]
-        credentials = {
-            "aws_access_key_id": answer["AccessKeyId"],
-            "aws_secret_access_key": answer["SecretAccessKey"],
-            "aws_session_token": answer["SessionToken"],
-        }
+    credentials = BASE if account == ACCOUNTS[0] else member_credentials(url, account)
     iam = client(url, "iam", "us-east-1", credentials)
     iam.update_account_password_policy(MinimumPasswordLength=12)
     for n in range(users):

@@ -18,24 +18,14 @@ import logging
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
 
-import boto3
 from moto.server import ThreadedMotoServer
 
+from bench.org_server import BASE, client, member_credentials
+
 REGIONS = ("us-east-1", "eu-west-1")
-BASE = {"aws_access_key_id": "bench", "aws_secret_access_key": "bench"}
-
-
-def client(url: str, service: str, region: str, credentials: dict[str, str]) -> Any:
-    return boto3.client(
-        service,
-        region_name=region,
-        endpoint_url=url,  # type: ignore[call-overload]
-        **credentials,
-    )
 
 
 def varied(average: int, index: int, spread: int) -> int:
@@ -57,15 +47,7 @@ def create_members(url: str, count: int) -> list[str]:
 
 def seed_account(url: str, account: str, index: int) -> int:
     """Seed one member account; returns the calls made."""
-    answer = client(url, "sts", "us-east-1", BASE).assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
-        RoleSessionName="seed",
-    )["Credentials"]
-    credentials = {
-        "aws_access_key_id": answer["AccessKeyId"],
-        "aws_secret_access_key": answer["SecretAccessKey"],
-        "aws_session_token": answer["SessionToken"],
-    }
+    credentials = member_credentials(url, account)
     calls = 1
     iam = client(url, "iam", "us-east-1", credentials)
     iam.update_account_password_policy(MinimumPasswordLength=8 + index % 8)
