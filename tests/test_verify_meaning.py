@@ -309,3 +309,30 @@ def test_an_exported_pack_points_back_to_the_pack_it_came_from(pack: Path, cli: 
     manifest = hashlib.sha256((pack / "manifest.json").read_bytes()).hexdigest()
     assert meta["exported_from"] == {"pack": pack.name, "manifest_sha256": manifest}
     assert cli("verify", str(exported)).code == 0
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["export", "--output", "{pack}"],
+        ["export", "--output", "{pack}/raw"],
+        ["export", "--oscal", "--output", "{pack}/raw"],
+        ["sample", "--control", "IAM-03", "--size", "1", "--seed", "s", "--output", "{pack}"],
+        ["bundle", "--output", "{pack}"],
+        ["diff", "--xlsx", "{pack}/diff.xlsx", "{original}"],
+    ],
+    ids=["export", "export-into-raw", "oscal", "sample", "bundle", "diff-xlsx"],
+)
+def test_no_command_writes_inside_a_pack(
+    command: list[str], sealed: Path, pack: Path, cli: Any
+) -> None:
+    """Packs are immutable: an --output (or --xlsx) inside the pack read is refused in one line
+    before anything is written, and the pack still verifies."""
+    args = [a.format(pack=pack, original=sealed) for a in command]
+    before = sorted(p.relative_to(pack) for p in pack.rglob("*"))
+    run = cli(*args, str(pack))
+    assert run.code == 2, run.err
+    (line,) = run.err.strip().splitlines()
+    assert f": inside pack {pack}; packs are never modified" in line
+    assert sorted(p.relative_to(pack) for p in pack.rglob("*")) == before
+    assert cli("verify", str(pack)).code == 0

@@ -24,7 +24,7 @@ from ..evaluate.results import read_results
 from ..pack.chain import check_link
 from ..pack.raw import parse_utc
 from ..pack.verify import VerifyReport, verify_pack
-from .gate import require_verified
+from .gate import require_outside, require_verified
 
 BUNDLE_SUFFIX = ".zip"
 DIGEST_SUFFIX = ".sha256"
@@ -50,6 +50,7 @@ def write_bundle(pack_dir: Path, output_dir: Path | None = None) -> Bundle:
     stamp = parse_utc(read_results(pack_dir)["run"]["as_of"]).timetuple()[:6]
     files = _pack_files(pack_dir)
     target_dir = output_dir if output_dir is not None else pack_dir.parent
+    require_outside((pack_dir,), target_dir, "--output")
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / f"{pack_dir.name}{BUNDLE_SUFFIX}"
     partial = target.with_name(f".{target.name}.partial")

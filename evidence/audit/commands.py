@@ -8,10 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..errors import EXIT_FAILING, EXIT_OK, UsageError
+from ..errors import EXIT_FAILING, EXIT_OK
 from .bundle import verify_bundle, write_bundle
 from .diff import diff_pack_dirs
 from .diff_report import diff_json, diff_text, write_diff_workbook
+from .gate import require_outside
 from .history import folder_history, history_text
 from .oscal import write_oscal
 
@@ -61,9 +62,7 @@ def run_audit_command(args: argparse.Namespace) -> int:
 def _diff(old: Path, new: Path, as_json: bool, xlsx: Path | None) -> int:
     """Exit 1 when something fails that did not (new failing items, expired exceptions)."""
     if xlsx is not None:
-        for pack in (old, new):
-            if xlsx.resolve().is_relative_to(pack.resolve()):
-                raise UsageError(f"--xlsx {xlsx}: inside pack {pack}; packs are never modified")
+        require_outside((old, new), xlsx, "--xlsx")
     diff = diff_pack_dirs(old, new)
     print(diff_json(diff) if as_json else diff_text(diff), end="" if not as_json else "\n")
     if xlsx is not None:

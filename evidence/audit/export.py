@@ -15,7 +15,7 @@ from ..pack.builder import MANIFEST, PRIVATE, PackBuilder, PackMode, SealedPacks
 from ..pack.raw import RAW_DIR
 from ..pack.runinfo import RunInfo
 from ..pack.signing import Signer
-from .gate import require_verified
+from .gate import require_outside, require_verified
 from .pack_catalog import pack_catalog
 
 
@@ -34,6 +34,7 @@ def export_pack(
     exporter failed (results.json `export_failures`) is rebuilt.
     """
     require_verified(source, "export from it")
+    require_outside((source,), output_dir, "--output")
     run = RunInfo.read(source)
     catalog = pack_catalog(source, run)
     with PackBuilder(output_dir, mode, ledger) as pack:

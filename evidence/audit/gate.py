@@ -9,9 +9,10 @@ own. So the commands refuse it here, naming what differs, before writing anythin
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-from ..errors import NotAPackError
+from ..errors import NotAPackError, UsageError
 from ..pack.verify import read_manifest
 from .verification import verify
 
@@ -34,3 +35,16 @@ def require_verified(pack_dir: Path, refusing: str) -> None:
     if len(differences) > NAMED:
         shown += f"; and {len(differences) - NAMED} more (`verify {pack_dir}` lists them)"
     raise NotAPackError(f"{pack_dir}: does not verify ({shown}); refusing to {refusing}")
+
+
+def require_outside(packs: Sequence[Path], target: Path, option: str) -> None:
+    """Return when `target` (a file or folder a command is about to write) is outside every
+    pack in `packs`; otherwise raise UsageError (exit 2) before anything is written.
+
+    Packs are immutable: a command that works on a pack writes beside it, never inside it (a
+    re-export into its own raw/ would even copy the pack into itself). Symbolic links are
+    resolved first, so a link into the pack is inside it too."""
+    resolved = target.resolve()
+    for pack in packs:
+        if resolved.is_relative_to(pack.resolve()):
+            raise UsageError(f"{option} {target}: inside pack {pack}; packs are never modified")

@@ -32,7 +32,7 @@ from .. import TOOL_NAME, __version__
 from ..errors import EvidenceToolError
 from ..evaluate.results import read_results
 from ..pack.raw import parse_utc
-from .gate import require_verified
+from .gate import require_outside, require_verified
 
 OSCAL_SUFFIX = "_assessment-results.oscal.json"
 NAMESPACE = "urn:soc-evidence:oscal"  # qualifies this tool's own property names
@@ -52,8 +52,7 @@ def write_oscal(pack_dir: Path, output_dir: Path) -> Path:
     """
     require_verified(pack_dir, "export it")
     target = oscal_path(pack_dir, output_dir)
-    if target.resolve().is_relative_to(pack_dir.resolve()):
-        raise EvidenceToolError(f"{target}: would be inside the pack; packs are never modified")
+    require_outside((pack_dir,), target, "--output")
     document = read_results(pack_dir)
     base = PurePosixPath(Path(os.path.relpath(pack_dir.resolve(), output_dir.resolve())).as_posix())
     with _without_cyclic_gc():

@@ -11,6 +11,7 @@ from typing import Any
 from tabulate import tabulate
 
 from ..errors import EXIT_OK
+from .gate import require_outside
 from .sample import DEFAULT_POPULATION, Sample, SampleRequest, draw_sample
 from .sample_files import write_sample_folder
 from .sample_sizes import DEFAULT_TABLE, FREQUENCIES, load_table
@@ -64,6 +65,7 @@ def run(args: argparse.Namespace, now: datetime | None = None) -> int:
         population=args.population,
     )
     sample = draw_sample(request, now or datetime.now(UTC))
+    require_outside((args.pack,), args.output or args.pack.parent, "--output")
     folder = write_sample_folder(sample, args.output or args.pack.parent)
     print(sample_table(sample))
     print(
