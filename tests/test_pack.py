@@ -275,6 +275,22 @@ def test_no_credentials_is_a_clear_message_and_exit_2(
     assert not (run.output_dir.exists() and any(run.output_dir.iterdir()))
 
 
+def test_a_run_that_writes_no_pack_leaves_no_output_folder_behind(
+    aws: Aws, collect: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """--output folders the run created are removed again when no pack comes of it; a folder
+    that existed before the run is left as it was."""
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    deep = tmp_path / "audits" / "2026Q4" / "packs"
+    assert collect("--only", "IAM-01", "--output", str(deep)).code == 2
+    assert not (tmp_path / "audits").exists()
+    existing = tmp_path / "kept"
+    existing.mkdir()
+    assert collect("--only", "IAM-01", "--output", str(existing / "new")).code == 2
+    assert existing.is_dir() and not any(existing.iterdir())
+
+
 def test_expired_token_is_a_clear_message_and_exit_2(aws: Aws, collect: Any) -> None:
     aws.proxy.fail(
         "GetCallerIdentity",

@@ -123,6 +123,9 @@ class PackBuilder:
     ) -> None:
         """Raises UsageError when `output_dir` is not a folder that can be written to: checked
         before anything is collected, so no evidence is gathered for nothing."""
+        # The folders this run creates for --output: removed again if no pack comes of it
+        # (bad credentials, Ctrl-C), so a failed run leaves nothing behind.
+        self._created = [p for p in (output_dir, *output_dir.parents) if not p.exists()]
         self.dir = Path(tempfile.mkdtemp(prefix=_PARTIAL_PREFIX, dir=writable_output(output_dir)))
         self.output_dir = output_dir
         self.mode = mode
@@ -175,6 +178,11 @@ class PackBuilder:
         with self._lock:
             self._discarded = True
             shutil.rmtree(self.dir, ignore_errors=True)
+            for folder in self._created:  # deepest first; one holding anything else stays
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
 
     def free_name(self, name: str) -> str:
         """The pack's final folder name: `name`, or `name-2`... if a pack of that name exists
